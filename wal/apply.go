@@ -1,0 +1,336 @@
+package wal
+
+import (
+	"errors"
+	"math"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// approxNodeEntries is how many entries an approximate ("~") trim removes at
+// a time, like the default stream-node-max-entries of Redis: with entries
+// added in order, rewind's "~" trims remove what Redis's would.
+const approxNodeEntries = 100
+
+// nextID assigns the ID of a new entry, deterministically, from the channel's
+// last ID, the floor left by a deleted incarnation of the channel, the
+// requested spec and the request's time. The same inputs always give the same
+// ID; a clock that goes back never makes an ID go back.
+func nextID(last, floor ID, spec IDSpec, nowMs int64) (ID, error) {
+	switch {
+	case spec.Auto:
+		top := last
+		if top.Less(floor) {
+			top = floor
+		}
+		if top == MaxID {
+			return ID{}, ErrIDExhausted
+		}
+		now := uint64(max(nowMs, 0))
+		if now > top.Ms {
+			return ID{Ms: now}, nil
+		}
+		id, _ := top.Next()
+		return id, nil
+	case spec.SeqAuto:
+		ms := spec.ID.Ms
+		if ms < last.Ms {
+			return ID{}, ErrIDTooSmall
+		}
+		if ms > last.Ms {
+			return ID{Ms: ms}, nil
+		}
+		if last.Seq == math.MaxUint64 {
+			return ID{}, ErrIDTooSmall
+		}
+		return ID{Ms: ms, Seq: last.Seq + 1}, nil
+	default:
+		if spec.ID.IsZero() {
+			return ID{}, ErrIDZero
+		}
+		if !last.Less(spec.ID) {
+			return ID{}, ErrIDTooSmall
+		}
+		return spec.ID, nil
+	}
+}
+
+func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
+	if len(p.Fields) == 0 || len(p.Fields)%2 != 0 {
+		p.Err = errors.New("wal: an entry needs field-value pairs")
+		return
+	}
+	size := encodedEntrySize(p.Fields)
+	if size > l.opts.MaxEntryBytes {
+		p.Err = ErrTooLarge
+		return
+	}
+	ch := l.lookup(p.Channel)
+	if p.NoCreate && (ch == nil || !ch.exists) {
+		p.Skipped = true
+		return
+	}
+	var last, floor ID
+	if ch != nil && ch.exists {
+		last, floor = ch.w.LastID, ch.idFloor
+	} else if ch != nil {
+		floor = ch.idFloor
+	}
+	id, err := nextID(last, floor, p.Spec, nowMs)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	ch = l.channelForWrite(b, p.Channel)
+	w := &l.w
+	w.keyBuf = entryKey(w.keyBuf, ch.cid, id)
+	w.valBuf = encodeEntry(w.valBuf[:0], p.Fields)
+	b.setErr(b.pb.Set(w.keyBuf, w.valBuf, nil))
+	b.bytes += len(w.keyBuf) + len(w.valBuf)
+	m := &ch.w
+	if m.Length == 0 {
+		m.FirstID = id
+	}
+	m.Length++
+	m.LastID = id
+	m.EntriesAdded++
+	m.Bytes += uint64(len(w.keyBuf) + len(w.valBuf))
+	p.ID = id
+	l.touch(b, ch)
+	if p.Trim.Strategy != TrimNone && trimMayRemove(m, &p.Trim, 0) {
+		p.N, p.Err = l.trim(b, ch, &p.Trim)
+	}
+}
+
+// trimMayRemove reports, from metadata alone, whether trim t could remove an
+// entry once adding more entries are appended.
+func trimMayRemove(m *Meta, t *Trim, adding uint64) bool {
+	length := m.Length + adding
+	switch t.Strategy {
+	case TrimMaxLen:
+		if length <= t.MaxLen {
+			return false
+		}
+		return !t.Approx || length-t.MaxLen >= approxNodeEntries
+	case TrimMinID:
+		return length > 0 && (m.Length == 0 || m.FirstID.Less(t.MinID))
+	case TrimMaxBytes:
+		return m.Bytes > t.MaxBytes || adding > 0
+	}
+	return false
+}
+
+// trim removes the oldest entries of ch as t asks, as one range deletion.
+// It runs on an indexed batch (see batchFor), so it sees every write.
+func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
+	m := &ch.w
+	if m.Length == 0 || !trimMayRemove(m, t, 0) {
+		return 0, nil
+	}
+	lower, upper := channelEntryBounds(ch.cid)
+	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	count, err := trimCount(it, m, t)
+	if err != nil || count == 0 {
+		return 0, err
+	}
+	var removed, bytes uint64
+	var lastDel ID
+	ok := it.First()
+	for ; ok && removed < count; ok = it.Next() {
+		_, id, err := decodeEntryKey(it.Key())
+		if err != nil {
+			return 0, err
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, err
+		}
+		removed++
+		bytes += uint64(len(it.Key()) + len(v))
+		lastDel = id
+	}
+	m.FirstID = ID{}
+	if ok {
+		if _, m.FirstID, err = decodeEntryKey(it.Key()); err != nil {
+			return 0, err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return 0, err
+	}
+	end, _ := lastDel.Next()
+	b.setErr(b.pb.DeleteRange(lower, entryKey(nil, ch.cid, end), nil))
+	m.Length -= removed
+	m.Bytes -= min(bytes, m.Bytes)
+	l.touch(b, ch)
+	return int64(removed), nil
+}
+
+// trimCount returns how many of the oldest entries t removes.
+func trimCount(it *pebble.Iterator, m *Meta, t *Trim) (uint64, error) {
+	var n uint64
+	switch t.Strategy {
+	case TrimMaxLen:
+		n = m.Length - t.MaxLen
+	case TrimMinID:
+		for ok := it.First(); ok; ok = it.Next() {
+			_, id, err := decodeEntryKey(it.Key())
+			if err != nil {
+				return 0, err
+			}
+			if !id.Less(t.MinID) {
+				break
+			}
+			n++
+		}
+	case TrimMaxBytes:
+		left := m.Bytes
+		for ok := it.First(); ok && left > t.MaxBytes; ok = it.Next() {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return 0, err
+			}
+			left -= min(left, uint64(len(it.Key())+len(v)))
+			n++
+		}
+	}
+	if t.Approx && t.Strategy != TrimMaxBytes {
+		n -= n % approxNodeEntries
+	}
+	if t.Limit > 0 {
+		limit := uint64(t.Limit)
+		if t.Approx {
+			limit -= limit % approxNodeEntries
+		}
+		n = min(n, limit)
+	}
+	return n, it.Error()
+}
+
+func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
+	ch := l.lookup(p.Channel)
+	if ch == nil || !ch.exists {
+		return
+	}
+	m := &ch.w
+	w := &l.w
+	for _, id := range p.IDs {
+		w.keyBuf = entryKey(w.keyBuf, ch.cid, id)
+		v, closer, err := b.pb.Get(w.keyBuf)
+		if errors.Is(err, pebble.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			p.Err = err
+			return
+		}
+		size := uint64(len(w.keyBuf) + len(v))
+		_ = closer.Close()
+		b.setErr(b.pb.Delete(w.keyBuf, nil))
+		m.Length--
+		m.Bytes -= min(size, m.Bytes)
+		p.N++
+		if m.MaxDeletedID.Less(id) {
+			m.MaxDeletedID = id
+		}
+		if id == m.FirstID {
+			if m.FirstID, err = l.firstFrom(b, ch, id); err != nil {
+				p.Err = err
+				return
+			}
+		}
+	}
+	l.touch(b, ch)
+}
+
+// firstFrom returns the first entry ID of ch after id, or 0-0 if none.
+func (l *Log) firstFrom(b *pendingBatch, ch *channel, id ID) (ID, error) {
+	_, upper := channelEntryBounds(ch.cid)
+	start, ok := id.Next()
+	if !ok {
+		return ID{}, nil
+	}
+	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: entryKey(nil, ch.cid, start), UpperBound: upper})
+	if err != nil {
+		return ID{}, err
+	}
+	defer it.Close()
+	if !it.First() {
+		return ID{}, it.Error()
+	}
+	_, first, err := decodeEntryKey(it.Key())
+	return first, err
+}
+
+// lastEntry returns the ID of the last stored entry of ch, or 0-0 if none.
+func (l *Log) lastEntry(b *pendingBatch, ch *channel) (ID, error) {
+	lower, upper := channelEntryBounds(ch.cid)
+	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return ID{}, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return ID{}, it.Error()
+	}
+	_, last, err := decodeEntryKey(it.Key())
+	return last, err
+}
+
+func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
+	ch := l.lookup(p.Channel)
+	if ch == nil || !ch.exists {
+		return
+	}
+	lower, upper := channelEntryBounds(ch.cid)
+	b.setErr(b.pb.DeleteRange(lower, upper, nil))
+	b.setErr(b.pb.Delete(nameKey(l.w.keyBuf, p.Channel), nil))
+	b.setErr(b.pb.Delete(metaKey(l.w.keyBuf, ch.cid), nil))
+	if ch.idFloor.Less(ch.w.LastID) {
+		ch.idFloor = ch.w.LastID
+	}
+	ch.w = Meta{}
+	ch.exists = false
+	l.touch(b, ch)
+	p.N = 1
+}
+
+func (l *Log) applySetID(b *pendingBatch, p *Proposal) {
+	ch := l.lookup(p.Channel)
+	if ch == nil || !ch.exists {
+		p.Err = ErrNoSuchChannel
+		return
+	}
+	m, s := &ch.w, &p.SetID
+	if s.HasEntriesAdded && s.EntriesAdded < m.Length {
+		p.Err = ErrSetIDEntriesAdded
+		return
+	}
+	if s.HasMaxDeleted && s.LastID.Less(s.MaxDeletedID) {
+		p.Err = ErrSetIDBelowMaxDeleted
+		return
+	}
+	if m.Length > 0 {
+		top, err := l.lastEntry(b, ch)
+		if err != nil {
+			p.Err = err
+			return
+		}
+		if s.LastID.Less(top) {
+			p.Err = ErrSetIDTooSmall
+			return
+		}
+	}
+	m.LastID = s.LastID
+	if s.HasEntriesAdded {
+		m.EntriesAdded = s.EntriesAdded
+	}
+	if s.HasMaxDeleted {
+		m.MaxDeletedID = s.MaxDeletedID
+	}
+	l.touch(b, ch)
+}

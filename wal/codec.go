@@ -1,0 +1,140 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Entry value formats. A PUBLISH payload is one field named "message"; it is
+// stored without the field name.
+const (
+	formatMessage byte = 1 // value[1:] is the payload of the field "message"
+	formatFields  byte = 2 // uvarint count, then count × (uvarint len, bytes)
+)
+
+// MessageField is the field name under which a PUBLISH payload is stored.
+var MessageField = []byte("message")
+
+func isMessageOnly(fields [][]byte) bool {
+	return len(fields) == 2 && string(fields[0]) == "message"
+}
+
+// encodedEntrySize is the size encodeEntry appends for fields.
+func encodedEntrySize(fields [][]byte) int {
+	if isMessageOnly(fields) {
+		return 1 + len(fields[1])
+	}
+	n := 1 + binary.MaxVarintLen64
+	for _, f := range fields {
+		n += binary.MaxVarintLen64 + len(f)
+	}
+	return n
+}
+
+func encodeEntry(dst []byte, fields [][]byte) []byte {
+	if isMessageOnly(fields) {
+		dst = append(dst, formatMessage)
+		return append(dst, fields[1]...)
+	}
+	dst = append(dst, formatFields)
+	dst = binary.AppendUvarint(dst, uint64(len(fields)))
+	for _, f := range fields {
+		dst = binary.AppendUvarint(dst, uint64(len(f)))
+		dst = append(dst, f...)
+	}
+	return dst
+}
+
+// decodeEntry appends the fields of value to fields (sub-slices of value).
+func decodeEntry(fields [][]byte, value []byte) ([][]byte, error) {
+	if len(value) == 0 {
+		return fields, fmt.Errorf("%w: empty entry value", ErrCorrupt)
+	}
+	switch value[0] {
+	case formatMessage:
+		return append(fields, MessageField, value[1:]), nil
+	case formatFields:
+	default:
+		return fields, fmt.Errorf("%w: entry format %d", ErrCorrupt, value[0])
+	}
+	b := value[1:]
+	count, n := binary.Uvarint(b)
+	if n <= 0 || count > uint64(len(b)) || count%2 != 0 {
+		return fields, fmt.Errorf("%w: entry field count", ErrCorrupt)
+	}
+	b = b[n:]
+	for i := uint64(0); i < count; i++ {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) {
+			return fields, fmt.Errorf("%w: entry field length", ErrCorrupt)
+		}
+		fields = append(fields, b[n:n+int(l)])
+		b = b[n+int(l):]
+	}
+	if len(b) != 0 {
+		return fields, fmt.Errorf("%w: %d trailing bytes in entry", ErrCorrupt, len(b))
+	}
+	return fields, nil
+}
+
+// Meta describes one channel. The writer keeps its own copy; readers see the
+// copy published after the batch that produced it was fsync'd.
+type Meta struct {
+	Length       uint64
+	FirstID      ID // 0-0 when empty
+	LastID       ID // the last ID ever assigned (kept after deletes and trims)
+	MaxDeletedID ID
+	EntriesAdded uint64
+	Bytes        uint64 // sum of key and value sizes of live entries
+	Retention    Retention
+}
+
+// Retention limits one channel. Zero means "not set here": the server-wide
+// default applies. A negative value means "no limit", overriding the default.
+type Retention struct {
+	MaxAgeMs int64
+	MaxLen   int64
+	MaxBytes int64
+}
+
+const metaVersion = 1
+
+func encodeMeta(dst []byte, m *Meta) []byte {
+	dst = append(dst, metaVersion)
+	for _, v := range [...]uint64{m.Length, m.FirstID.Ms, m.FirstID.Seq, m.LastID.Ms, m.LastID.Seq,
+		m.MaxDeletedID.Ms, m.MaxDeletedID.Seq, m.EntriesAdded, m.Bytes} {
+		dst = binary.AppendUvarint(dst, v)
+	}
+	for _, v := range [...]int64{m.Retention.MaxAgeMs, m.Retention.MaxLen, m.Retention.MaxBytes} {
+		dst = binary.AppendVarint(dst, v)
+	}
+	return dst
+}
+
+func decodeMeta(b []byte) (Meta, error) {
+	var m Meta
+	if len(b) == 0 || b[0] != metaVersion {
+		return m, fmt.Errorf("%w: channel metadata version", ErrCorrupt)
+	}
+	b = b[1:]
+	u := [...]*uint64{&m.Length, &m.FirstID.Ms, &m.FirstID.Seq, &m.LastID.Ms, &m.LastID.Seq,
+		&m.MaxDeletedID.Ms, &m.MaxDeletedID.Seq, &m.EntriesAdded, &m.Bytes}
+	for _, p := range u {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return m, fmt.Errorf("%w: channel metadata", ErrCorrupt)
+		}
+		*p, b = v, b[n:]
+	}
+	for _, p := range [...]*int64{&m.Retention.MaxAgeMs, &m.Retention.MaxLen, &m.Retention.MaxBytes} {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return m, fmt.Errorf("%w: channel metadata", ErrCorrupt)
+		}
+		*p, b = v, b[n:]
+	}
+	if len(b) != 0 {
+		return m, fmt.Errorf("%w: trailing channel metadata", ErrCorrupt)
+	}
+	return m, nil
+}

@@ -1,0 +1,28 @@
+package wal
+
+import "errors"
+
+// Errors callers test for. Those that a Redis client can cause carry Redis's
+// own wording (without the "ERR " prefix, which the front adds).
+var (
+	ErrInvalidID            = errors.New("Invalid stream ID specified as stream command argument")
+	ErrInvalidStartInterval = errors.New("invalid start ID for the interval")
+	ErrInvalidEndInterval   = errors.New("invalid end ID for the interval")
+	ErrIDTooSmall           = errors.New("The ID specified in XADD is equal or smaller than the target stream top item")
+	ErrIDZero               = errors.New("The ID specified in XADD must be greater than 0-0")
+	ErrIDExhausted          = errors.New("The stream has exhausted the last possible ID, unable to add more items")
+	ErrSetIDTooSmall        = errors.New("The ID specified in XSETID is smaller than the target stream top item")
+	ErrSetIDBelowMaxDeleted = errors.New("The ID specified in XSETID is smaller than current max_deleted_entry_id")
+	ErrSetIDEntriesAdded    = errors.New("The entries_added specified in XSETID is smaller than the target stream length")
+	ErrNoSuchChannel        = errors.New("no such key")
+
+	// ErrClosed is returned for work submitted after Close.
+	ErrClosed = errors.New("rewind: log is closed")
+	// ErrFailed is returned once a write or fsync has failed: the log stops
+	// accepting writes (their outcome would be unknown) until it is reopened.
+	ErrFailed = errors.New("rewind: log failed (a write or fsync error); refusing writes until restart")
+	// ErrTooLarge is returned for an entry over Options.MaxEntryBytes.
+	ErrTooLarge = errors.New("rewind: entry too large")
+	// ErrCorrupt marks data on disk that fails validation.
+	ErrCorrupt = errors.New("rewind: corrupt data")
+)

@@ -1,0 +1,57 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Key layout. Channel names are arbitrary bytes, so they never appear inside
+// an entry key: each name maps to a numeric channel id in the names table.
+//
+//	n/<name>                       -> channel id (8 bytes BE)
+//	m/<id BE>                      -> channel metadata (encodeMeta)
+//	e/<id BE><ms BE><seq BE>       -> entry value (encodeEntry)
+//
+// One channel's entries are contiguous and in ID order, so reads are bounded
+// iterators and trims are range deletions.
+const (
+	prefixName  = 'n'
+	prefixMeta  = 'm'
+	prefixEntry = 'e'
+
+	entryKeyLen = 2 + 8 + 8 + 8
+)
+
+func nameKey(dst, name []byte) []byte {
+	dst = append(dst[:0], prefixName, '/')
+	return append(dst, name...)
+}
+
+func metaKey(dst []byte, cid uint64) []byte {
+	dst = append(dst[:0], prefixMeta, '/')
+	return binary.BigEndian.AppendUint64(dst, cid)
+}
+
+func entryKey(dst []byte, cid uint64, id ID) []byte {
+	dst = append(dst[:0], prefixEntry, '/')
+	dst = binary.BigEndian.AppendUint64(dst, cid)
+	dst = binary.BigEndian.AppendUint64(dst, id.Ms)
+	return binary.BigEndian.AppendUint64(dst, id.Seq)
+}
+
+// channelEntryBounds returns [lower, upper) covering every entry of cid.
+func channelEntryBounds(cid uint64) (lower, upper []byte) {
+	lower = binary.BigEndian.AppendUint64([]byte{prefixEntry, '/'}, cid)
+	upper = binary.BigEndian.AppendUint64([]byte{prefixEntry, '/'}, cid+1)
+	return lower, upper
+}
+
+func decodeEntryKey(k []byte) (cid uint64, id ID, err error) {
+	if len(k) != entryKeyLen || k[0] != prefixEntry || k[1] != '/' {
+		return 0, ID{}, fmt.Errorf("%w: entry key %x", ErrCorrupt, k)
+	}
+	cid = binary.BigEndian.Uint64(k[2:])
+	id.Ms = binary.BigEndian.Uint64(k[10:])
+	id.Seq = binary.BigEndian.Uint64(k[18:])
+	return cid, id, nil
+}

@@ -1,0 +1,253 @@
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Options configure a Log. The zero value of every field has a working
+// default (see EnsureDefaults).
+type Options struct {
+	Dir    string
+	FS     vfs.FS // every file is reached through FS; vfs.Default when nil
+	Logger *slog.Logger
+
+	MaxEntryBytes int // largest encoded entry accepted; default 8 MiB
+	QueueLen      int // requests waiting for the writer; default 4096
+	MaxBatchBytes int // a batch is handed to fsync when it reaches this; default 16 MiB
+	CacheBytes    int64
+
+	// Retention is the server-wide default; channels override it.
+	Retention         Retention
+	RetentionInterval time.Duration // default 1s
+
+	// OnCommit, when set, receives every fsync'd batch in commit order, from
+	// one goroutine; it must call Commit.Done when it has used it. When nil
+	// the log calls Done itself.
+	OnCommit func(*Commit)
+
+	// NowMs returns the wall clock in ms; tests replace it. Only Submit calls
+	// it: the apply step is deterministic given each request's TimeMs.
+	NowMs func() int64
+
+	// UnsafeNoSync acknowledges batches without waiting for fsync. It exists
+	// only so that the fault-injection harness can prove it detects loss.
+	UnsafeNoSync bool
+}
+
+// EnsureDefaults fills unset fields.
+func (o *Options) EnsureDefaults() {
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxEntryBytes == 0 {
+		o.MaxEntryBytes = 8 << 20
+	}
+	if o.QueueLen == 0 {
+		o.QueueLen = 4096
+	}
+	if o.MaxBatchBytes == 0 {
+		o.MaxBatchBytes = 16 << 20
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = 64 << 20
+	}
+	if o.RetentionInterval == 0 {
+		o.RetentionInterval = time.Second
+	}
+	if o.NowMs == nil {
+		o.NowMs = func() int64 { return time.Now().UnixMilli() }
+	}
+}
+
+// Validate reports settings that cannot work.
+func (o *Options) Validate() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("wal: Options.Dir is required")
+	case o.MaxEntryBytes < 1:
+		return errors.New("wal: MaxEntryBytes must be positive")
+	case o.MaxBatchBytes < o.MaxEntryBytes:
+		return errors.New("wal: MaxBatchBytes must be at least MaxEntryBytes")
+	case o.QueueLen < 1:
+		return errors.New("wal: QueueLen must be positive")
+	}
+	return nil
+}
+
+// Log is one node's store of channel logs, on one Pebble DB.
+type Log struct {
+	opts Options
+	db   *pebble.DB
+
+	chMu     sync.RWMutex
+	channels map[string]*channel // by name; guarded by chMu
+
+	queue   chan *Request
+	closing chan struct{}
+	closeMu sync.RWMutex // Submit holds it shared so Close can wait out senders
+	closed  bool         // guarded by closeMu
+	wg      sync.WaitGroup
+	failed  atomic.Pointer[error]
+
+	ready      chan struct{}        // the committer's token: idle, nothing in flight
+	sealed     chan *pendingBatch   // writer → committer
+	commitPool sync.Pool            // *Commit
+
+	w writerState // owned by the writer goroutine
+}
+
+// channel is one channel's in-memory state.
+type channel struct {
+	name string
+	cid  uint64
+
+	// Owned by the writer goroutine.
+	w         Meta
+	exists    bool   // in the writer's view
+	lastBatch uint64 // the batch number that last touched w
+	idFloor   ID     // the last ID before a DEL: auto IDs stay above it
+
+	mu      sync.Mutex
+	durable Meta          // guarded by mu: as of the last fsync'd batch
+	live    bool          // guarded by mu: exists as of the last fsync'd batch
+	waitCh  chan struct{} // guarded by mu: closed when durable advances
+}
+
+// Open opens (creating if needed) the log in opts.Dir and starts its writer.
+func Open(opts Options) (*Log, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	cache := pebble.NewCache(opts.CacheBytes)
+	defer cache.Unref()
+	popts := &pebble.Options{
+		FS:                          opts.FS,
+		Cache:                       cache,
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       24,
+		Logger:                      pebbleLogger{opts.Logger},
+	}
+	db, err := pebble.Open(opts.Dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("wal: open pebble in %s: %w", opts.Dir, err)
+	}
+	l := &Log{
+		opts:     opts,
+		db:       db,
+		channels: make(map[string]*channel),
+		queue:    make(chan *Request, opts.QueueLen),
+		closing:  make(chan struct{}),
+	}
+	if err := l.load(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	l.startWriter()
+	l.wg.Add(1)
+	go l.retentionLoop()
+	return l, nil
+}
+
+// load reads the names table and every channel's metadata.
+func (l *Log) load() error {
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixName, '/'}, UpperBound: []byte{prefixName, '/' + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var mk []byte
+	for it.First(); it.Valid(); it.Next() {
+		name := string(it.Key()[2:])
+		v := it.Value()
+		if len(v) != 8 {
+			return fmt.Errorf("%w: names table entry for %q", ErrCorrupt, name)
+		}
+		cid := binary.BigEndian.Uint64(v)
+		mv, closer, err := l.db.Get(metaKey(mk, cid))
+		if err != nil {
+			return fmt.Errorf("wal: metadata of channel %q: %w", name, err)
+		}
+		m, err := decodeMeta(mv)
+		_ = closer.Close()
+		if err != nil {
+			return fmt.Errorf("wal: channel %q: %w", name, err)
+		}
+		ch := &channel{name: name, cid: cid, w: m, exists: true, durable: m, live: true}
+		l.channels[name] = ch
+		if cid >= l.w.nextCID {
+			l.w.nextCID = cid + 1
+		}
+	}
+	if l.w.nextCID == 0 {
+		l.w.nextCID = 1
+	}
+	return it.Error()
+}
+
+// Close stops accepting work, waits for the writer to commit what it has,
+// and closes Pebble. It is safe to call more than once.
+func (l *Log) Close() error {
+	l.closeMu.Lock()
+	if l.closed {
+		l.closeMu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.closing)
+	l.closeMu.Unlock()
+	l.wg.Wait()
+	return l.db.Close()
+}
+
+// Failed returns the error that stopped writes, or nil.
+func (l *Log) Failed() error {
+	if p := l.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (l *Log) fail(err error) {
+	err = fmt.Errorf("%w: %v", ErrFailed, err)
+	if l.failed.CompareAndSwap(nil, &err) {
+		l.opts.Logger.Error("wal: write failed; refusing writes until restart", "err", err)
+	}
+}
+
+func (l *Log) lookup(name []byte) *channel {
+	l.chMu.RLock()
+	ch := l.channels[string(name)]
+	l.chMu.RUnlock()
+	return ch
+}
+
+// Now returns the wall clock in ms as the log sees it.
+func (l *Log) Now() int64 { return l.opts.NowMs() }
+
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	panic(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,160 @@
+package wal
+
+import (
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Entry is one stored message. Fields alternate name and value. An Entry
+// passed to a callback, and its Fields, are valid only during that call.
+type Entry struct {
+	ID     ID
+	Fields [][]byte
+}
+
+// RangeQuery selects entries of one channel.
+type RangeQuery struct {
+	Start, End ID  // inclusive bounds
+	Count      int // at most this many; 0 means no limit
+	Reverse    bool
+}
+
+// Meta returns the channel's durable metadata and whether it exists.
+func (l *Log) Meta(name []byte) (Meta, bool) {
+	ch := l.lookup(name)
+	if ch == nil {
+		return Meta{}, false
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.durable, ch.live
+}
+
+// Watch returns the channel's durable metadata, whether it exists, and a
+// channel that is closed the next time its durable state changes. Reading the
+// state and arming the watch happen atomically, so no change is missed.
+func (l *Log) Watch(name []byte) (Meta, bool, <-chan struct{}) {
+	ch := l.lookup(name)
+	if ch == nil {
+		ch = l.getOrCreate(name)
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.waitCh == nil {
+		ch.waitCh = make(chan struct{})
+	}
+	return ch.durable, ch.live, ch.waitCh
+}
+
+// Range calls fn for each durable entry of the channel that q selects, in
+// order, and returns how many it visited. It stops at the first error fn
+// returns. Entries that are not yet fsync'd are never visited.
+func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, error) {
+	ch := l.lookup(name)
+	if ch == nil {
+		return 0, nil
+	}
+	ch.mu.Lock()
+	m, live, cid := ch.durable, ch.live, ch.cid
+	ch.mu.Unlock()
+	if !live || m.Length == 0 {
+		return 0, nil
+	}
+	start, end := q.Start, q.End
+	if m.LastID.Less(end) {
+		end = m.LastID // the durable watermark
+	}
+	if end.Less(start) {
+		return 0, nil
+	}
+	lower := entryKey(make([]byte, 0, entryKeyLen), cid, start)
+	var upper []byte
+	if next, ok := end.Next(); ok {
+		upper = entryKey(make([]byte, 0, entryKeyLen), cid, next)
+	} else {
+		_, upper = channelEntryBounds(cid)
+	}
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	return visit(it, q, fn)
+}
+
+func visit(it *pebble.Iterator, q RangeQuery, fn func(*Entry) error) (int, error) {
+	var e Entry
+	n := 0
+	ok := it.First()
+	if q.Reverse {
+		ok = it.Last()
+	}
+	for ; ok && (q.Count <= 0 || n < q.Count); n++ {
+		_, id, err := decodeEntryKey(it.Key())
+		if err != nil {
+			return n, err
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return n, err
+		}
+		e.ID = id
+		if e.Fields, err = decodeEntry(e.Fields[:0], v); err != nil {
+			return n, err
+		}
+		if err := fn(&e); err != nil {
+			return n, err
+		}
+		if q.Reverse {
+			ok = it.Prev()
+		} else {
+			ok = it.Next()
+		}
+	}
+	return n, it.Error()
+}
+
+// ChannelInfo is a channel's name and durable metadata.
+type ChannelInfo struct {
+	Name string
+	Meta Meta
+}
+
+// Channels calls fn for every existing channel (in no particular order)
+// until fn returns false.
+func (l *Log) Channels(fn func(ChannelInfo) bool) {
+	l.chMu.RLock()
+	list := make([]*channel, 0, len(l.channels))
+	for _, ch := range l.channels {
+		list = append(list, ch)
+	}
+	l.chMu.RUnlock()
+	for _, ch := range list {
+		ch.mu.Lock()
+		m, live := ch.durable, ch.live
+		ch.mu.Unlock()
+		if live && !fn(ChannelInfo{Name: ch.name, Meta: m}) {
+			return
+		}
+	}
+}
+
+// Stats summarises the log for INFO and metrics.
+type Stats struct {
+	Channels   int
+	Entries    uint64
+	EntryBytes uint64
+	DiskBytes  uint64
+}
+
+// Stats returns current totals. It walks every channel: O(channels).
+func (l *Log) Stats() Stats {
+	var s Stats
+	l.Channels(func(c ChannelInfo) bool {
+		s.Channels++
+		s.Entries += c.Meta.Length
+		s.EntryBytes += c.Meta.Bytes
+		return true
+	})
+	s.DiskBytes = l.db.Metrics().DiskSpaceUsage()
+	return s
+}

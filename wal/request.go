@@ -1,0 +1,101 @@
+package wal
+
+// OpKind is what a Proposal does.
+type OpKind uint8
+
+const (
+	OpAppend       OpKind = iota + 1 // XADD / PUBLISH: Spec, Fields, NoCreate, Trim
+	OpDelete                         // XDEL: IDs
+	OpTrim                           // XTRIM: Trim
+	OpDrop                           // DEL: the whole channel
+	OpSetID                          // XSETID: SetID
+	OpSetRetention                   // per-channel retention override: Retention
+)
+
+// TrimStrategy selects how a Trim bounds a channel.
+type TrimStrategy uint8
+
+const (
+	TrimNone TrimStrategy = iota
+	TrimMaxLen
+	TrimMinID
+	TrimMaxBytes
+)
+
+// Trim removes the oldest entries of a channel, as a range deletion.
+type Trim struct {
+	Strategy TrimStrategy
+	Approx   bool   // "~": trim only when it pays off; never below the bound
+	MaxLen   uint64 // TrimMaxLen
+	MinID    ID     // TrimMinID: remove entries with ID < MinID
+	MaxBytes uint64 // TrimMaxBytes
+	Limit    int64  // most entries removed by this trim; 0 = no limit
+}
+
+// SetID is the argument of XSETID.
+type SetID struct {
+	LastID          ID
+	EntriesAdded    uint64
+	HasEntriesAdded bool
+	MaxDeletedID    ID
+	HasMaxDeleted   bool
+}
+
+// Proposal is one write. The caller fills the inputs; results are valid once
+// its Request is done. Slices are borrowed, not copied: they must stay
+// unchanged until the Request is done.
+type Proposal struct {
+	Op        OpKind
+	Channel   []byte
+	Spec      IDSpec
+	Fields    [][]byte // field, value, field, value, ...
+	NoCreate  bool     // NOMKSTREAM: skip if the channel does not exist
+	Trim      Trim
+	IDs       []ID
+	SetID     SetID
+	Retention Retention
+
+	// Results.
+	ID        ID    // the ID assigned by OpAppend
+	N         int64 // entries deleted or trimmed; 1 if OpDrop removed a channel
+	Skipped   bool  // NoCreate and the channel did not exist
+	Err       error
+	Receivers int // set by whoever consumes Commit (fan-out count)
+}
+
+// Request is a group of proposals applied in one atomic batch, in order. It
+// is reusable: Reset it once Wait returned.
+type Request struct {
+	Proposals []Proposal
+	TimeMs    int64 // set by Submit; the only clock the apply step reads
+	done      chan struct{}
+}
+
+// NewRequest returns an empty reusable request.
+func NewRequest() *Request { return &Request{done: make(chan struct{}, 1)} }
+
+// Add appends a zeroed proposal and returns it. The pointer is valid until
+// the next Add (which may move Proposals); read results through Proposals.
+func (r *Request) Add() *Proposal {
+	r.Proposals = append(r.Proposals, Proposal{})
+	return &r.Proposals[len(r.Proposals)-1]
+}
+
+// Reset clears the request for reuse, keeping its memory.
+func (r *Request) Reset() {
+	clear(r.Proposals)
+	r.Proposals = r.Proposals[:0]
+}
+
+// Wait blocks until the request is done (durable, or failed).
+func (r *Request) Wait() { <-r.done }
+
+func (r *Request) finish() { r.done <- struct{}{} }
+
+func (r *Request) failAll(err error) {
+	for i := range r.Proposals {
+		if r.Proposals[i].Err == nil {
+			r.Proposals[i].Err = err
+		}
+	}
+}

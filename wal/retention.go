@@ -1,0 +1,98 @@
+package wal
+
+import (
+	"time"
+)
+
+// maxRetentionTrimsPerRequest bounds one retention pass's batch.
+const maxRetentionTrimsPerRequest = 1024
+
+// Effective returns the limits that apply to a channel whose own overrides
+// are r, given the server-wide defaults d: a channel's value wins when set,
+// a negative value means no limit.
+func (r Retention) Effective(d Retention) Retention {
+	pick := func(own, def int64) int64 {
+		if own != 0 {
+			return max(own, 0)
+		}
+		return max(def, 0)
+	}
+	return Retention{
+		MaxAgeMs: pick(r.MaxAgeMs, d.MaxAgeMs),
+		MaxLen:   pick(r.MaxLen, d.MaxLen),
+		MaxBytes: pick(r.MaxBytes, d.MaxBytes),
+	}
+}
+
+func (l *Log) retentionLoop() {
+	defer l.wg.Done()
+	t := time.NewTicker(l.opts.RetentionInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.closing:
+			return
+		case <-t.C:
+			if err := l.EnforceRetention(); err != nil && l.Failed() == nil {
+				l.opts.Logger.Warn("wal: retention pass failed", "err", err)
+			}
+		}
+	}
+}
+
+// EnforceRetention trims every channel that is over its limits (age, length,
+// bytes) and returns once those trims are durable.
+func (l *Log) EnforceRetention() error {
+	now := l.opts.NowMs()
+	r := NewRequest()
+	var firstErr error
+	flush := func() {
+		if len(r.Proposals) == 0 {
+			return
+		}
+		if err := l.Submit(r); err != nil {
+			firstErr = err
+			r.Reset()
+			return
+		}
+		r.Wait()
+		for i := range r.Proposals {
+			p := &r.Proposals[i]
+			if p.Err != nil && firstErr == nil {
+				firstErr = p.Err
+			}
+			if p.N > 0 {
+				l.opts.Logger.Debug("wal: retention trimmed", "channel", string(p.Channel), "entries", p.N)
+			}
+		}
+		r.Reset()
+	}
+	l.Channels(func(c ChannelInfo) bool {
+		lim := c.Meta.Retention.Effective(l.opts.Retention)
+		m := &c.Meta
+		if m.Length == 0 {
+			return true
+		}
+		name := []byte(c.Name)
+		if lim.MaxLen > 0 && m.Length > uint64(lim.MaxLen) {
+			addTrim(r, name, Trim{Strategy: TrimMaxLen, MaxLen: uint64(lim.MaxLen)})
+		}
+		if lim.MaxAgeMs > 0 && now-lim.MaxAgeMs > 0 && m.FirstID.Ms < uint64(now-lim.MaxAgeMs) {
+			addTrim(r, name, Trim{Strategy: TrimMinID, MinID: ID{Ms: uint64(now - lim.MaxAgeMs)}})
+		}
+		if lim.MaxBytes > 0 && m.Bytes > uint64(lim.MaxBytes) {
+			addTrim(r, name, Trim{Strategy: TrimMaxBytes, MaxBytes: uint64(lim.MaxBytes)})
+		}
+		if len(r.Proposals) >= maxRetentionTrimsPerRequest {
+			flush()
+		}
+		return firstErr == nil
+	})
+	flush()
+	return firstErr
+}
+
+func addTrim(r *Request, name []byte, t Trim) {
+	p := r.Add()
+	p.Op, p.Channel, p.Trim = OpTrim, name, t
+}

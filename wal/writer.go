@@ -1,0 +1,356 @@
+package wal
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// The write path: propose → apply → commit.
+//
+// Connections Submit requests to a bounded queue (a full queue blocks the
+// submitter: back-pressure, never unbounded buffering). One writer goroutine
+// drains it, applies each request in queue order to its in-memory view of the
+// channels (assigning IDs from the request's TimeMs and the channel's last ID,
+// nothing else), and builds one Pebble batch. One committer goroutine commits
+// sealed batches with pebble.Sync, one at a time, in order. While a batch
+// syncs, the next one fills, so under load one fsync carries many requests.
+//
+// Invariants:
+//  1. Batches commit in the order they were sealed; a batch's requests are
+//     acknowledged (Commit handed to OnCommit, then finished) only after its
+//     fsync returned without error.
+//  2. Readers see a channel only through its durable Meta, which the committer
+//     publishes after the fsync. Pebble makes a batch readable before its sync
+//     returns; bounding every read by durable.LastID hides those entries.
+//  3. A request that must read channel state (XDEL, trims, XSETID) is applied
+//     only when no batch is in flight, onto an indexed batch, so its reads see
+//     every earlier write and nothing unapplied.
+//  4. After a failed commit the log accepts no more writes (ErrFailed): Pebble
+//     cannot continue after a WAL error, and the outcome of that batch is
+//     unknown until restart.
+
+// Commit is a batch that is durable. Whoever receives it (Options.OnCommit)
+// may read its requests' proposals and results, must not keep them, and must
+// call Done exactly once.
+type Commit struct {
+	Requests []*Request
+	log      *Log
+}
+
+// Done acknowledges every request of the commit.
+func (c *Commit) Done() {
+	for _, r := range c.Requests {
+		r.finish()
+	}
+	clear(c.Requests)
+	c.Requests = c.Requests[:0]
+	c.log.commitPool.Put(c)
+}
+
+type writerState struct {
+	nextCID  uint64
+	batchNum uint64
+	cur      *pendingBatch
+	token    bool // the committer is idle and nothing is in flight
+	keyBuf   []byte
+	valBuf   []byte
+}
+
+type pendingBatch struct {
+	pb      *pebble.Batch
+	indexed bool
+	num     uint64
+	reqs    []*Request
+	touched []touchedChannel
+	bytes   int
+	err     error // commit result
+}
+
+type touchedChannel struct {
+	ch     *channel
+	meta   Meta
+	exists bool
+}
+
+func (l *Log) startWriter() {
+	l.ready = make(chan struct{}, 1)
+	l.sealed = make(chan *pendingBatch, 1)
+	l.ready <- struct{}{}
+	l.commitPool.New = func() any { return &Commit{log: l} }
+	l.wg.Add(2)
+	go l.writerLoop()
+	go l.committerLoop()
+}
+
+// Submit queues r. It blocks while the queue is full. The request is done
+// (Wait returns) once it is durable or has failed; per-proposal errors are in
+// the proposals.
+func (l *Log) Submit(r *Request) error {
+	l.closeMu.RLock()
+	defer l.closeMu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	if err := l.Failed(); err != nil {
+		return err
+	}
+	r.TimeMs = l.opts.NowMs()
+	l.queue <- r
+	return nil
+}
+
+func (l *Log) writerLoop() {
+	defer l.wg.Done()
+	defer close(l.sealed)
+	w := &l.w
+	for {
+		if w.token && w.cur != nil {
+			l.drainQueue()
+			l.handOver()
+			continue
+		}
+		queue := l.queue
+		if w.cur != nil && w.cur.bytes >= l.opts.MaxBatchBytes {
+			queue = nil // full: wait for the committer
+		}
+		select {
+		case r := <-queue:
+			l.apply(r)
+		case <-l.ready:
+			w.token = true
+		case <-l.closing:
+			l.drainQueue()
+			if w.cur != nil {
+				l.takeToken()
+				l.handOver()
+			}
+			return
+		}
+	}
+}
+
+// drainQueue applies what is already queued, up to the batch size limit.
+func (l *Log) drainQueue() {
+	for len(l.queue) > 0 && (l.w.cur == nil || l.w.cur.bytes < l.opts.MaxBatchBytes) {
+		l.apply(<-l.queue)
+	}
+}
+
+func (l *Log) takeToken() {
+	if !l.w.token {
+		<-l.ready
+		l.w.token = true
+	}
+}
+
+// handOver seals the current batch and gives it to the committer. The caller
+// holds the token.
+func (l *Log) handOver() {
+	b := l.w.cur
+	l.w.cur = nil
+	l.w.token = false
+	for i := range b.touched {
+		t := &b.touched[i]
+		t.meta, t.exists = t.ch.w, t.ch.exists
+		if t.exists {
+			l.w.keyBuf = metaKey(l.w.keyBuf, t.ch.cid)
+			l.w.valBuf = encodeMeta(l.w.valBuf[:0], &t.meta)
+			b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+		}
+	}
+	l.sealed <- b
+}
+
+func (b *pendingBatch) setErr(err error) {
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+}
+
+// batchFor returns the batch to apply r to, making sure a request that reads
+// channel state runs on an indexed batch with nothing in flight.
+func (l *Log) batchFor(r *Request) *pendingBatch {
+	w := &l.w
+	reads := l.needsReads(r)
+	if reads && (w.cur == nil || !w.cur.indexed) {
+		if w.cur != nil {
+			l.takeToken()
+			l.handOver()
+		}
+		l.takeToken() // the committer finished everything handed over
+	}
+	if w.cur == nil {
+		w.batchNum++
+		b := &pendingBatch{num: w.batchNum, indexed: reads}
+		if reads {
+			b.pb = l.db.NewIndexedBatch()
+		} else {
+			b.pb = l.db.NewBatch()
+		}
+		w.cur = b
+	}
+	return w.cur
+}
+
+// needsReads reports whether applying r must read stored entries.
+func (l *Log) needsReads(r *Request) bool {
+	for i := range r.Proposals {
+		p := &r.Proposals[i]
+		switch p.Op {
+		case OpDelete, OpTrim, OpSetID:
+			return true
+		case OpAppend:
+			if p.Trim.Strategy != TrimNone {
+				if ch := l.lookup(p.Channel); ch != nil && trimMayRemove(&ch.w, &p.Trim, 1) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (l *Log) apply(r *Request) {
+	if err := l.Failed(); err != nil {
+		r.failAll(err)
+		r.finish()
+		return
+	}
+	b := l.batchFor(r)
+	b.reqs = append(b.reqs, r)
+	for i := range r.Proposals {
+		p := &r.Proposals[i]
+		l.applyProposal(b, p, r.TimeMs)
+		if b.err != nil {
+			// A Pebble batch error is a programming or memory error; the
+			// batch is unusable, so the log stops writing.
+			l.fail(b.err)
+			return
+		}
+	}
+}
+
+func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
+	switch p.Op {
+	case OpAppend:
+		l.applyAppend(b, p, nowMs)
+	case OpDelete:
+		l.applyDelete(b, p)
+	case OpTrim:
+		if ch := l.lookup(p.Channel); ch != nil && ch.exists {
+			p.N, p.Err = l.trim(b, ch, &p.Trim)
+		}
+	case OpDrop:
+		l.applyDrop(b, p)
+	case OpSetID:
+		l.applySetID(b, p)
+	case OpSetRetention:
+		ch := l.channelForWrite(b, p.Channel)
+		ch.w.Retention = p.Retention
+		l.touch(b, ch)
+	default:
+		p.Err = fmt.Errorf("wal: unknown op %d", p.Op)
+	}
+}
+
+// channelForWrite returns the channel named name, creating it (in the
+// writer's view and in the batch) if it does not exist.
+func (l *Log) channelForWrite(b *pendingBatch, name []byte) *channel {
+	ch := l.lookup(name)
+	if ch == nil {
+		ch = l.getOrCreate(name)
+	}
+	if ch.exists {
+		return ch
+	}
+	if ch.cid == 0 {
+		ch.cid = l.w.nextCID
+		l.w.nextCID++
+	}
+	ch.w = Meta{}
+	ch.exists = true
+	l.w.valBuf = appendUint64(l.w.valBuf[:0], ch.cid)
+	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, name), l.w.valBuf, nil))
+	l.touch(b, ch)
+	return ch
+}
+
+// getOrCreate returns the in-memory channel for name, adding a placeholder
+// (no cid, not existing) if there is none.
+func (l *Log) getOrCreate(name []byte) *channel {
+	l.chMu.Lock()
+	defer l.chMu.Unlock()
+	ch := l.channels[string(name)]
+	if ch == nil {
+		ch = &channel{name: string(name)}
+		l.channels[ch.name] = ch
+	}
+	return ch
+}
+
+func (l *Log) touch(b *pendingBatch, ch *channel) {
+	if ch.lastBatch == b.num {
+		return
+	}
+	ch.lastBatch = b.num
+	b.touched = append(b.touched, touchedChannel{ch: ch})
+}
+
+func (l *Log) committerLoop() {
+	defer l.wg.Done()
+	for b := range l.sealed {
+		l.commit(b)
+		l.ready <- struct{}{}
+	}
+}
+
+func (l *Log) commit(b *pendingBatch) {
+	defer b.pb.Close()
+	err := b.err
+	if err == nil {
+		opts := pebble.Sync
+		if l.opts.UnsafeNoSync {
+			opts = pebble.NoSync
+		}
+		err = b.pb.Commit(opts)
+	}
+	if err == nil {
+		err = l.Failed() // a batch after a failure must not be acknowledged
+	}
+	if err != nil {
+		l.fail(err)
+		err = l.Failed()
+		for _, r := range b.reqs {
+			r.failAll(err)
+			r.finish()
+		}
+		return
+	}
+	for i := range b.touched {
+		b.touched[i].ch.publish(b.touched[i].meta, b.touched[i].exists)
+	}
+	c := l.commitPool.Get().(*Commit)
+	c.Requests = append(c.Requests, b.reqs...)
+	if l.opts.OnCommit != nil {
+		l.opts.OnCommit(c)
+	} else {
+		c.Done()
+	}
+}
+
+// publish makes m the channel's durable view and wakes its waiters.
+func (ch *channel) publish(m Meta, exists bool) {
+	ch.mu.Lock()
+	ch.durable, ch.live = m, exists
+	wake := ch.waitCh
+	ch.waitCh = nil
+	ch.mu.Unlock()
+	if wake != nil {
+		close(wake)
+	}
+}
+
+func appendUint64(dst []byte, v uint64) []byte {
+	return append(dst, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}
