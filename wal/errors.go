@@ -12,7 +12,7 @@ var (
 	ErrIDZero               = errors.New("The ID specified in XADD must be greater than 0-0")
 	ErrIDExhausted          = errors.New("The stream has exhausted the last possible ID, unable to add more items")
 	ErrSetIDTooSmall        = errors.New("The ID specified in XSETID is smaller than the target stream top item")
-	ErrSetIDBelowMaxDeleted = errors.New("The ID specified in XSETID is smaller than current max_deleted_entry_id")
+	ErrSetIDBelowMaxDeleted = errors.New("The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
 	ErrSetIDEntriesAdded    = errors.New("The entries_added specified in XSETID is smaller than the target stream length")
 	ErrNoSuchChannel        = errors.New("no such key")
 

@@ -54,6 +54,9 @@ type Proposal struct {
 	IDs       []ID
 	SetID     SetID
 	Retention Retention
+	// Tag is not read by wal; it travels with the proposal to whoever
+	// consumes the Commit (the broker's fan-out uses it).
+	Tag uint8
 
 	// Results.
 	ID        ID    // the ID assigned by OpAppend

@@ -1,0 +1,315 @@
+// Package broker is the node: the one Go API that every front (RESP, native,
+// CLI) calls to publish, read, wait for new entries, subscribe, trim and
+// inspect. It owns the wal (storage), the subscription index and the fan-out
+// of durable entries to subscribers. Fronts never touch Pebble.
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/rewind-mq/rewind/delivery"
+	"github.com/rewind-mq/rewind/wal"
+)
+
+// Types of the storage layer that fronts use, re-exported so that fronts
+// import broker only.
+type (
+	ID           = wal.ID
+	IDSpec       = wal.IDSpec
+	Request      = wal.Request
+	Proposal     = wal.Proposal
+	Entry        = wal.Entry
+	RangeQuery   = wal.RangeQuery
+	Meta         = wal.Meta
+	Trim         = wal.Trim
+	SetID        = wal.SetID
+	Retention    = wal.Retention
+	ChannelInfo  = wal.ChannelInfo
+	Subscriber   = delivery.Subscriber
+	Message      = delivery.Message
+	SubKind      = delivery.Kind
+	TrimStrategy = wal.TrimStrategy
+)
+
+// Operations and constants of the storage layer.
+const (
+	OpAppend       = wal.OpAppend
+	OpDelete       = wal.OpDelete
+	OpTrim         = wal.OpTrim
+	OpDrop         = wal.OpDrop
+	OpSetID        = wal.OpSetID
+	OpSetRetention = wal.OpSetRetention
+
+	TrimNone     = wal.TrimNone
+	TrimMaxLen   = wal.TrimMaxLen
+	TrimMinID    = wal.TrimMinID
+	TrimMaxBytes = wal.TrimMaxBytes
+
+	KindChannel = delivery.KindChannel
+	KindPattern = delivery.KindPattern
+	KindShard   = delivery.KindShard
+)
+
+// Proposal tags: which subscribers an append is delivered to.
+const (
+	TagPublish  uint8 = iota // PUBLISH, XADD: channel and pattern subscribers
+	TagSPublish              // SPUBLISH: shard subscribers
+)
+
+var (
+	MaxID        = wal.MaxID
+	MessageField = wal.MessageField
+	NewRequest   = wal.NewRequest
+	ParseID      = wal.ParseID
+	ParseIDSpec  = wal.ParseIDSpec
+	ParseRangeID = wal.ParseRangeID
+	MatchPattern = delivery.Match
+)
+
+// Errors of the storage layer that fronts map to replies.
+var (
+	ErrInvalidID            = wal.ErrInvalidID
+	ErrInvalidStartInterval = wal.ErrInvalidStartInterval
+	ErrInvalidEndInterval   = wal.ErrInvalidEndInterval
+	ErrIDTooSmall           = wal.ErrIDTooSmall
+	ErrIDZero               = wal.ErrIDZero
+	ErrTooLarge             = wal.ErrTooLarge
+	ErrFailed               = wal.ErrFailed
+	ErrClosed               = wal.ErrClosed
+	ErrNoSuchChannel        = wal.ErrNoSuchChannel
+)
+
+// Limits bound what one client can make the node hold. Validated once.
+type Limits struct {
+	MaxMessageBytes       int           // largest PUBLISH payload or XADD entry (default 8 MiB)
+	MaxClients            int           // connections accepted at once (default 10000)
+	MaxQueryBytes         int           // one command's size on the wire (default 2×MaxMessageBytes+64 KiB)
+	MaxArgs               int           // arguments in one command (default 1<<20)
+	SubscriberBufferBytes int           // unsent output a subscriber may hold before it is disconnected (default 32 MiB)
+	WriteTimeout          time.Duration // a blocked socket write fails after this (default 30s)
+}
+
+// EnsureDefaults fills unset limits.
+func (l *Limits) EnsureDefaults() {
+	if l.MaxMessageBytes == 0 {
+		l.MaxMessageBytes = 8 << 20
+	}
+	if l.MaxClients == 0 {
+		l.MaxClients = 10000
+	}
+	if l.MaxQueryBytes == 0 {
+		l.MaxQueryBytes = 2*l.MaxMessageBytes + 64<<10
+	}
+	if l.MaxArgs == 0 {
+		l.MaxArgs = 1 << 20
+	}
+	if l.SubscriberBufferBytes == 0 {
+		l.SubscriberBufferBytes = 32 << 20
+	}
+	if l.WriteTimeout == 0 {
+		l.WriteTimeout = 30 * time.Second
+	}
+}
+
+// Validate reports limits that cannot work.
+func (l *Limits) Validate() error {
+	switch {
+	case l.MaxMessageBytes < 1:
+		return errors.New("max message bytes must be positive")
+	case l.MaxQueryBytes < l.MaxMessageBytes:
+		return errors.New("max query bytes must be at least max message bytes")
+	case l.MaxClients < 1:
+		return errors.New("max clients must be positive")
+	case l.SubscriberBufferBytes < 1<<10:
+		return errors.New("subscriber buffer must be at least 1 KiB")
+	}
+	return nil
+}
+
+// Config configures a Broker.
+type Config struct {
+	Dir               string
+	FS                vfs.FS // nil: the real filesystem
+	Logger            *slog.Logger
+	Limits            Limits
+	Retention         Retention // server-wide defaults
+	RetentionInterval time.Duration
+	UnsafeNoSync      bool // test-only: acknowledge before fsync
+}
+
+// Broker is one rewind node.
+type Broker struct {
+	cfg   Config
+	log   *wal.Log
+	index *delivery.Index
+
+	fanout   chan *wal.Commit
+	fanoutWG sync.WaitGroup
+	msg      delivery.Message // reused by the fan-out goroutine
+
+	closeOnce sync.Once
+	closeErr  error
+	started   time.Time
+
+	published  atomic.Uint64 // entries appended
+	deliveries atomic.Uint64 // messages handed to subscribers
+}
+
+// Open opens the node's storage in cfg.Dir and starts fan-out.
+func Open(cfg Config) (*Broker, error) {
+	cfg.Limits.EnsureDefaults()
+	if err := cfg.Limits.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Broker{
+		cfg:     cfg,
+		index:   delivery.NewIndex(),
+		fanout:  make(chan *wal.Commit, 64),
+		started: time.Now(),
+	}
+	l, err := wal.Open(wal.Options{
+		Dir:               cfg.Dir,
+		FS:                cfg.FS,
+		Logger:            cfg.Logger,
+		MaxEntryBytes:     cfg.Limits.MaxMessageBytes + 64<<10,
+		Retention:         cfg.Retention,
+		RetentionInterval: cfg.RetentionInterval,
+		OnCommit:          func(c *wal.Commit) { b.fanout <- c },
+		UnsafeNoSync:      cfg.UnsafeNoSync,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.log = l
+	b.fanoutWG.Add(1)
+	go b.fanoutLoop()
+	return b, nil
+}
+
+// Close commits what was submitted, delivers it, and closes storage. It is
+// idempotent. Fronts must stop submitting first.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		b.closeErr = b.log.Close()
+		close(b.fanout)
+		b.fanoutWG.Wait()
+	})
+	return b.closeErr
+}
+
+// Config returns the configuration in force (with defaults applied).
+func (b *Broker) Config() Config { return b.cfg }
+
+// Started returns when the broker was opened.
+func (b *Broker) Started() time.Time { return b.started }
+
+func (b *Broker) fanoutLoop() {
+	defer b.fanoutWG.Done()
+	for c := range b.fanout {
+		for _, r := range c.Requests {
+			for i := range r.Proposals {
+				b.deliver(&r.Proposals[i])
+			}
+		}
+		c.Done()
+	}
+}
+
+func (b *Broker) deliver(p *wal.Proposal) {
+	if p.Op != wal.OpAppend || p.Err != nil || p.Skipped {
+		return
+	}
+	b.published.Add(1)
+	kind := delivery.KindChannel
+	if p.Tag == TagSPublish {
+		kind = delivery.KindShard
+	}
+	b.msg.ID = [2]uint64{p.ID.Ms, p.ID.Seq}
+	b.msg.Fields = p.Fields
+	p.Receivers = b.index.Publish(kind, p.Channel, &b.msg)
+	b.msg.Fields = nil
+	b.deliveries.Add(uint64(p.Receivers))
+}
+
+// Submit queues a write request; Wait on it for the outcome. A PUBLISH or
+// XADD is done only once it is fsync'd and handed to subscribers, with
+// Proposal.Receivers set.
+func (b *Broker) Submit(r *Request) error { return b.log.Submit(r) }
+
+// Do submits r and waits for it.
+func (b *Broker) Do(r *Request) error {
+	if err := b.log.Submit(r); err != nil {
+		return err
+	}
+	r.Wait()
+	return nil
+}
+
+// Range reads durable entries of a channel; see wal.Log.Range.
+func (b *Broker) Range(channel []byte, q RangeQuery, fn func(*Entry) error) (int, error) {
+	return b.log.Range(channel, q, fn)
+}
+
+// Meta returns a channel's durable metadata and whether it exists.
+func (b *Broker) Meta(channel []byte) (Meta, bool) { return b.log.Meta(channel) }
+
+// Watch returns a channel's durable metadata and a channel closed at its
+// next durable change (for blocking reads).
+func (b *Broker) Watch(channel []byte) (Meta, bool, <-chan struct{}) {
+	return b.log.Watch(channel)
+}
+
+// Channels calls fn for every existing channel until it returns false.
+func (b *Broker) Channels(fn func(ChannelInfo) bool) { b.log.Channels(fn) }
+
+// Now returns the wall clock in ms as the storage sees it.
+func (b *Broker) Now() int64 { return b.log.Now() }
+
+// Failed returns the storage error that stopped writes, or nil.
+func (b *Broker) Failed() error { return b.log.Failed() }
+
+// Subscribe adds a subscription; it reports whether it is new.
+func (b *Broker) Subscribe(kind SubKind, name string, s Subscriber) bool {
+	return b.index.Add(kind, name, s)
+}
+
+// Unsubscribe removes a subscription; it reports whether it existed.
+func (b *Broker) Unsubscribe(kind SubKind, name string, s Subscriber) bool {
+	return b.index.Remove(kind, name, s)
+}
+
+// NumSubscribers returns how many subscribers name has in a namespace.
+func (b *Broker) NumSubscribers(kind SubKind, name string) int { return b.index.Count(kind, name) }
+
+// NumSubscriptionNames returns how many channels (or patterns) have subscribers.
+func (b *Broker) NumSubscriptionNames(kind SubKind) int { return b.index.Len(kind) }
+
+// SubscribedNames lists names with subscribers that match pattern (or all).
+func (b *Broker) SubscribedNames(kind SubKind, pattern []byte) []string {
+	return b.index.Names(kind, pattern)
+}
+
+// Stats are the node's counters for INFO and metrics.
+type Stats struct {
+	wal.Stats
+	Published  uint64
+	Deliveries uint64
+}
+
+// Stats returns current counters.
+func (b *Broker) Stats() Stats {
+	return Stats{Stats: b.log.Stats(), Published: b.published.Load(), Deliveries: b.deliveries.Load()}
+}
+
+// EnforceRetention runs one retention pass now.
+func (b *Broker) EnforceRetention() error { return b.log.EnforceRetention() }

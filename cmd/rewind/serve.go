@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rewind-mq/rewind/broker"
+	"github.com/rewind-mq/rewind/resp"
+)
+
+type serveFlags struct {
+	bind              string
+	port              int
+	dir               string
+	maxClients        int
+	maxMessageBytes   int
+	subscriberBuffer  int
+	retentionMaxAge   time.Duration
+	retentionMaxLen   int64
+	retentionMaxBytes int64
+	retentionInterval time.Duration
+	logLevel          string
+	logFormat         string
+	unsafeNoSync      bool
+}
+
+func serveMain(args []string, stdout, stderr io.Writer) int {
+	var f serveFlags
+	fs := pflag.NewFlagSet("rewind serve", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.bind, "bind", "127.0.0.1", "address to listen on")
+	fs.IntVar(&f.port, "port", 7379, "TCP port for the Redis protocol")
+	fs.StringVar(&f.dir, "dir", "./data", "data directory (created if missing)")
+	fs.IntVar(&f.maxClients, "maxclients", 10000, "most client connections at once")
+	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 8<<20, "largest message (PUBLISH payload or XADD fields) accepted")
+	fs.IntVar(&f.subscriberBuffer, "subscriber-buffer-bytes", 32<<20, "unsent output a subscriber may hold before it is disconnected")
+	fs.DurationVar(&f.retentionMaxAge, "retention-max-age", 0, "default: drop entries older than this (0: keep)")
+	fs.Int64Var(&f.retentionMaxLen, "retention-max-len", 0, "default: keep at most this many entries per channel (0: no limit)")
+	fs.Int64Var(&f.retentionMaxBytes, "retention-max-bytes", 0, "default: keep at most this many bytes per channel (0: no limit)")
+	fs.DurationVar(&f.retentionInterval, "retention-interval", time.Second, "how often retention limits are enforced")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&f.unsafeNoSync, "unsafe-no-sync", false, "acknowledge writes before fsync (loses data on a crash; for fault-injection tests only)")
+	_ = fs.MarkHidden("unsafe-no-sync")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: rewind serve [flags]\n\nRuns a rewind node: the Redis protocol on --bind:--port, data in --dir.\nEvery PUBLISH and XADD is fsync'd before it is answered.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	logger, err := newLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "rewind serve:", err)
+		return 2
+	}
+	if err := serve(f, logger); err != nil {
+		logger.Error("rewind serve failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+func serve(f serveFlags, logger *slog.Logger) error {
+	if err := os.MkdirAll(f.dir, 0o755); err != nil {
+		return err
+	}
+	b, err := broker.Open(broker.Config{
+		Dir:    f.dir,
+		Logger: logger,
+		Limits: broker.Limits{
+			MaxMessageBytes:       f.maxMessageBytes,
+			MaxClients:            f.maxClients,
+			SubscriberBufferBytes: f.subscriberBuffer,
+		},
+		Retention: broker.Retention{
+			MaxAgeMs: f.retentionMaxAge.Milliseconds(),
+			MaxLen:   f.retentionMaxLen,
+			MaxBytes: f.retentionMaxBytes,
+		},
+		RetentionInterval: f.retentionInterval,
+		UnsafeNoSync:      f.unsafeNoSync,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := resp.Listen(resp.Config{
+		Addr:   net.JoinHostPort(f.bind, strconv.Itoa(f.port)),
+		Broker: b,
+		Logger: logger,
+	})
+	if err != nil {
+		_ = b.Close()
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	logger.Info("rewind ready", "addr", srv.Addr().String(), "dir", f.dir, "pid", os.Getpid())
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down: draining clients")
+	case err = <-served:
+		logger.Error("accept loop stopped", "err", err)
+	}
+	cerr := srv.Close()
+	berr := b.Close()
+	logger.Info("rewind stopped")
+	return errors.Join(err, cerr, berr)
+}

@@ -1,0 +1,187 @@
+package delivery
+
+import (
+	"sort"
+	"sync"
+)
+
+// Subscriber receives messages. Deliver is called from the fan-out goroutine
+// and must not block: a subscriber buffers (boundedly) or drops itself.
+type Subscriber interface {
+	// Deliver hands over one message. pattern is nil for a channel
+	// subscription. kind says which subscription matched. The slices are
+	// valid only during the call.
+	Deliver(kind Kind, pattern, channel []byte, msg *Message)
+}
+
+// Message is what a subscriber receives: the entry's ID and fields.
+type Message struct {
+	ID     [2]uint64 // ms, seq
+	Fields [][]byte
+}
+
+// Kind is the namespace of a subscription, as in Redis: SUBSCRIBE and
+// PSUBSCRIBE receive PUBLISH (and XADD); SSUBSCRIBE receives SPUBLISH.
+type Kind uint8
+
+const (
+	KindChannel Kind = iota + 1
+	KindPattern
+	KindShard
+)
+
+// Index maps channels and patterns to subscribers. It is safe for
+// concurrent use; Deliver may run concurrently with (un)subscribes.
+type Index struct {
+	mu       sync.RWMutex
+	channels map[string]*subList // guarded by mu
+	shards   map[string]*subList // guarded by mu
+	patterns map[string]*subList // guarded by mu
+}
+
+type subList struct {
+	subs []Subscriber
+	pos  map[Subscriber]int
+}
+
+func (s *subList) add(sub Subscriber) bool {
+	if _, ok := s.pos[sub]; ok {
+		return false
+	}
+	s.pos[sub] = len(s.subs)
+	s.subs = append(s.subs, sub)
+	return true
+}
+
+func (s *subList) remove(sub Subscriber) bool {
+	i, ok := s.pos[sub]
+	if !ok {
+		return false
+	}
+	last := len(s.subs) - 1
+	s.subs[i] = s.subs[last]
+	s.pos[s.subs[i]] = i
+	s.subs[last] = nil
+	s.subs = s.subs[:last]
+	delete(s.pos, sub)
+	return true
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	return &Index{
+		channels: make(map[string]*subList),
+		shards:   make(map[string]*subList),
+		patterns: make(map[string]*subList),
+	}
+}
+
+func (x *Index) table(kind Kind) map[string]*subList {
+	switch kind {
+	case KindChannel:
+		return x.channels
+	case KindShard:
+		return x.shards
+	case KindPattern:
+		return x.patterns
+	}
+	panic("delivery: unknown subscription kind")
+}
+
+// Add subscribes sub to name (a channel or, for KindPattern, a pattern). It
+// reports whether the subscription is new.
+func (x *Index) Add(kind Kind, name string, sub Subscriber) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	t := x.table(kind)
+	l := t[name]
+	if l == nil {
+		l = &subList{pos: make(map[Subscriber]int, 1)}
+		t[name] = l
+	}
+	return l.add(sub)
+}
+
+// Remove unsubscribes sub from name and reports whether it was subscribed.
+func (x *Index) Remove(kind Kind, name string, sub Subscriber) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	t := x.table(kind)
+	l := t[name]
+	if l == nil || !l.remove(sub) {
+		return false
+	}
+	if len(l.subs) == 0 {
+		delete(t, name)
+	}
+	return true
+}
+
+// Publish delivers msg on channel to every matching subscriber of the
+// namespace (KindChannel covers channel and pattern subscribers; KindShard
+// covers shard subscribers) and returns how many deliveries it made, counted
+// as Redis counts PUBLISH receivers.
+func (x *Index) Publish(kind Kind, channel []byte, msg *Message) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := 0
+	if kind == KindShard {
+		if l := x.shards[string(channel)]; l != nil {
+			for _, s := range l.subs {
+				s.Deliver(KindShard, nil, channel, msg)
+			}
+			n += len(l.subs)
+		}
+		return n
+	}
+	if l := x.channels[string(channel)]; l != nil {
+		for _, s := range l.subs {
+			s.Deliver(KindChannel, nil, channel, msg)
+		}
+		n += len(l.subs)
+	}
+	for p, l := range x.patterns {
+		pat := stringBytes(p)
+		if !Match(pat, channel) {
+			continue
+		}
+		for _, s := range l.subs {
+			s.Deliver(KindPattern, pat, channel, msg)
+		}
+		n += len(l.subs)
+	}
+	return n
+}
+
+// Count returns the number of subscribers of name in a namespace.
+func (x *Index) Count(kind Kind, name string) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if l := x.table(kind)[name]; l != nil {
+		return len(l.subs)
+	}
+	return 0
+}
+
+// Len returns the number of distinct names (channels or patterns) with at
+// least one subscriber in a namespace.
+func (x *Index) Len(kind Kind) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.table(kind))
+}
+
+// Names returns the names with subscribers in a namespace that match
+// pattern (all when pattern is empty), sorted.
+func (x *Index) Names(kind Kind, pattern []byte) []string {
+	x.mu.RLock()
+	var out []string
+	for name := range x.table(kind) {
+		if len(pattern) == 0 || Match(pattern, stringBytes(name)) {
+			out = append(out, name)
+		}
+	}
+	x.mu.RUnlock()
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,286 @@
+package resp
+
+import (
+	"encoding/json"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+func init() {
+	const ps = flagPubSub | flagLoading | flagStale
+	register(
+		&command{name: "publish", arity: 3, flags: flagPubSub | flagWrite | flagLoading | flagStale | flagFast, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "pubsub", summary: "Appends a message to a channel's durable log and delivers it to subscribers.", since: "2.0.0", run: cmdPublish},
+		&command{name: "spublish", arity: 3, flags: flagPubSub | flagWrite | flagLoading | flagStale | flagFast, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "pubsub", summary: "Appends a message to a channel's log and delivers it to shard subscribers.", since: "7.0.0", run: cmdSPublish},
+		&command{name: "subscribe", arity: -2, flags: ps | flagNoScript, group: "pubsub", since: "2.0.0",
+			summary: "Listens for messages published to channels.", run: func(c *conn, a [][]byte) { c.subscribeCmd(broker.KindChannel, a[1:]) }},
+		&command{name: "psubscribe", arity: -2, flags: ps | flagNoScript, group: "pubsub", since: "2.0.0",
+			summary: "Listens for messages published to channels that match one or more patterns.", run: func(c *conn, a [][]byte) { c.subscribeCmd(broker.KindPattern, a[1:]) }},
+		&command{name: "ssubscribe", arity: -2, flags: ps | flagNoScript, firstKey: 1, lastKey: -1, keyStep: 1, group: "pubsub", since: "7.0.0",
+			summary: "Listens for messages published to shard channels.", run: func(c *conn, a [][]byte) { c.subscribeCmd(broker.KindShard, a[1:]) }},
+		&command{name: "unsubscribe", arity: -1, flags: ps | flagNoScript, group: "pubsub", since: "2.0.0",
+			summary: "Stops listening to messages posted to channels.", run: func(c *conn, a [][]byte) { c.unsubscribeCmd(broker.KindChannel, a[1:]) }},
+		&command{name: "punsubscribe", arity: -1, flags: ps | flagNoScript, group: "pubsub", since: "2.0.0",
+			summary: "Stops listening to messages published to channels that match one or more patterns.", run: func(c *conn, a [][]byte) { c.unsubscribeCmd(broker.KindPattern, a[1:]) }},
+		&command{name: "sunsubscribe", arity: -1, flags: ps | flagNoScript, firstKey: 1, lastKey: -1, keyStep: 1, group: "pubsub", since: "7.0.0",
+			summary: "Stops listening to messages posted to shard channels.", run: func(c *conn, a [][]byte) { c.unsubscribeCmd(broker.KindShard, a[1:]) }},
+		&command{name: "pubsub", arity: -2, group: "pubsub", since: "2.8.0", summary: "A container for Pub/Sub commands.",
+			subs: map[string]*command{
+				"channels": {name: "channels", arity: -2, flags: ps, group: "pubsub", since: "2.8.0",
+					summary: "Returns the active channels.", run: func(c *conn, a [][]byte) { c.pubsubNames(broker.KindChannel, a) }},
+				"shardchannels": {name: "shardchannels", arity: -2, flags: ps, group: "pubsub", since: "7.0.0",
+					summary: "Returns the active shard channels.", run: func(c *conn, a [][]byte) { c.pubsubNames(broker.KindShard, a) }},
+				"numsub": {name: "numsub", arity: -2, flags: ps, group: "pubsub", since: "2.8.0",
+					summary: "Returns a count of subscribers to channels.", run: func(c *conn, a [][]byte) { c.pubsubNumSub(broker.KindChannel, a[2:]) }},
+				"shardnumsub": {name: "shardnumsub", arity: -2, flags: ps, group: "pubsub", since: "7.0.0",
+					summary: "Returns the count of subscribers of shard channels.", run: func(c *conn, a [][]byte) { c.pubsubNumSub(broker.KindShard, a[2:]) }},
+				"numpat": {name: "numpat", arity: 2, flags: ps, group: "pubsub", since: "2.8.0",
+					summary: "Returns a count of unique pattern subscriptions.", run: func(c *conn, a [][]byte) { c.w.Int(int64(c.s.b.NumSubscriptionNames(broker.KindPattern))) }},
+				"help": {name: "help", arity: 2, flags: ps, group: "pubsub", since: "6.2.0",
+					summary: "Returns helpful text about the different subcommands.", run: cmdPubsubHelp},
+			}},
+	)
+}
+
+func cmdPublish(c *conn, args [][]byte)  { c.publish(args, broker.TagPublish) }
+func cmdSPublish(c *conn, args [][]byte) { c.publish(args, broker.TagSPublish) }
+
+// publish queues a durable append of args[2] as the field "message"; drain
+// answers with the number of receivers once it is fsync'd and delivered.
+func (c *conn) publish(args [][]byte, tag uint8) {
+	if len(args[2]) > c.s.limits.MaxMessageBytes {
+		c.drain()
+		c.writeError(broker.ErrTooLarge)
+		return
+	}
+	p := &c.propose(replyReceivers, 1)[0]
+	p.Op = broker.OpAppend
+	p.Channel = args[1]
+	p.Spec.Auto = true
+	p.Fields = c.fields(broker.MessageField, args[2])
+	p.Tag = tag
+}
+
+// fields returns a two-element field list from the connection's arena (no
+// allocation per message). It stays valid until the next drain.
+func (c *conn) fields(name, value []byte) [][]byte {
+	n := len(c.arena)
+	c.arena = append(c.arena, name, value)
+	return c.arena[n : n+2 : n+2]
+}
+
+func (c *conn) subSet(kind broker.SubKind) *map[string]struct{} {
+	switch kind {
+	case broker.KindPattern:
+		return &c.psubs
+	case broker.KindShard:
+		return &c.ssubs
+	}
+	return &c.subs
+}
+
+// subCount is the count Redis reports in (un)subscribe confirmations.
+func (c *conn) subCount(kind broker.SubKind) int64 {
+	if kind == broker.KindShard {
+		return int64(len(c.ssubs))
+	}
+	return int64(len(c.subs) + len(c.psubs))
+}
+
+func subVerb(kind broker.SubKind, sub bool) string {
+	verbs := map[broker.SubKind][2]string{
+		broker.KindChannel: {"unsubscribe", "subscribe"},
+		broker.KindPattern: {"punsubscribe", "psubscribe"},
+		broker.KindShard:   {"sunsubscribe", "ssubscribe"},
+	}[kind]
+	if sub {
+		return verbs[1]
+	}
+	return verbs[0]
+}
+
+// subscribeCmd subscribes to each name. Each confirmation is committed to
+// the output before the subscription is registered, so no message can
+// overtake it.
+func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
+	set := c.subSet(kind)
+	if *set == nil {
+		*set = make(map[string]struct{})
+	}
+	for _, n := range names {
+		name := string(n)
+		_, had := (*set)[name]
+		(*set)[name] = struct{}{}
+		c.w.Push(3)
+		c.w.BulkString(subVerb(kind, true))
+		c.w.Bulk(n)
+		c.w.Int(c.subCount(kind))
+		c.commitReplies()
+		if !had {
+			c.s.b.Subscribe(kind, name, c)
+		}
+	}
+}
+
+// unsubscribeCmd removes the named subscriptions, or all of this kind.
+// The subscription is removed before its confirmation is written.
+func (c *conn) unsubscribeCmd(kind broker.SubKind, names [][]byte) {
+	set := c.subSet(kind)
+	if len(names) == 0 {
+		if len(*set) == 0 {
+			c.w.Push(3)
+			c.w.BulkString(subVerb(kind, false))
+			c.w.Null()
+			c.w.Int(c.subCount(kind))
+			return
+		}
+		for name := range *set {
+			c.unsubscribeOne(kind, name)
+		}
+		return
+	}
+	for _, n := range names {
+		c.unsubscribeOne(kind, string(n))
+	}
+}
+
+func (c *conn) unsubscribeOne(kind broker.SubKind, name string) {
+	set := c.subSet(kind)
+	if _, ok := (*set)[name]; ok {
+		c.s.b.Unsubscribe(kind, name, c)
+		delete(*set, name)
+	}
+	c.w.Push(3)
+	c.w.BulkString(subVerb(kind, false))
+	c.w.BulkString(name)
+	c.w.Int(c.subCount(kind))
+}
+
+// unsubscribeAll drops every subscription without replying (disconnect,
+// RESET).
+func (c *conn) unsubscribeAll() {
+	for _, kind := range []broker.SubKind{broker.KindChannel, broker.KindPattern, broker.KindShard} {
+		set := c.subSet(kind)
+		for name := range *set {
+			c.s.b.Unsubscribe(kind, name, c)
+		}
+		*set = nil
+	}
+}
+
+// Deliver is called by the broker's fan-out goroutine. It encodes the
+// message into the output buffer and starts a flush; it never blocks on the
+// socket. A subscriber whose unsent output passes SubscriberBufferBytes is
+// disconnected (its messages stay in the log, where it can read them again),
+// so a client that never reads costs bounded memory and never slows a
+// publisher.
+func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker.Message) {
+	c.out.mu.Lock()
+	if c.out.closed {
+		c.out.mu.Unlock()
+		return
+	}
+	w := writer{buf: c.out.buf, proto: int(c.proto.Load())}
+	switch kind {
+	case broker.KindPattern:
+		w.Push(4)
+		w.BulkString("pmessage")
+		w.Bulk(pattern)
+	case broker.KindShard:
+		w.Push(3)
+		w.BulkString("smessage")
+	default:
+		w.Push(3)
+		w.BulkString("message")
+	}
+	w.Bulk(channel)
+	w.Bulk(payload(msg.Fields))
+	c.out.buf = w.buf
+	if len(c.out.buf) > c.s.limits.SubscriberBufferBytes {
+		c.s.stats.subscriberDrops.Add(1)
+		c.closeLocked("subscriber output buffer over limit (a subscriber that does not read)")
+		c.out.mu.Unlock()
+		c.s.log.Warn("resp: disconnecting slow subscriber", "client", c.id, "addr", c.addr,
+			"limit_bytes", c.s.limits.SubscriberBufferBytes)
+		return
+	}
+	if c.out.flushing {
+		c.out.mu.Unlock()
+		return
+	}
+	c.out.flushing = true
+	c.out.mu.Unlock()
+	go func() {
+		c.out.mu.Lock()
+		c.flushLocked()
+	}()
+}
+
+// payload is what SUBSCRIBE delivers for an entry: the value of its
+// "message" field (every PUBLISH), or else the entry's fields as a JSON
+// object (an XADD without a "message" field).
+func payload(fields [][]byte) []byte {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if string(fields[i]) == "message" {
+			return fields[i+1]
+		}
+	}
+	m := make(map[string]string, len(fields)/2)
+	for i := 0; i+1 < len(fields); i += 2 {
+		m[string(fields[i])] = string(fields[i+1])
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func (c *conn) pubsubNames(kind broker.SubKind, args [][]byte) {
+	if len(args) > 3 {
+		c.wrongArity(lookup(commandTable["pubsub"].subs, args[1]))
+		return
+	}
+	var pattern []byte
+	if len(args) == 3 {
+		pattern = args[2]
+	}
+	names := c.s.b.SubscribedNames(kind, pattern)
+	c.w.Array(len(names))
+	for _, n := range names {
+		c.w.BulkString(n)
+	}
+}
+
+func (c *conn) pubsubNumSub(kind broker.SubKind, names [][]byte) {
+	c.w.Map(len(names))
+	for _, n := range names {
+		c.w.Bulk(n)
+		c.w.Int(int64(c.s.b.NumSubscribers(kind, string(n))))
+	}
+}
+
+func cmdPubsubHelp(c *conn, _ [][]byte) {
+	c.helpReply("PUBSUB",
+		"CHANNELS [<pattern>]",
+		"    Return the currently active channels matching a <pattern> (default: '*').",
+		"NUMPAT",
+		"    Return number of subscriptions to patterns.",
+		"NUMSUB [<channel> ...]",
+		"    Return the number of subscribers for the specified channels, excluding",
+		"    pattern subscriptions(default: no channels).",
+		"SHARDCHANNELS [<pattern>]",
+		"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+		"SHARDNUMSUB [<shardchannel> ...]",
+		"    Return the number of subscribers for the specified shard level channel(s)")
+}
+
+// helpReply writes a HELP reply as Redis does: a header line, the lines,
+// and the standard footer.
+func (c *conn) helpReply(cmd string, lines ...string) {
+	c.w.Array(len(lines) + 3)
+	c.w.Simple(cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.w.Simple(l)
+	}
+	c.w.Simple("HELP")
+	c.w.Simple("    Print this help.")
+}

@@ -1,0 +1,466 @@
+package resp
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+func init() {
+	register(
+		&command{name: "xadd", arity: -5, flags: flagWrite | flagDenyOOM | flagFast, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "stream", since: "5.0.0", summary: "Appends a new message to a stream. Creates the key if it doesn't exist.", run: cmdXAdd},
+		&command{name: "xrange", arity: -4, flags: flagReadonly, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "stream", since: "5.0.0", summary: "Returns the messages from a stream within a range of IDs.", run: func(c *conn, a [][]byte) { c.xrange(a, false) }},
+		&command{name: "xrevrange", arity: -4, flags: flagReadonly, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "stream", since: "5.0.0", summary: "Returns the messages from a stream within a range of IDs in reverse order.", run: func(c *conn, a [][]byte) { c.xrange(a, true) }},
+		&command{name: "xlen", arity: 2, flags: flagReadonly | flagFast, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "stream", since: "5.0.0", summary: "Return the number of messages in a stream.", run: cmdXLen},
+		&command{name: "xread", arity: -4, flags: flagReadonly | flagBlocking, firstKey: 0, lastKey: 0, keyStep: 0,
+			group: "stream", since: "5.0.0", summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.", run: cmdXRead},
+		&command{name: "xdel", arity: -3, flags: flagWrite | flagFast, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "stream", since: "5.0.0", summary: "Returns the number of messages after removing them from a stream.", run: cmdXDel},
+		&command{name: "xtrim", arity: -4, flags: flagWrite, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "stream", since: "5.0.0", summary: "Deletes messages from the beginning of a stream.", run: cmdXTrim},
+		&command{name: "xsetid", arity: -3, flags: flagWrite | flagDenyOOM | flagFast, firstKey: 1, lastKey: 1, keyStep: 1,
+			group: "stream", since: "5.0.0", summary: "An internal command for replicating stream values.", run: cmdXSetID},
+	)
+}
+
+var (
+	errSyntax     = errors.New("syntax error")
+	errNotInteger = errors.New("value is not an integer or out of range")
+)
+
+func eq(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
+
+// trimArgs parses the trimming options shared by XADD and XTRIM, starting at
+// args[i]. It returns the trim and the index of the first argument it did
+// not consume. For XADD it stops at the first argument that is not an option
+// (the ID).
+func parseTrimArgs(args [][]byte, i int, xadd bool) (t broker.Trim, noCreate bool, next int, err error) {
+	limit, limitGiven := int64(0), false
+	for ; i < len(args); i++ {
+		more := len(args) - 1 - i
+		opt := args[i]
+		switch {
+		case xadd && len(opt) == 1 && opt[0] == '*':
+			return finishTrim(t, limit, limitGiven, noCreate, i)
+		case eq(opt, "maxlen") && more >= 1, eq(opt, "minid") && more >= 1:
+			if t.Strategy != broker.TrimNone {
+				return t, false, 0, errors.New("syntax error, MAXLEN and MINID options at the same time are not compatible")
+			}
+			isMax := eq(opt, "maxlen")
+			if v := args[i+1]; len(v) == 1 && (v[0] == '~' || v[0] == '=') && more >= 2 {
+				t.Approx = v[0] == '~'
+				i++
+			}
+			i++
+			if isMax {
+				n, ok := parseInt64(args[i])
+				if !ok {
+					return t, false, 0, errNotInteger
+				}
+				if n < 0 {
+					return t, false, 0, errors.New("The MAXLEN argument must be >= 0.")
+				}
+				t.Strategy, t.MaxLen = broker.TrimMaxLen, uint64(n)
+			} else {
+				id, err := broker.ParseID(args[i], 0)
+				if err != nil {
+					return t, false, 0, err
+				}
+				t.Strategy, t.MinID = broker.TrimMinID, id
+			}
+		case eq(opt, "limit") && more >= 1:
+			n, ok := parseInt64(args[i+1])
+			if !ok || n < 0 {
+				return t, false, 0, errNotInteger
+			}
+			limit, limitGiven = n, true
+			i++
+		case xadd && eq(opt, "nomkstream"):
+			noCreate = true
+		case xadd:
+			return finishTrim(t, limit, limitGiven, noCreate, i)
+		default:
+			return t, false, 0, errSyntax
+		}
+	}
+	return finishTrim(t, limit, limitGiven, noCreate, i)
+}
+
+func finishTrim(t broker.Trim, limit int64, limitGiven, noCreate bool, next int) (broker.Trim, bool, int, error) {
+	if limitGiven {
+		if t.Strategy == broker.TrimNone {
+			return t, false, 0, errors.New("syntax error, LIMIT cannot be used without specifying a trimming strategy")
+		}
+		if !t.Approx {
+			return t, false, 0, errors.New("syntax error, LIMIT cannot be used without the special ~ option")
+		}
+		t.Limit = limit
+	} else if t.Approx {
+		t.Limit = 100 * 100 // Redis: 100 × stream-node-max-entries
+	}
+	return t, noCreate, next, nil
+}
+
+func cmdXAdd(c *conn, args [][]byte) {
+	t, noCreate, i, err := parseTrimArgs(args, 2, true)
+	if err != nil {
+		c.failWrite(err)
+		return
+	}
+	if i >= len(args) {
+		c.failWrite(errSyntax)
+		return
+	}
+	spec, err := broker.ParseIDSpec(args[i])
+	if err != nil {
+		c.failWrite(err)
+		return
+	}
+	fields := args[i+1:]
+	if len(fields) < 2 || len(fields)%2 == 1 {
+		c.drain()
+		c.wrongArity(commandTable["xadd"])
+		return
+	}
+	if !spec.Auto && !spec.SeqAuto && spec.ID.IsZero() {
+		c.failWrite(broker.ErrIDZero)
+		return
+	}
+	size := 0
+	for _, f := range fields {
+		size += len(f)
+	}
+	if size > c.s.limits.MaxMessageBytes {
+		c.failWrite(broker.ErrTooLarge)
+		return
+	}
+	p := &c.propose(replyID, 1)[0]
+	p.Op, p.Channel, p.Spec, p.Fields = broker.OpAppend, args[1], spec, fields
+	p.NoCreate, p.Trim, p.Tag = noCreate, t, broker.TagPublish
+}
+
+// failWrite answers a write command that failed before being queued.
+func (c *conn) failWrite(err error) {
+	c.drain()
+	c.writeError(err)
+}
+
+func cmdXTrim(c *conn, args [][]byte) {
+	t, _, _, err := parseTrimArgs(args, 2, false)
+	if err == nil && t.Strategy == broker.TrimNone {
+		err = errSyntax
+	}
+	if err != nil {
+		c.failWrite(err)
+		return
+	}
+	p := &c.propose(replyCount, 1)[0]
+	p.Op, p.Channel, p.Trim = broker.OpTrim, args[1], t
+}
+
+func cmdXDel(c *conn, args [][]byte) {
+	ids := make([]broker.ID, 0, len(args)-2)
+	for _, a := range args[2:] {
+		id, err := broker.ParseID(a, 0)
+		if err != nil {
+			c.failWrite(err)
+			return
+		}
+		ids = append(ids, id)
+	}
+	p := &c.propose(replyCount, 1)[0]
+	p.Op, p.Channel, p.IDs = broker.OpDelete, args[1], ids
+}
+
+func cmdXSetID(c *conn, args [][]byte) {
+	var s broker.SetID
+	id, err := broker.ParseID(args[2], 0)
+	if err != nil {
+		c.failWrite(err)
+		return
+	}
+	s.LastID = id
+	for i := 3; i < len(args); i++ {
+		more := len(args) - 1 - i
+		switch {
+		case eq(args[i], "entriesadded") && more >= 1:
+			n, ok := parseInt64(args[i+1])
+			if !ok {
+				c.failWrite(errNotInteger)
+				return
+			}
+			if n < 0 {
+				c.failWrite(errors.New("entries_added must be positive"))
+				return
+			}
+			s.EntriesAdded, s.HasEntriesAdded = uint64(n), true
+			i++
+		case eq(args[i], "maxdeletedid") && more >= 1:
+			id, err := broker.ParseID(args[i+1], 0)
+			if err != nil {
+				c.failWrite(err)
+				return
+			}
+			s.MaxDeletedID, s.HasMaxDeleted = id, true
+			i++
+		default:
+			c.failWrite(errSyntax)
+			return
+		}
+	}
+	p := &c.propose(replyOK, 1)[0]
+	p.Op, p.Channel, p.SetID = broker.OpSetID, args[1], s
+}
+
+func cmdXLen(c *conn, args [][]byte) {
+	m, _ := c.s.b.Meta(args[1])
+	c.w.Uint(m.Length)
+}
+
+// xrange serves XRANGE and XREVRANGE.
+func (c *conn) xrange(args [][]byte, reverse bool) {
+	startArg, endArg := args[2], args[3]
+	if reverse {
+		startArg, endArg = endArg, startArg
+	}
+	start, err := broker.ParseRangeID(startArg, false)
+	if err == nil {
+		var end broker.ID
+		end, err = broker.ParseRangeID(endArg, true)
+		q := broker.RangeQuery{Start: start, End: end, Count: -1, Reverse: reverse}
+		if err == nil {
+			err = parseCount(args[4:], &q.Count)
+		}
+		if err == nil {
+			c.writeRange(args[1], q)
+			return
+		}
+	}
+	c.writeError(err)
+}
+
+// parseCount parses an optional "COUNT n" (negative counts mean 0, as in
+// Redis). count stays -1 (no limit) when absent.
+func parseCount(args [][]byte, count *int) error {
+	for i := 0; i < len(args); i++ {
+		if !eq(args[i], "count") || i+1 >= len(args) {
+			return errSyntax
+		}
+		n, ok := parseInt64(args[i+1])
+		if !ok {
+			return errNotInteger
+		}
+		*count = int(max(n, 0))
+		i++
+	}
+	return nil
+}
+
+// writeRange writes the entries q selects as an array of [id, [fields]].
+func (c *conn) writeRange(channel []byte, q broker.RangeQuery) {
+	if q.Count == 0 {
+		c.w.Array(0)
+		return
+	}
+	if q.Count < 0 {
+		q.Count = 0
+	}
+	pos := len(c.w.buf)
+	n, err := c.s.b.Range(channel, q, c.writeEntry)
+	if err != nil {
+		c.w.buf = c.w.buf[:pos]
+		c.writeError(err)
+		return
+	}
+	c.w.insertArrayHeader(pos, n)
+}
+
+func (c *conn) writeEntry(e *broker.Entry) error {
+	c.w.Array(2)
+	c.w.ID(e.ID.Ms, e.ID.Seq)
+	c.w.Array(len(e.Fields))
+	for _, f := range e.Fields {
+		c.w.Bulk(f)
+	}
+	return nil
+}
+
+// xreadStream is one stream of an XREAD: its name and the ID to read after.
+type xreadStream struct {
+	name  []byte
+	after broker.ID
+	last  bool // "+": the last entry
+}
+
+func cmdXRead(c *conn, args [][]byte) {
+	count, block := -1, time.Duration(-1)
+	i := 1
+	for ; i < len(args); i++ {
+		more := len(args) - 1 - i
+		switch {
+		case eq(args[i], "count") && more >= 1:
+			n, ok := parseInt64(args[i+1])
+			if !ok {
+				c.writeError(errNotInteger)
+				return
+			}
+			count = int(max(n, 0))
+			i++
+		case eq(args[i], "block") && more >= 1:
+			n, ok := parseInt64(args[i+1])
+			if !ok {
+				c.w.Error("ERR timeout is not an integer or out of range")
+				return
+			}
+			if n < 0 {
+				c.w.Error("ERR timeout is negative")
+				return
+			}
+			block = time.Duration(n) * time.Millisecond
+			i++
+		case eq(args[i], "streams") && more >= 1:
+			c.xreadStreams(args[i+1:], count, block)
+			return
+		default:
+			c.writeError(errSyntax)
+			return
+		}
+	}
+	c.writeError(errSyntax)
+}
+
+func (c *conn) xreadStreams(rest [][]byte, count int, block time.Duration) {
+	if len(rest)%2 != 0 {
+		c.w.Error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
+		return
+	}
+	n := len(rest) / 2
+	streams := make([]xreadStream, n)
+	for j := 0; j < n; j++ {
+		s := &streams[j]
+		s.name = rest[j]
+		switch idArg := rest[n+j]; {
+		case len(idArg) == 1 && idArg[0] == '$':
+			m, _ := c.s.b.Meta(s.name)
+			s.after = m.LastID
+		case len(idArg) == 1 && idArg[0] == '+':
+			s.last = true
+		default:
+			id, err := broker.ParseID(idArg, 0)
+			if err != nil {
+				c.writeError(err)
+				return
+			}
+			s.after = id
+		}
+	}
+	if c.inExec {
+		block = -1
+	}
+	c.xreadLoop(streams, count, block)
+}
+
+// xreadLoop answers as soon as any stream has entries after its ID, waiting
+// up to block (0: forever; negative: not at all).
+func (c *conn) xreadLoop(streams []xreadStream, count int, block time.Duration) {
+	var deadline <-chan time.Time
+	if block > 0 {
+		t := time.NewTimer(block)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		var watches []<-chan struct{}
+		if block >= 0 {
+			watches = make([]<-chan struct{}, 0, len(streams))
+			for _, s := range streams {
+				_, _, ch := c.s.b.Watch(s.name)
+				watches = append(watches, ch)
+			}
+		}
+		if c.xreadOnce(streams, count) {
+			return
+		}
+		if block < 0 || !c.waitAny(watches, deadline) {
+			c.w.NullArray()
+			return
+		}
+		for i := range streams {
+			streams[i].last = false // "+" only means the last entry at call time
+		}
+	}
+}
+
+// waitAny waits for a watch to fire (true), or the deadline or shutdown
+// (false).
+func (c *conn) waitAny(watches []<-chan struct{}, deadline <-chan time.Time) bool {
+	if len(watches) == 1 {
+		select {
+		case <-watches[0]:
+			return true
+		case <-deadline:
+		case <-c.s.done:
+		}
+		return false
+	}
+	cases := make([]reflect.SelectCase, 0, len(watches)+2)
+	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.s.done)})
+	for _, w := range watches {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w)})
+	}
+	chosen, _, _ := reflect.Select(cases)
+	return chosen >= 2
+}
+
+// xreadOnce writes the XREAD reply and reports true if any stream has
+// entries; otherwise it writes nothing.
+func (c *conn) xreadOnce(streams []xreadStream, count int) bool {
+	pos := len(c.w.buf)
+	found := 0
+	for _, s := range streams {
+		q := broker.RangeQuery{End: broker.MaxID, Count: max(count, 0)}
+		if s.last {
+			q.Reverse, q.Count = true, 1
+		} else {
+			next, ok := s.after.Next()
+			if !ok {
+				continue
+			}
+			q.Start = next
+		}
+		if count == 0 && !s.last {
+			q.Count = 0
+		}
+		mark := len(c.w.buf)
+		if c.w.proto < 3 {
+			c.w.Array(2) // RESP3 replies with a map of name to entries
+		}
+		c.w.Bulk(s.name)
+		body := len(c.w.buf)
+		n, err := c.s.b.Range(s.name, q, c.writeEntry)
+		if err != nil || n == 0 {
+			c.w.buf = c.w.buf[:mark]
+			continue
+		}
+		c.w.insertArrayHeader(body, n)
+		found++
+	}
+	if found == 0 {
+		c.w.buf = c.w.buf[:pos]
+		return false
+	}
+	if c.w.proto >= 3 {
+		c.w.insertHeader(pos, '%', found)
+	} else {
+		c.w.insertArrayHeader(pos, found)
+	}
+	return true
+}

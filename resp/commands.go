@@ -1,0 +1,270 @@
+package resp
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+// cmdFlags describe a command for dispatch and for COMMAND INFO.
+type cmdFlags uint32
+
+const (
+	flagWrite    cmdFlags = 1 << iota // changes data
+	flagReadonly                      // reads data
+	flagPubSub                        // allowed in RESP2 subscribe mode
+	flagNoMulti                       // not allowed inside MULTI
+	flagFast
+	flagBlocking
+	flagAdmin
+	flagLoading
+	flagStale
+	flagNoScript
+	flagDenyOOM
+)
+
+var flagNames = []struct {
+	f    cmdFlags
+	name string
+}{
+	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"}, {flagAdmin, "admin"},
+	{flagPubSub, "pubsub"}, {flagNoScript, "noscript"}, {flagBlocking, "blocking"},
+	{flagLoading, "loading"}, {flagStale, "stale"}, {flagFast, "fast"},
+}
+
+// command is one entry of the command table. Arity follows Redis: positive
+// means exactly that many arguments (name included), negative at least.
+type command struct {
+	name     string
+	arity    int
+	flags    cmdFlags
+	firstKey int
+	lastKey  int
+	keyStep  int
+	group    string // COMMAND DOCS group: "pubsub", "stream", "connection", ...
+	summary  string
+	since    string
+	run      func(c *conn, args [][]byte)
+	subs     map[string]*command // subcommands, by lowercase name
+	parent   *command
+}
+
+// fullName is "parent|sub" for subcommands, as Redis names them in errors.
+func (cmd *command) fullName() string {
+	if cmd.parent != nil {
+		return cmd.parent.name + "|" + cmd.name
+	}
+	return cmd.name
+}
+
+var commandTable = map[string]*command{}
+
+// register adds commands to the table; subcommands are registered on their
+// parent with parent set.
+func register(cmds ...*command) {
+	for _, cmd := range cmds {
+		commandTable[cmd.name] = cmd
+		for _, sub := range cmd.subs {
+			sub.parent = cmd
+		}
+	}
+}
+
+// lookup finds a command (or subcommand) by name, case-insensitively,
+// without allocating.
+func lookup(table map[string]*command, name []byte) *command {
+	var tmp [32]byte
+	if len(name) > len(tmp) {
+		return nil
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		tmp[i] = ch
+	}
+	return table[string(tmp[:len(name)])]
+}
+
+func arityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
+	}
+	return n >= -arity
+}
+
+// exec runs one command. Writes are queued (c.req/c.pending) and answered
+// by drain; any other command first drains, so replies stay in order.
+func (c *conn) exec(args [][]byte) {
+	c.lastCmd.Store(c.s.b.Now())
+	cmd := lookup(commandTable, args[0])
+	if cmd == nil {
+		c.drain()
+		c.unknownCommand(args)
+		if c.multi != nil {
+			c.multi.dirty = true
+		}
+		return
+	}
+	if cmd.subs != nil && len(args) >= 2 {
+		if sub := lookup(cmd.subs, args[1]); sub != nil {
+			cmd = sub
+		} else if !arityOK(cmd.arity, len(args)) {
+			c.drain()
+			c.wrongArity(cmd)
+			return
+		} else {
+			c.drain()
+			c.w.Error("ERR unknown subcommand '" + clip(args[1]) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
+			return
+		}
+	}
+	c.setLastCmd(cmd)
+	if c.multi != nil && c.queueInMulti(cmd, args) {
+		return
+	}
+	if !arityOK(cmd.arity, len(args)) {
+		c.drain()
+		c.wrongArity(cmd)
+		return
+	}
+	if c.w.proto == 2 && c.subscribed() && cmd.flags&flagPubSub == 0 {
+		c.drain()
+		c.w.Error("ERR Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	c.run(cmd, args)
+}
+
+// run runs a command whose arity and context were checked.
+func (c *conn) run(cmd *command, args [][]byte) {
+	if cmd.flags&flagWrite == 0 {
+		c.drain()
+	}
+	cmd.run(c, args)
+}
+
+func (c *conn) setLastCmd(cmd *command) {
+	name := cmd.fullName()
+	c.info.mu.Lock()
+	c.info.lastCmd = name
+	c.info.mu.Unlock()
+}
+
+func (c *conn) unknownCommand(args [][]byte) {
+	var sb strings.Builder
+	sb.WriteString("ERR unknown command '")
+	sb.WriteString(clip(args[0]))
+	sb.WriteString("', with args beginning with: ")
+	for _, a := range args[1:] {
+		if sb.Len() > 128 {
+			break
+		}
+		sb.WriteString("'")
+		sb.WriteString(clip(a))
+		sb.WriteString("' ")
+	}
+	c.w.Error(sb.String())
+}
+
+func (c *conn) wrongArity(cmd *command) {
+	c.w.Error("ERR wrong number of arguments for '" + cmd.fullName() + "' command")
+}
+
+// clip shortens an argument quoted in an error, as Redis does (%.128s).
+func clip(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+// replyKind says how drain answers a queued write.
+type replyKind uint8
+
+const (
+	replyReceivers replyKind = iota + 1 // PUBLISH: receivers count
+	replyID                             // XADD: the new ID, or null if skipped
+	replyCount                          // XDEL, XTRIM, DEL: sum of N
+	replyOK                             // XSETID and friends: +OK
+	replyExists                         // EXISTS-like: unused for writes
+)
+
+// pendingReply is a queued write's reply: proposals [from, to) of c.req.
+type pendingReply struct {
+	kind     replyKind
+	from, to int
+}
+
+// propose adds proposals to the connection's request; the reply is written
+// by drain. It returns the first new proposal.
+func (c *conn) propose(kind replyKind, n int) []broker.Proposal {
+	from := len(c.req.Proposals)
+	for i := 0; i < n; i++ {
+		c.req.Add()
+	}
+	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: from + n})
+	return c.req.Proposals[from:]
+}
+
+// drain submits the queued writes as one request, waits until they are
+// durable (or failed), and writes their replies in order.
+func (c *conn) drain() {
+	if len(c.pending) == 0 {
+		return
+	}
+	err := c.s.b.Do(c.req)
+	for _, p := range c.pending {
+		c.writePending(p, err)
+	}
+	c.pending = c.pending[:0]
+	clear(c.arena)
+	c.arena = c.arena[:0]
+	c.req.Reset()
+}
+
+func (c *conn) writePending(p pendingReply, submitErr error) {
+	props := c.req.Proposals[p.from:p.to]
+	if submitErr != nil {
+		c.writeError(submitErr)
+		return
+	}
+	var n int64
+	for i := range props {
+		if props[i].Err != nil {
+			c.writeError(props[i].Err)
+			return
+		}
+		n += props[i].N
+	}
+	switch p.kind {
+	case replyReceivers:
+		c.w.Int(int64(props[0].Receivers))
+	case replyID:
+		if props[0].Skipped {
+			c.w.Null()
+		} else {
+			c.w.ID(props[0].ID.Ms, props[0].ID.Seq)
+		}
+	case replyCount:
+		c.w.Int(n)
+	case replyOK:
+		c.w.OK()
+	}
+}
+
+// writeError answers an error from the broker with Redis's wording.
+func (c *conn) writeError(err error) {
+	switch {
+	case errors.Is(err, broker.ErrTooLarge):
+		c.w.Error("ERR message too large (max " + strconv.Itoa(c.s.limits.MaxMessageBytes) + " bytes; see --max-message-bytes)")
+	case errors.Is(err, broker.ErrFailed):
+		c.w.Error("MISCONF Errors writing to disk: " + err.Error())
+	case errors.Is(err, broker.ErrClosed):
+		c.w.Error("ERR server is shutting down")
+	default:
+		c.w.Error("ERR " + err.Error())
+	}
+}

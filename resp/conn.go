@@ -1,0 +1,290 @@
+package resp
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+const (
+	initialReadBytes = 1 << 10
+	idleReadBytes    = 64 << 10 // an empty read buffer larger than this is released
+	maxSpareOutBytes = 256 << 10
+)
+
+// conn is one client connection. The reader goroutine (serve) owns every
+// field not marked otherwise; out is shared with the fan-out goroutine.
+type conn struct {
+	s       *Server
+	nc      net.Conn
+	id      int64
+	addr    string
+	laddr   string
+	created time.Time
+
+	rbuf       []byte
+	start, end int
+	args       [][]byte
+	cmds       []cmdSpan
+
+	w       writer
+	req     *broker.Request
+	pending []pendingReply
+	arena   [][]byte // field lists of queued writes; reset by drain
+
+	subs, psubs, ssubs map[string]struct{}
+	multi              *multiState
+	inExec             bool
+	watched            []watchedKey
+	quit               bool
+
+	proto   atomic.Int32 // 2 or 3; read by Deliver
+	lastCmd atomic.Int64 // unix ms of the last command
+	info    connInfo
+
+	out outBuf
+}
+
+type cmdSpan struct{ from, to int }
+
+// connInfo is what CLIENT LIST and INFO read from other goroutines.
+type connInfo struct {
+	mu      sync.Mutex
+	name    string // guarded by mu
+	lastCmd string // guarded by mu
+	libName string // guarded by mu
+	libVer  string // guarded by mu
+}
+
+// outBuf is a connection's pending output, shared by the reader (replies)
+// and the fan-out goroutine (pushes). At most one goroutine writes to the
+// socket at a time (flushing).
+type outBuf struct {
+	mu       sync.Mutex
+	buf      []byte // guarded by mu
+	spare    []byte // guarded by mu
+	flushing bool   // guarded by mu
+	closed   bool   // guarded by mu
+	reason   string // guarded by mu: why the server closed it
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{
+		s:       s,
+		nc:      nc,
+		id:      s.nextID.Add(1),
+		addr:    nc.RemoteAddr().String(),
+		laddr:   nc.LocalAddr().String(),
+		created: time.Now(),
+		req:     broker.NewRequest(),
+	}
+	c.proto.Store(2)
+	c.w.proto = 2
+	c.lastCmd.Store(c.created.UnixMilli())
+	return c
+}
+
+func (c *conn) limits() parseLimits {
+	return parseLimits{maxBulk: c.s.limits.MaxQueryBytes, maxArgs: c.s.limits.MaxArgs}
+}
+
+// serve runs the connection until the client leaves, errs or the server
+// closes.
+func (c *conn) serve() {
+	defer c.cleanup()
+	for !c.quit {
+		if err := c.read(); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.s.log.Debug("resp: read", "client", c.id, "err", err)
+			}
+			return
+		}
+		perr := c.parseBatch()
+		c.runBatch()
+		if perr != nil {
+			c.w.Error("ERR " + perr.Error())
+			c.quit = true
+			c.s.log.Info("resp: protocol error, closing client", "client", c.id, "addr", c.addr, "err", perr)
+		}
+		c.commitReplies()
+		c.flush()
+		c.compact()
+	}
+}
+
+// read reads more bytes into rbuf, growing it within MaxQueryBytes.
+func (c *conn) read() error {
+	if c.rbuf == nil {
+		c.rbuf = make([]byte, initialReadBytes)
+	}
+	if c.end == len(c.rbuf) {
+		if c.start > 0 {
+			c.compact()
+		} else {
+			if len(c.rbuf) >= c.s.limits.MaxQueryBytes+maxInlineBytes {
+				return errors.New("query buffer limit exceeded")
+			}
+			grown := make([]byte, 2*len(c.rbuf))
+			copy(grown, c.rbuf[:c.end])
+			c.rbuf = grown
+		}
+	}
+	n, err := c.nc.Read(c.rbuf[c.end:])
+	c.end += n
+	if n > 0 {
+		return nil
+	}
+	return err
+}
+
+// parseBatch parses every complete command in the buffer into c.cmds.
+func (c *conn) parseBatch() error {
+	c.args = c.args[:0]
+	c.cmds = c.cmds[:0]
+	lim := c.limits()
+	for c.start < c.end {
+		from := len(c.args)
+		args, n, err := parseCommand(c.rbuf[c.start:c.end], c.args, lim)
+		c.args = args
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		c.start += n
+		if len(c.args) > from {
+			c.cmds = append(c.cmds, cmdSpan{from, len(c.args)})
+		}
+	}
+	return nil
+}
+
+func (c *conn) runBatch() {
+	for _, span := range c.cmds {
+		if c.quit {
+			break
+		}
+		c.exec(c.args[span.from:span.to])
+	}
+	c.drain()
+	c.s.stats.commandsProcessed.Add(int64(len(c.cmds)))
+}
+
+// compact moves unparsed bytes to the front of the buffer, and releases a
+// large buffer once it is empty.
+func (c *conn) compact() {
+	if c.start == c.end {
+		c.start, c.end = 0, 0
+		if len(c.rbuf) > idleReadBytes {
+			c.rbuf = nil
+		}
+		return
+	}
+	if c.start > 0 {
+		n := copy(c.rbuf, c.rbuf[c.start:c.end])
+		c.start, c.end = 0, n
+	}
+}
+
+// commitReplies moves the replies written so far into the shared output
+// buffer, after anything queued before them.
+func (c *conn) commitReplies() {
+	if len(c.w.buf) == 0 {
+		return
+	}
+	c.out.mu.Lock()
+	if !c.out.closed {
+		if len(c.out.buf) == 0 && !c.out.flushing {
+			c.out.buf, c.w.buf = c.w.buf, c.out.buf[:0]
+		} else {
+			c.out.buf = append(c.out.buf, c.w.buf...)
+		}
+	}
+	c.out.mu.Unlock()
+	c.w.buf = c.w.buf[:0]
+}
+
+// flush writes the output buffer to the socket unless another goroutine is
+// already doing so.
+func (c *conn) flush() {
+	c.out.mu.Lock()
+	if c.out.flushing || c.out.closed || len(c.out.buf) == 0 {
+		c.out.mu.Unlock()
+		return
+	}
+	c.out.flushing = true
+	c.flushLocked()
+}
+
+// flushLocked writes until the buffer is empty. Called with out.mu held and
+// flushing set; returns with out.mu released.
+func (c *conn) flushLocked() {
+	for len(c.out.buf) > 0 && !c.out.closed {
+		buf := c.out.buf
+		c.out.buf = c.out.spare[:0]
+		c.out.spare = nil
+		c.out.mu.Unlock()
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.limits.WriteTimeout))
+		_, err := c.nc.Write(buf)
+		c.out.mu.Lock()
+		if cap(buf) <= maxSpareOutBytes {
+			c.out.spare = buf[:0]
+		}
+		if err != nil {
+			c.closeLocked("write failed: " + err.Error())
+		}
+	}
+	c.out.flushing = false
+	c.out.mu.Unlock()
+}
+
+// closeLocked marks the connection closed and closes the socket, which ends
+// the reader. Called with out.mu held.
+func (c *conn) closeLocked(reason string) {
+	if c.out.closed {
+		return
+	}
+	c.out.closed = true
+	c.out.reason = reason
+	c.out.buf = nil
+	_ = c.nc.Close()
+}
+
+// shutdown is called by Server.Close: the reader finishes its batch, then
+// sees the closed socket.
+func (c *conn) shutdown() {
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+func (c *conn) cleanup() {
+	c.unsubscribeAll()
+	c.out.mu.Lock()
+	reason := c.out.reason
+	c.closeLocked("connection closed")
+	c.out.mu.Unlock()
+	if reason != "" && reason != "connection closed" {
+		c.s.log.Info("resp: client closed", "client", c.id, "addr", c.addr, "reason", reason)
+	}
+	c.s.forget(c)
+}
+
+func (c *conn) setProto(p int) {
+	c.w.proto = p
+	c.proto.Store(int32(p))
+}
+
+func (c *conn) name() string {
+	c.info.mu.Lock()
+	defer c.info.mu.Unlock()
+	return c.info.name
+}
+
+func (c *conn) subscribed() bool {
+	return len(c.subs)+len(c.psubs)+len(c.ssubs) > 0
+}

@@ -1,0 +1,165 @@
+// Package resp is rewind's Redis-protocol front: RESP2 and RESP3 over TCP,
+// with Redis's reply shapes and error strings, on top of broker.
+//
+// It reads commands with its own bounded parser (limits are checked before
+// anything is buffered, and parsing allocates nothing per command) and
+// encodes replies with tidwall/redcon's append functions plus a small RESP3
+// encoder. Each connection has one reader goroutine that parses every
+// complete pipelined command, submits their writes as one request (one
+// group-committed batch), and writes all replies with one socket write.
+// Subscribers receive pushes through a bounded output buffer; one that lets
+// it fill up is disconnected (see conn.Deliver).
+package resp
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+// Config configures a Server.
+type Config struct {
+	Addr   string // host:port to listen on
+	Broker *broker.Broker
+	Logger *slog.Logger
+}
+
+// Server serves the Redis protocol.
+type Server struct {
+	b      *broker.Broker
+	log    *slog.Logger
+	limits broker.Limits
+	ln     net.Listener
+
+	mu      sync.Mutex
+	conns   map[*conn]struct{} // guarded by mu
+	closing bool               // guarded by mu
+	done    chan struct{}
+	wg      sync.WaitGroup
+
+	nextID atomic.Int64
+	stats  serverStats
+}
+
+type serverStats struct {
+	connectionsReceived atomic.Int64
+	commandsProcessed   atomic.Int64
+	rejectedConnections atomic.Int64
+	subscriberDrops     atomic.Int64
+}
+
+// Listen creates a server listening on cfg.Addr. Call Serve to accept.
+func Listen(cfg Config) (*Server, error) {
+	if cfg.Broker == nil {
+		return nil, errors.New("resp: Config.Broker is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("resp: listen %s: %w", cfg.Addr, err)
+	}
+	return &Server{
+		b:      cfg.Broker,
+		log:    cfg.Logger,
+		limits: cfg.Broker.Config().Limits,
+		ln:     ln,
+		conns:  make(map[*conn]struct{}),
+		done:   make(chan struct{}),
+	}, nil
+}
+
+// Addr returns the listening address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until Close. It returns nil after Close.
+func (s *Server) Serve() error {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return nil
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.stats.connectionsReceived.Add(1)
+		if !s.admit(nc) {
+			continue
+		}
+	}
+}
+
+// admit registers and starts a connection, or refuses it over maxclients.
+func (s *Server) admit(nc net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		_ = nc.Close()
+		return false
+	}
+	if len(s.conns) >= s.limits.MaxClients {
+		s.stats.rejectedConnections.Add(1)
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		_ = nc.Close()
+		return false
+	}
+	c := newConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
+	return true
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Close stops accepting, closes every connection once its current commands
+// are answered, and waits for them. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	close(s.done)
+	err := s.ln.Close()
+	for c := range s.conns {
+		c.shutdown()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+// clients returns a snapshot of the connected clients.
+func (s *Server) clients() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
