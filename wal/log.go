@@ -101,9 +101,9 @@ type Log struct {
 	wg      sync.WaitGroup
 	failed  atomic.Pointer[error]
 
-	ready      chan struct{}        // the committer's token: idle, nothing in flight
-	sealed     chan *pendingBatch   // writer → committer
-	commitPool sync.Pool            // *Commit
+	ready      chan struct{}      // the committer's token: idle, nothing in flight
+	sealed     chan *pendingBatch // writer → committer
+	commitPool sync.Pool          // *Commit
 
 	w writerState // owned by the writer goroutine
 }
