@@ -142,6 +142,7 @@ type Config struct {
 	Retention         Retention // server-wide defaults
 	RetentionInterval time.Duration
 	UnsafeNoSync      bool // test-only: acknowledge before fsync
+	ReadOnly          bool // read a stopped node's data; writes fail
 }
 
 // Broker is one rewind node.
@@ -186,6 +187,7 @@ func Open(cfg Config) (*Broker, error) {
 		RetentionInterval: cfg.RetentionInterval,
 		OnCommit:          func(c *wal.Commit) { b.fanout <- c },
 		UnsafeNoSync:      cfg.UnsafeNoSync,
+		ReadOnly:          cfg.ReadOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)

@@ -162,8 +162,11 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	if err := it.Error(); err != nil {
 		return 0, err
 	}
-	end, _ := lastDel.Next()
-	b.setErr(b.pb.DeleteRange(lower, entryKey(nil, ch.cid, end), nil))
+	endKey := upper
+	if end, ok := lastDel.Next(); ok {
+		endKey = entryKey(nil, ch.cid, end)
+	}
+	b.setErr(b.pb.DeleteRange(lower, endKey, nil))
 	m.Length -= removed
 	m.Bytes -= min(bytes, m.Bytes)
 	l.touch(b, ch)

@@ -38,6 +38,10 @@ type Options struct {
 	// it: the apply step is deterministic given each request's TimeMs.
 	NowMs func() int64
 
+	// ReadOnly opens the log for reading only (e.g. replay from a stopped
+	// node's directory): no writer, no retention, Submit fails.
+	ReadOnly bool
+
 	// UnsafeNoSync acknowledges batches without waiting for fsync. It exists
 	// only so that the fault-injection harness can prove it detects loss.
 	UnsafeNoSync bool
@@ -141,6 +145,7 @@ func Open(opts Options) (*Log, error) {
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		Logger:                      pebbleLogger{opts.Logger},
+		ReadOnly:                    opts.ReadOnly,
 	}
 	db, err := pebble.Open(opts.Dir, popts)
 	if err != nil {
@@ -156,6 +161,10 @@ func Open(opts Options) (*Log, error) {
 	if err := l.load(); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if opts.ReadOnly {
+		l.closed = true // Submit fails with ErrClosed
+		return l, nil
 	}
 	l.startWriter()
 	l.wg.Add(1)
@@ -203,6 +212,11 @@ func (l *Log) load() error {
 // and closes Pebble. It is safe to call more than once.
 func (l *Log) Close() error {
 	l.closeMu.Lock()
+	if l.opts.ReadOnly {
+		l.opts.ReadOnly = false // close once
+		l.closeMu.Unlock()
+		return l.db.Close()
+	}
 	if l.closed {
 		l.closeMu.Unlock()
 		return nil

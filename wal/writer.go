@@ -201,14 +201,30 @@ func (l *Log) needsReads(r *Request) bool {
 		case OpDelete, OpTrim, OpSetID:
 			return true
 		case OpAppend:
-			if p.Trim.Strategy != TrimNone {
-				if ch := l.lookup(p.Channel); ch != nil && trimMayRemove(&ch.w, &p.Trim, 1) {
-					return true
-				}
+			if p.Trim.Strategy == TrimNone {
+				continue
+			}
+			ch := l.lookup(p.Channel)
+			if ch == nil || !ch.exists {
+				return true // its first entries may already be trimmable
+			}
+			if trimMayRemove(&ch.w, &p.Trim, appendsTo(r, p.Channel)) {
+				return true
 			}
 		}
 	}
 	return false
+}
+
+// appendsTo counts the appends to channel in r.
+func appendsTo(r *Request, channel []byte) uint64 {
+	var n uint64
+	for i := range r.Proposals {
+		if r.Proposals[i].Op == OpAppend && string(r.Proposals[i].Channel) == string(channel) {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *Log) apply(r *Request) {
