@@ -151,9 +151,7 @@ type Broker struct {
 	log   *wal.Log
 	index *delivery.Index
 
-	fanout   chan *wal.Commit
-	fanoutWG sync.WaitGroup
-	msg      delivery.Message // reused by the fan-out goroutine
+	msg delivery.Message // reused by onCommit (one goroutine)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -175,7 +173,6 @@ func Open(cfg Config) (*Broker, error) {
 	b := &Broker{
 		cfg:     cfg,
 		index:   delivery.NewIndex(),
-		fanout:  make(chan *wal.Commit, 64),
 		started: time.Now(),
 	}
 	l, err := wal.Open(wal.Options{
@@ -185,7 +182,7 @@ func Open(cfg Config) (*Broker, error) {
 		MaxEntryBytes:     cfg.Limits.MaxMessageBytes + 64<<10,
 		Retention:         cfg.Retention,
 		RetentionInterval: cfg.RetentionInterval,
-		OnCommit:          func(c *wal.Commit) { b.fanout <- c },
+		OnCommit:          b.onCommit,
 		UnsafeNoSync:      cfg.UnsafeNoSync,
 		ReadOnly:          cfg.ReadOnly,
 	})
@@ -193,8 +190,6 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.log = l
-	b.fanoutWG.Add(1)
-	go b.fanoutLoop()
 	return b, nil
 }
 
@@ -203,8 +198,6 @@ func Open(cfg Config) (*Broker, error) {
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		b.closeErr = b.log.Close()
-		close(b.fanout)
-		b.fanoutWG.Wait()
 	})
 	return b.closeErr
 }
@@ -215,16 +208,17 @@ func (b *Broker) Config() Config { return b.cfg }
 // Started returns when the broker was opened.
 func (b *Broker) Started() time.Time { return b.started }
 
-func (b *Broker) fanoutLoop() {
-	defer b.fanoutWG.Done()
-	for c := range b.fanout {
-		for _, r := range c.Requests {
-			for i := range r.Proposals {
-				b.deliver(&r.Proposals[i])
-			}
+// onCommit runs on the wal's committer goroutine for every durable batch:
+// it hands each new entry to its subscribers (appending to their bounded
+// output buffers never blocks) and then acknowledges the batch, so a
+// PUBLISH is answered with the number of clients it reached.
+func (b *Broker) onCommit(c *wal.Commit) {
+	for _, r := range c.Requests {
+		for i := range r.Proposals {
+			b.deliver(&r.Proposals[i])
 		}
-		c.Done()
 	}
+	c.Done()
 }
 
 func (b *Broker) deliver(p *wal.Proposal) {

@@ -6,15 +6,17 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rewind-mq/rewind/broker"
 )
 
 const (
-	initialReadBytes = 1 << 10
-	idleReadBytes    = 64 << 10 // an empty read buffer larger than this is released
-	maxSpareOutBytes = 256 << 10
+	initialReadBytes  = 1 << 10
+	idleReadBytes     = 1 << 20 // an empty read buffer larger than this is released
+	maxBatchReadBytes = 1 << 20 // stop draining the socket into one batch here
+	maxSpareOutBytes  = 256 << 10
 )
 
 // conn is one client connection. The reader goroutine (serve) owns every
@@ -55,10 +57,11 @@ type cmdSpan struct{ from, to int }
 // connInfo is what CLIENT LIST and INFO read from other goroutines.
 type connInfo struct {
 	mu      sync.Mutex
-	name    string // guarded by mu
-	lastCmd string // guarded by mu
-	libName string // guarded by mu
-	libVer  string // guarded by mu
+	name    string      // guarded by mu
+	lastCmd string      // guarded by mu
+	libName string      // guarded by mu
+	libVer  string      // guarded by mu
+	stats   clientStats // guarded by mu; refreshed by publishStats (cmd_server.go)
 }
 
 // outBuf is a connection's pending output, shared by the reader (replies)
@@ -117,29 +120,71 @@ func (c *conn) serve() {
 	}
 }
 
-// read reads more bytes into rbuf, growing it within MaxQueryBytes.
+// read reads more bytes into rbuf. A read that fills the buffer doubles it
+// (within MaxQueryBytes) and takes whatever else the socket already holds
+// without blocking, so a client's whole pipeline becomes one batch: one
+// group-committed request and one reply write.
 func (c *conn) read() error {
 	if c.rbuf == nil {
 		c.rbuf = make([]byte, initialReadBytes)
 	}
-	if c.end == len(c.rbuf) {
-		if c.start > 0 {
-			c.compact()
-		} else {
-			if len(c.rbuf) >= c.s.limits.MaxQueryBytes+maxInlineBytes {
-				return errors.New("query buffer limit exceeded")
-			}
-			grown := make([]byte, 2*len(c.rbuf))
-			copy(grown, c.rbuf[:c.end])
-			c.rbuf = grown
-		}
+	if err := c.makeRoom(); err != nil {
+		return err
 	}
 	n, err := c.nc.Read(c.rbuf[c.end:])
 	c.end += n
-	if n > 0 {
+	if n == 0 {
+		return err
+	}
+	for c.end == len(c.rbuf) && len(c.rbuf) < maxBatchReadBytes {
+		if c.makeRoom() != nil {
+			break
+		}
+		if c.readAvailable() == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+// makeRoom ensures free space at the end of rbuf, compacting or growing it.
+func (c *conn) makeRoom() error {
+	if c.end < len(c.rbuf) {
 		return nil
 	}
-	return err
+	if c.start > 0 {
+		c.compact()
+		return nil
+	}
+	if len(c.rbuf) >= c.s.limits.MaxQueryBytes+maxInlineBytes {
+		return errors.New("query buffer limit exceeded")
+	}
+	grown := make([]byte, 2*len(c.rbuf))
+	copy(grown, c.rbuf[:c.end])
+	c.rbuf = grown
+	return nil
+}
+
+// readAvailable reads what the socket holds right now, without blocking.
+func (c *conn) readAvailable() int {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return 0
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	_ = rc.Read(func(fd uintptr) bool {
+		m, err := syscall.Read(int(fd), c.rbuf[c.end:])
+		if err == nil && m > 0 {
+			n = m
+		}
+		return true // never wait
+	})
+	c.end += n
+	return n
 }
 
 // parseBatch parses every complete command in the buffer into c.cmds.
@@ -174,6 +219,7 @@ func (c *conn) runBatch() {
 	}
 	c.drain()
 	c.s.stats.commandsProcessed.Add(int64(len(c.cmds)))
+	c.publishStats()
 }
 
 // compact moves unparsed bytes to the front of the buffer, and releases a

@@ -104,6 +104,7 @@ type Log struct {
 	closed  bool         // guarded by closeMu
 	wg      sync.WaitGroup
 	failed  atomic.Pointer[error]
+	views   durableViews
 
 	ready      chan struct{}      // the committer's token: idle, nothing in flight
 	sealed     chan *pendingBatch // writer → committer
@@ -162,6 +163,7 @@ func Open(opts Options) (*Log, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	l.views.init(db)
 	if opts.ReadOnly {
 		l.closed = true // Submit fails with ErrClosed
 		return l, nil
@@ -215,6 +217,7 @@ func (l *Log) Close() error {
 	if l.opts.ReadOnly {
 		l.opts.ReadOnly = false // close once
 		l.closeMu.Unlock()
+		l.views.close()
 		return l.db.Close()
 	}
 	if l.closed {
@@ -225,6 +228,7 @@ func (l *Log) Close() error {
 	close(l.closing)
 	l.closeMu.Unlock()
 	l.wg.Wait()
+	l.views.close()
 	return l.db.Close()
 }
 
@@ -262,6 +266,13 @@ func (p pebbleLogger) Errorf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 }
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
-	panic(fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble")
+	panic(fatalError{msg})
 }
+
+// fatalError is what Pebble's fatal log calls turn into; commitBatch
+// recovers it (Pebble must not continue past a fatal error).
+type fatalError struct{ msg string }
+
+func (e fatalError) Error() string { return e.msg }

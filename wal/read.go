@@ -73,7 +73,12 @@ func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, erro
 	} else {
 		_, upper = channelEntryBounds(cid)
 	}
-	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	v := l.views.acquire()
+	if v == nil {
+		return 0, ErrClosed
+	}
+	defer l.views.release(v)
+	it, err := v.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return 0, err
 	}

@@ -107,6 +107,12 @@ func (l *Log) writerLoop() {
 	for {
 		if w.token && w.cur != nil {
 			l.drainQueue()
+			if len(l.queue) == 0 {
+				// Idle: commit here rather than wake the committer. The
+				// token stays with the writer, so batches stay ordered.
+				l.commit(l.seal())
+				continue
+			}
 			l.handOver()
 			continue
 		}
@@ -120,10 +126,14 @@ func (l *Log) writerLoop() {
 		case <-l.ready:
 			w.token = true
 		case <-l.closing:
-			l.drainQueue()
-			if w.cur != nil {
-				l.takeToken()
-				l.handOver()
+			// Submit admits nothing once closing is closed: finish what
+			// is queued, a batch at a time.
+			for len(l.queue) > 0 || w.cur != nil {
+				l.drainQueue()
+				if w.cur != nil {
+					l.takeToken()
+					l.handOver()
+				}
 			}
 			return
 		}
@@ -147,9 +157,16 @@ func (l *Log) takeToken() {
 // handOver seals the current batch and gives it to the committer. The caller
 // holds the token.
 func (l *Log) handOver() {
+	b := l.seal()
+	l.w.token = false
+	l.sealed <- b
+}
+
+// seal finishes the current batch: it writes the metadata of every channel
+// the batch touched and snapshots it for publication after the fsync.
+func (l *Log) seal() *pendingBatch {
 	b := l.w.cur
 	l.w.cur = nil
-	l.w.token = false
 	for i := range b.touched {
 		t := &b.touched[i]
 		t.meta, t.exists = t.ch.w, t.ch.exists
@@ -159,7 +176,7 @@ func (l *Log) handOver() {
 			b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 		}
 	}
-	l.sealed <- b
+	return b
 }
 
 func (b *pendingBatch) setErr(err error) {
@@ -321,15 +338,35 @@ func (l *Log) committerLoop() {
 	}
 }
 
+// commitBatch commits pb. Pebble reports a failed WAL write or fsync through
+// Logger.Fatalf and cannot write again; pebbleLogger panics with a
+// fatalError there, which is turned back into an error here.
+func commitBatch(pb *pebble.Batch, opts *pebble.WriteOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fe, ok := r.(fatalError)
+			if !ok {
+				panic(r)
+			}
+			err = fe
+		}
+	}()
+	return pb.Commit(opts)
+}
+
 func (l *Log) commit(b *pendingBatch) {
-	defer b.pb.Close()
+	defer func() {
+		if l.Failed() == nil {
+			_ = b.pb.Close()
+		} // a batch that failed mid-commit may still be referenced by Pebble
+	}()
 	err := b.err
 	if err == nil {
 		opts := pebble.Sync
 		if l.opts.UnsafeNoSync {
 			opts = pebble.NoSync
 		}
-		err = b.pb.Commit(opts)
+		err = commitBatch(b.pb, opts)
 	}
 	if err == nil {
 		err = l.Failed() // a batch after a failure must not be acknowledged
@@ -343,6 +380,7 @@ func (l *Log) commit(b *pendingBatch) {
 		}
 		return
 	}
+	l.views.advance(l.db)
 	for i := range b.touched {
 		b.touched[i].ch.publish(b.touched[i].meta, b.touched[i].exists)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ type serveFlags struct {
 	logLevel          string
 	logFormat         string
 	unsafeNoSync      bool
+	cpuProfile        string
 }
 
 func serveMain(args []string, stdout, stderr io.Writer) int {
@@ -53,6 +55,8 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.unsafeNoSync, "unsafe-no-sync", false, "acknowledge writes before fsync (loses data on a crash; for fault-injection tests only)")
 	_ = fs.MarkHidden("unsafe-no-sync")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown")
+	_ = fs.MarkHidden("cpuprofile")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: rewind serve [flags]\n\nRuns a rewind node: the Redis protocol on --bind:--port, data in --dir.\nEvery PUBLISH and XADD is fsync'd before it is answered.\n\nFlags:\n%s", fs.FlagUsages())
 	}
@@ -66,6 +70,14 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "rewind serve:", err)
 		return 2
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "rewind serve:", err)
+			return 2
+		}
+		defer stop()
 	}
 	if err := serve(f, logger); err != nil {
 		logger.Error("rewind serve failed", "err", err)
@@ -136,4 +148,16 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	berr := b.Close()
 	logger.Info("rewind stopped")
 	return errors.Join(err, cerr, berr)
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
