@@ -14,7 +14,7 @@ type cmdFlags uint32
 const (
 	flagWrite    cmdFlags = 1 << iota // changes data
 	flagReadonly                      // reads data
-	flagPubSub                        // allowed in RESP2 subscribe mode
+	flagPubSub                        // COMMAND INFO "pubsub" (subscribe mode: see allowedWhileSubscribed)
 	flagNoMulti                       // not allowed inside MULTI
 	flagFast
 	flagBlocking
@@ -98,7 +98,6 @@ func arityOK(arity, n int) bool {
 // exec runs one command. Writes are queued (c.req/c.pending) and answered
 // by drain; any other command first drains, so replies stay in order.
 func (c *conn) exec(args [][]byte) {
-	c.lastCmd.Store(c.s.b.Now())
 	cmd := lookup(commandTable, args[0])
 	if cmd == nil {
 		c.drain()
@@ -127,15 +126,29 @@ func (c *conn) exec(args [][]byte) {
 	}
 	if !arityOK(cmd.arity, len(args)) {
 		c.drain()
-		c.wrongArity(cmd)
+		c.reject(cmd, "wrong number of arguments for '"+cmd.fullName()+"' command")
 		return
 	}
-	if c.w.proto == 2 && c.subscribed() && cmd.flags&flagPubSub == 0 {
+	if c.w.proto == 2 && c.subscribed() && !allowedWhileSubscribed(cmd) {
 		c.drain()
-		c.w.Error("ERR Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		c.reject(cmd, "Can't execute '"+cmd.fullName()+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
 	c.run(cmd, args)
+}
+
+// allowedWhileSubscribed reports whether cmd may run on a RESP2 connection
+// in subscribe mode. Redis allows exactly these, whatever their flags (the
+// "pubsub" flag is also on PUBLISH and PUBSUB, which are refused).
+func allowedWhileSubscribed(cmd *command) bool {
+	if cmd.parent != nil {
+		return false
+	}
+	switch cmd.name {
+	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "ping", "quit", "reset":
+		return true
+	}
+	return false
 }
 
 // run runs a command whose arity and context were checked.
@@ -147,26 +160,41 @@ func (c *conn) run(cmd *command, args [][]byte) {
 }
 
 func (c *conn) setLastCmd(cmd *command) {
+	if c.lastCmdSeen == cmd {
+		return
+	}
+	c.lastCmdSeen = cmd
 	name := cmd.fullName()
 	c.info.mu.Lock()
 	c.info.lastCmd = name
 	c.info.mu.Unlock()
 }
 
+// unknownCommand quotes the arguments as Redis does: while the quoted list
+// is under 128 bytes, each argument clipped to what is left of those 128.
 func (c *conn) unknownCommand(args [][]byte) {
-	var sb strings.Builder
-	sb.WriteString("ERR unknown command '")
-	sb.WriteString(clip(args[0]))
-	sb.WriteString("', with args beginning with: ")
+	var quoted strings.Builder
 	for _, a := range args[1:] {
-		if sb.Len() > 128 {
+		if quoted.Len() >= 128 {
 			break
 		}
-		sb.WriteString("'")
-		sb.WriteString(clip(a))
-		sb.WriteString("' ")
+		a = a[:min(len(a), 128-quoted.Len())]
+		quoted.WriteString("'")
+		quoted.Write(a)
+		quoted.WriteString("' ")
 	}
-	c.w.Error(sb.String())
+	c.w.Error("ERR unknown command '" + clip(args[0]) + "', with args beginning with: " + quoted.String())
+}
+
+// reject answers a command refused before it ran. A refused EXEC also
+// discards the transaction and says so, as in Redis (execCommandAbort).
+func (c *conn) reject(cmd *command, msg string) {
+	if cmd.parent == nil && cmd.name == "exec" {
+		c.multi, c.watched = nil, nil
+		c.w.Error("EXECABORT Transaction discarded because of: " + msg)
+		return
+	}
+	c.w.Error("ERR " + msg)
 }
 
 func (c *conn) wrongArity(cmd *command) {

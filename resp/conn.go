@@ -44,6 +44,7 @@ type conn struct {
 	inExec             bool
 	watched            []watchedKey
 	quit               bool
+	lastCmdSeen        *command // the command last stored in info.lastCmd
 
 	proto   atomic.Int32 // 2 or 3; read by Deliver
 	lastCmd atomic.Int64 // unix ms of the last command
@@ -211,6 +212,9 @@ func (c *conn) parseBatch() error {
 }
 
 func (c *conn) runBatch() {
+	if len(c.cmds) > 0 {
+		c.lastCmd.Store(time.Now().UnixMilli())
+	}
 	for _, span := range c.cmds {
 		if c.quit {
 			break

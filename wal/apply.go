@@ -96,7 +96,7 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 	m.EntriesAdded++
 	m.Bytes += uint64(len(w.keyBuf) + len(w.valBuf))
 	p.ID = id
-	l.touch(b, ch)
+	l.touch(b, ch, false)
 	if p.Trim.Strategy != TrimNone && trimMayRemove(m, &p.Trim, 0) {
 		p.N, p.Err = l.trim(b, ch, &p.Trim)
 	}
@@ -169,7 +169,7 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	b.setErr(b.pb.DeleteRange(lower, endKey, nil))
 	m.Length -= removed
 	m.Bytes -= min(bytes, m.Bytes)
-	l.touch(b, ch)
+	l.touch(b, ch, true)
 	return int64(removed), nil
 }
 
@@ -247,7 +247,7 @@ func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
 			}
 		}
 	}
-	l.touch(b, ch)
+	l.touch(b, ch, true)
 }
 
 // firstFrom returns the first entry ID of ch after id, or 0-0 if none.
@@ -298,7 +298,7 @@ func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
 	}
 	ch.w = Meta{}
 	ch.exists = false
-	l.touch(b, ch)
+	l.touch(b, ch, true)
 	p.N = 1
 }
 
@@ -335,5 +335,5 @@ func (l *Log) applySetID(b *pendingBatch, p *Proposal) {
 	if s.HasMaxDeleted {
 		m.MaxDeletedID = s.MaxDeletedID
 	}
-	l.touch(b, ch)
+	l.touch(b, ch, true)
 }

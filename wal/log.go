@@ -123,6 +123,9 @@ type channel struct {
 	exists    bool   // in the writer's view
 	lastBatch uint64 // the batch number that last touched w
 	idFloor   ID     // the last ID before a DEL: auto IDs stay above it
+	forceMeta bool   // write the metadata in the current batch
+	// metaWrittenMs is when the metadata was last written (see seal).
+	metaWrittenMs int64
 
 	mu      sync.Mutex
 	durable Meta          // guarded by mu: as of the last fsync'd batch
@@ -189,13 +192,20 @@ func (l *Log) load() error {
 			return fmt.Errorf("%w: names table entry for %q", ErrCorrupt, name)
 		}
 		cid := binary.BigEndian.Uint64(v)
+		var m Meta
 		mv, closer, err := l.db.Get(metaKey(mk, cid))
-		if err != nil {
+		switch {
+		case errors.Is(err, pebble.ErrNotFound):
+		case err != nil:
 			return fmt.Errorf("wal: metadata of channel %q: %w", name, err)
+		default:
+			m, err = decodeMeta(mv)
+			_ = closer.Close()
+			if err != nil {
+				return fmt.Errorf("wal: channel %q: %w", name, err)
+			}
 		}
-		m, err := decodeMeta(mv)
-		_ = closer.Close()
-		if err != nil {
+		if err := l.recoverAppends(cid, &m); err != nil {
 			return fmt.Errorf("wal: channel %q: %w", name, err)
 		}
 		ch := &channel{name: name, cid: cid, w: m, exists: true, durable: m, live: true}
@@ -206,6 +216,42 @@ func (l *Log) load() error {
 	}
 	if l.w.nextCID == 0 {
 		l.w.nextCID = 1
+	}
+	return it.Error()
+}
+
+// recoverAppends adds to m the entries appended after its LastID: those
+// written since the channel's last metadata checkpoint.
+func (l *Log) recoverAppends(cid uint64, m *Meta) error {
+	lower, upper := channelEntryBounds(cid)
+	if !m.LastID.IsZero() || m.Length > 0 {
+		next, ok := m.LastID.Next()
+		if !ok {
+			return nil
+		}
+		lower = entryKey(nil, cid, next)
+	}
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		_, id, err := decodeEntryKey(it.Key())
+		if err != nil {
+			return err
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if m.Length == 0 {
+			m.FirstID = id
+		}
+		m.Length++
+		m.EntriesAdded++
+		m.Bytes += uint64(len(it.Key()) + len(v))
+		m.LastID = id
 	}
 	return it.Error()
 }

@@ -167,17 +167,28 @@ func (l *Log) handOver() {
 func (l *Log) seal() *pendingBatch {
 	b := l.w.cur
 	l.w.cur = nil
+	now := l.opts.NowMs()
 	for i := range b.touched {
 		t := &b.touched[i]
-		t.meta, t.exists = t.ch.w, t.ch.exists
-		if t.exists {
-			l.w.keyBuf = metaKey(l.w.keyBuf, t.ch.cid)
-			l.w.valBuf = encodeMeta(l.w.valBuf[:0], &t.meta)
-			b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+		ch := t.ch
+		t.meta, t.exists = ch.w, ch.exists
+		if !t.exists || !(ch.forceMeta || now-ch.metaWrittenMs >= metaCheckpointMs || now < ch.metaWrittenMs) {
+			continue
 		}
+		l.w.keyBuf = metaKey(l.w.keyBuf, ch.cid)
+		l.w.valBuf = encodeMeta(l.w.valBuf[:0], &t.meta)
+		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+		ch.forceMeta, ch.metaWrittenMs = false, now
 	}
 	return b
 }
+
+// metaCheckpointMs is how often a channel that only receives appends has its
+// metadata written. Between checkpoints, Open recounts the entries after the
+// stored LastID (see recoverAppends). Writing it in every batch would put
+// the same key in every flushed table, so no table could be moved down the
+// LSM without being rewritten.
+const metaCheckpointMs = 10000
 
 func (b *pendingBatch) setErr(err error) {
 	if err != nil && b.err == nil {
@@ -281,7 +292,7 @@ func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
 	case OpSetRetention:
 		ch := l.channelForWrite(b, p.Channel)
 		ch.w.Retention = p.Retention
-		l.touch(b, ch)
+		l.touch(b, ch, true)
 	default:
 		p.Err = fmt.Errorf("wal: unknown op %d", p.Op)
 	}
@@ -305,7 +316,7 @@ func (l *Log) channelForWrite(b *pendingBatch, name []byte) *channel {
 	ch.exists = true
 	l.w.valBuf = appendUint64(l.w.valBuf[:0], ch.cid)
 	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, name), l.w.valBuf, nil))
-	l.touch(b, ch)
+	l.touch(b, ch, true)
 	return ch
 }
 
@@ -322,7 +333,12 @@ func (l *Log) getOrCreate(name []byte) *channel {
 	return ch
 }
 
-func (l *Log) touch(b *pendingBatch, ch *channel) {
+// touch records that b changes ch. force asks for its metadata to be
+// written in b (anything but a plain append).
+func (l *Log) touch(b *pendingBatch, ch *channel, force bool) {
+	if force {
+		ch.forceMeta = true
+	}
 	if ch.lastBatch == b.num {
 		return
 	}
