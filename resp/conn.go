@@ -62,7 +62,6 @@ type connInfo struct {
 	lastCmd string      // guarded by mu
 	libName string      // guarded by mu
 	libVer  string      // guarded by mu
-	stats   clientStats // guarded by mu; refreshed by publishStats (cmd_server.go)
 }
 
 // outBuf is a connection's pending output, shared by the reader (replies)
@@ -223,7 +222,6 @@ func (c *conn) runBatch() {
 	}
 	c.drain()
 	c.s.stats.commandsProcessed.Add(int64(len(c.cmds)))
-	c.publishStats()
 }
 
 // compact moves unparsed bytes to the front of the buffer, and releases a
