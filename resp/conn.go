@@ -58,10 +58,10 @@ type cmdSpan struct{ from, to int }
 // connInfo is what CLIENT LIST and INFO read from other goroutines.
 type connInfo struct {
 	mu      sync.Mutex
-	name    string      // guarded by mu
-	lastCmd string      // guarded by mu
-	libName string      // guarded by mu
-	libVer  string      // guarded by mu
+	name    string // guarded by mu
+	lastCmd string // guarded by mu
+	libName string // guarded by mu
+	libVer  string // guarded by mu
 }
 
 // outBuf is a connection's pending output, shared by the reader (replies)

@@ -54,11 +54,12 @@ func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, erro
 		return 0, nil
 	}
 	ch.mu.Lock()
-	m, live, cid := ch.durable, ch.live, ch.cid
+	m, live := ch.durable, ch.live
 	ch.mu.Unlock()
 	if !live || m.Length == 0 {
 		return 0, nil
 	}
+	cid := ch.cid // set by the writer before the channel first went live
 	start, end := q.Start, q.End
 	if m.LastID.Less(end) {
 		end = m.LastID // the durable watermark

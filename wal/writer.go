@@ -378,6 +378,9 @@ func (l *Log) commit(b *pendingBatch) {
 	}()
 	err := b.err
 	if err == nil {
+		err = l.Failed() // never hand Pebble a batch after a failed one
+	}
+	if err == nil {
 		opts := pebble.Sync
 		if l.opts.UnsafeNoSync {
 			opts = pebble.NoSync
