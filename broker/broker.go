@@ -230,8 +230,7 @@ func (b *Broker) deliver(p *wal.Proposal) {
 	if p.Tag == TagSPublish {
 		kind = delivery.KindShard
 	}
-	b.msg.ID = [2]uint64{p.ID.Ms, p.ID.Seq}
-	b.msg.Fields = p.Fields
+	b.msg.Reset([2]uint64{p.ID.Ms, p.ID.Seq}, p.Fields)
 	p.Receivers = b.index.Publish(kind, p.Channel, &b.msg)
 	b.msg.Fields = nil
 	b.deliveries.Add(uint64(p.Receivers))

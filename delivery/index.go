@@ -14,10 +14,32 @@ type Subscriber interface {
 	Deliver(kind Kind, pattern, channel []byte, msg *Message)
 }
 
-// Message is what a subscriber receives: the entry's ID and fields.
+// Message is what a subscriber receives: the entry's ID and fields. It also
+// carries a small cache in which a front can keep an encoding of the message
+// that is the same for many subscribers, so fan-out encodes it once.
 type Message struct {
 	ID     [2]uint64 // ms, seq
 	Fields [][]byte
+
+	cache    [4][]byte
+	cacheBuf []byte
+}
+
+// Reset prepares m for the next message, keeping its memory.
+func (m *Message) Reset(id [2]uint64, fields [][]byte) {
+	m.ID, m.Fields = id, fields
+	m.cache = [4][]byte{}
+	m.cacheBuf = m.cacheBuf[:0]
+}
+
+// Cached returns the encoding stored in slot (0..3), or nil.
+func (m *Message) Cached(slot int) []byte { return m.cache[slot] }
+
+// SetCached stores an encoding in slot, copying enc.
+func (m *Message) SetCached(slot int, enc []byte) {
+	start := len(m.cacheBuf)
+	m.cacheBuf = append(m.cacheBuf, enc...)
+	m.cache[slot] = m.cacheBuf[start:len(m.cacheBuf):len(m.cacheBuf)]
 }
 
 // Kind is the namespace of a subscription, as in Redis: SUBSCRIBE and

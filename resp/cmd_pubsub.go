@@ -181,22 +181,28 @@ func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker
 		c.out.mu.Unlock()
 		return
 	}
-	w := writer{buf: c.out.buf, proto: int(c.proto.Load())}
-	switch kind {
-	case broker.KindPattern:
-		w.Push(4)
-		w.BulkString("pmessage")
-		w.Bulk(pattern)
-	case broker.KindShard:
-		w.Push(3)
-		w.BulkString("smessage")
-	default:
-		w.Push(3)
-		w.BulkString("message")
+	proto := int(c.proto.Load())
+	if kind == broker.KindPattern {
+		w := writer{buf: c.out.buf, proto: proto}
+		encodePush(&w, kind, pattern, channel, msg)
+		c.out.buf = w.buf
+	} else {
+		// The same bytes go to every subscriber of the channel: encode
+		// them once per message and protocol.
+		slot := (proto - 2) * 2
+		if kind == broker.KindShard {
+			slot++
+		}
+		enc := msg.Cached(slot)
+		if enc == nil {
+			w := writer{buf: c.s.pushScratch[:0], proto: proto}
+			encodePush(&w, kind, nil, channel, msg)
+			c.s.pushScratch = w.buf
+			msg.SetCached(slot, w.buf)
+			enc = w.buf
+		}
+		c.out.buf = append(c.out.buf, enc...)
 	}
-	w.Bulk(channel)
-	w.Bulk(payload(msg.Fields))
-	c.out.buf = w.buf
 	if len(c.out.buf) > c.s.limits.SubscriberBufferBytes {
 		c.s.stats.subscriberDrops.Add(1)
 		c.closeLocked("subscriber output buffer over limit (a subscriber that does not read)")
@@ -215,6 +221,25 @@ func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker
 		c.out.mu.Lock()
 		c.flushLocked()
 	}()
+}
+
+// encodePush writes a message push: [message, channel, payload] or
+// [pmessage, pattern, channel, payload] or [smessage, channel, payload].
+func encodePush(w *writer, kind broker.SubKind, pattern, channel []byte, msg *broker.Message) {
+	switch kind {
+	case broker.KindPattern:
+		w.Push(4)
+		w.BulkString("pmessage")
+		w.Bulk(pattern)
+	case broker.KindShard:
+		w.Push(3)
+		w.BulkString("smessage")
+	default:
+		w.Push(3)
+		w.BulkString("message")
+	}
+	w.Bulk(channel)
+	w.Bulk(payload(msg.Fields))
 }
 
 // payload is what SUBSCRIBE delivers for an entry: the value of its
@@ -236,7 +261,7 @@ func payload(fields [][]byte) []byte {
 
 func (c *conn) pubsubNames(kind broker.SubKind, args [][]byte) {
 	if len(args) > 3 {
-		c.wrongArity(lookup(commandTable["pubsub"].subs, args[1]))
+		c.w.Error("ERR unknown subcommand or wrong number of arguments for '" + clip(args[1]) + "'. Try PUBSUB HELP.")
 		return
 	}
 	var pattern []byte
@@ -251,7 +276,7 @@ func (c *conn) pubsubNames(kind broker.SubKind, args [][]byte) {
 }
 
 func (c *conn) pubsubNumSub(kind broker.SubKind, names [][]byte) {
-	c.w.Map(len(names))
+	c.w.Array(2 * len(names)) // a flat array in RESP3 too, as in Redis
 	for _, n := range names {
 		c.w.Bulk(n)
 		c.w.Int(int64(c.s.b.NumSubscribers(kind, string(n))))

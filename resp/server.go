@@ -45,6 +45,9 @@ type Server struct {
 
 	nextID atomic.Int64
 	stats  serverStats
+	// pushScratch is Deliver's encoding buffer. Deliver runs only on the
+	// broker's one fan-out goroutine.
+	pushScratch []byte
 }
 
 type serverStats struct {
