@@ -58,10 +58,11 @@ type cmdSpan struct{ from, to int }
 // connInfo is what CLIENT LIST and INFO read from other goroutines.
 type connInfo struct {
 	mu      sync.Mutex
-	name    string // guarded by mu
-	lastCmd string // guarded by mu
-	libName string // guarded by mu
-	libVer  string // guarded by mu
+	name    string      // guarded by mu
+	lastCmd string      // guarded by mu
+	libName string      // guarded by mu
+	libVer  string      // guarded by mu
+	stats   clientStats // guarded by mu; refreshed by publishStats (cmd_server.go)
 }
 
 // outBuf is a connection's pending output, shared by the reader (replies)
@@ -222,6 +223,7 @@ func (c *conn) runBatch() {
 	}
 	c.drain()
 	c.s.stats.commandsProcessed.Add(int64(len(c.cmds)))
+	c.publishStats()
 }
 
 // compact moves unparsed bytes to the front of the buffer, and releases a

@@ -28,6 +28,10 @@ type Config struct {
 	Addr   string // host:port to listen on
 	Broker *broker.Broker
 	Logger *slog.Logger
+
+	// AllowFlush lets FLUSHALL and FLUSHDB delete every channel's log
+	// without the CONFIRM argument (serve --allow-flush).
+	AllowFlush bool
 }
 
 // Server serves the Redis protocol.
@@ -48,6 +52,7 @@ type Server struct {
 	// pushScratch is Deliver's encoding buffer. Deliver runs only on the
 	// broker's one fan-out goroutine.
 	pushScratch []byte
+	admin  *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
 }
 
 type serverStats struct {
@@ -76,6 +81,7 @@ func Listen(cfg Config) (*Server, error) {
 		ln:     ln,
 		conns:  make(map[*conn]struct{}),
 		done:   make(chan struct{}),
+		admin:  newAdminState(cfg),
 	}, nil
 }
 
