@@ -52,7 +52,7 @@ type Server struct {
 	// pushScratch is Deliver's encoding buffer. Deliver runs only on the
 	// broker's one fan-out goroutine.
 	pushScratch []byte
-	admin  *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
+	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
 }
 
 type serverStats struct {
