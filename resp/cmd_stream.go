@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"net"
 	"reflect"
 	"strings"
 	"time"
@@ -388,7 +389,7 @@ func (c *conn) xreadLoop(streams []xreadStream, count int, block time.Duration) 
 		if c.xreadOnce(streams, count) {
 			return
 		}
-		if block < 0 || !c.waitAny(watches, deadline) {
+		if block < 0 || !c.waitWatched(watches, deadline) {
 			c.w.NullArray()
 			return
 		}
@@ -398,26 +399,70 @@ func (c *conn) xreadLoop(streams []xreadStream, count int, block time.Duration) 
 	}
 }
 
-// waitAny waits for a watch to fire (true), or the deadline or shutdown
-// (false).
-func (c *conn) waitAny(watches []<-chan struct{}, deadline <-chan time.Time) bool {
+// waitWatched waits for a watch to fire (true), or the deadline, shutdown,
+// or the client going away (false). While it waits it keeps reading the
+// socket, so a client that disconnects (or is killed) frees its blocked
+// XREAD at once.
+func (c *conn) waitWatched(watches []<-chan struct{}, deadline <-chan time.Time) bool {
+	gone, stop := c.watchPeer()
+	defer stop()
 	if len(watches) == 1 {
 		select {
 		case <-watches[0]:
 			return true
 		case <-deadline:
 		case <-c.s.done:
+		case <-gone:
+			c.quit = true
 		}
 		return false
 	}
-	cases := make([]reflect.SelectCase, 0, len(watches)+2)
+	cases := make([]reflect.SelectCase, 0, len(watches)+3)
 	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline)},
-		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.s.done)})
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.s.done)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(gone)})
 	for _, w := range watches {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w)})
 	}
 	chosen, _, _ := reflect.Select(cases)
-	return chosen >= 2
+	if chosen == 2 {
+		c.quit = true
+	}
+	return chosen >= 3
+}
+
+// watchPeer reads the socket in the background while the reader waits. The
+// returned channel is closed if the peer disconnects or the connection is
+// closed; stop ends the watch and keeps whatever bytes it read (a client may
+// pipeline commands behind a blocking one).
+func (c *conn) watchPeer() (gone <-chan struct{}, stop func()) {
+	if c.rbuf == nil || c.end == len(c.rbuf) {
+		return nil, func() {}
+	}
+	ch := make(chan struct{})
+	done := make(chan struct{})
+	n := 0
+	go func() {
+		defer close(done)
+		var err error
+		n, err = c.nc.Read(c.rbuf[c.end:])
+		var ne net.Error
+		if n == 0 && err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+			close(ch)
+		}
+	}()
+	return ch, func() {
+		_ = c.nc.SetReadDeadline(time.Now())
+		<-done
+		_ = c.nc.SetReadDeadline(time.Time{})
+		select {
+		case <-c.s.done:
+			c.shutdown() // Server.Close's deadline must survive the reset
+		default:
+		}
+		c.end += n
+		c.unread = n > 0
+	}
 }
 
 // xreadOnce writes the XREAD reply and reports true if any stream has

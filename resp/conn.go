@@ -44,6 +44,7 @@ type conn struct {
 	inExec             bool
 	watched            []watchedKey
 	quit               bool
+	unread             bool     // rbuf holds bytes not yet parsed (see watchPeer)
 	lastCmdSeen        *command // the command last stored in info.lastCmd
 
 	proto   atomic.Int32 // 2 or 3; read by Deliver
@@ -102,7 +103,9 @@ func (c *conn) limits() parseLimits {
 func (c *conn) serve() {
 	defer c.cleanup()
 	for !c.quit {
-		if err := c.read(); err != nil {
+		if c.unread {
+			c.unread = false // bytes that arrived during a blocking command
+		} else if err := c.read(); err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				c.s.log.Debug("resp: read", "client", c.id, "err", err)
 			}

@@ -218,3 +218,68 @@ func TestFailedFsyncNeverAcknowledged(t *testing.T) {
 		t.Fatalf("reads after the failure: %v %v", entries, err)
 	}
 }
+
+// TestBlockedXReadFreedOnDisconnect: a client blocked in XREAD BLOCK 0 that
+// disconnects is noticed at once (its connection leaves CLIENT LIST), and a
+// command pipelined behind a blocking XREAD runs when the XREAD returns.
+func TestBlockedXReadFreedOnDisconnect(t *testing.T) {
+	addr, _ := startGatedServer(t)
+	ctx := context.Background()
+	check := redis.NewClient(&redis.Options{Addr: addr})
+	defer check.Close()
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Write([]byte("XREAD BLOCK 0 STREAMS s $\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	clients := func() int {
+		list, err := check.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(list, "\n")
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for end := time.Now().Add(5 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatal(what)
+			}
+		}
+	}
+	waitFor("the blocked client never showed up", func() bool { return clients() == 2 })
+	raw.Close()
+	waitFor("a disconnected XREAD BLOCK client was not freed", func() bool { return clients() == 1 })
+
+	raw, err = net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Write([]byte("XREAD BLOCK 0 STREAMS s $\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := raw.Write([]byte("PING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := check.XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: "5-1", Values: []string{"message", "x"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.HasSuffix(string(got), "+PONG\r\n") {
+		n, err := raw.Read(buf)
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if !strings.Contains(string(got), "5-1") {
+		t.Fatalf("XREAD reply missing: %q", got)
+	}
+}

@@ -48,6 +48,11 @@ func (c *conn) queueInMulti(cmd *command, args [][]byte) bool {
 		c.w.Error("ERR WATCH inside MULTI is not allowed")
 		return true
 	}
+	if cmd.flags&flagNoMulti != 0 {
+		c.w.Error("ERR Command not allowed inside a transaction")
+		c.multi.dirty = true
+		return true
+	}
 	if !arityOK(cmd.arity, len(args)) {
 		c.wrongArity(cmd)
 		c.multi.dirty = true

@@ -35,6 +35,7 @@ type serveFlags struct {
 	logFormat         string
 	unsafeNoSync      bool
 	cpuProfile        string
+	allowFlush        bool
 }
 
 func serveMain(args []string, stdout, stderr io.Writer) int {
@@ -51,6 +52,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&f.retentionMaxLen, "retention-max-len", 0, "default: keep at most this many entries per channel (0: no limit)")
 	fs.Int64Var(&f.retentionMaxBytes, "retention-max-bytes", 0, "default: keep at most this many bytes per channel (0: no limit)")
 	fs.DurationVar(&f.retentionInterval, "retention-interval", time.Second, "how often retention limits are enforced")
+	fs.BoolVar(&f.allowFlush, "allow-flush", false, "let FLUSHALL/FLUSHDB delete every channel's log without the CONFIRM argument")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.unsafeNoSync, "unsafe-no-sync", false, "acknowledge writes before fsync (loses data on a crash; for fault-injection tests only)")
@@ -125,9 +127,10 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		return err
 	}
 	srv, err := resp.Listen(resp.Config{
-		Addr:   net.JoinHostPort(f.bind, strconv.Itoa(f.port)),
-		Broker: b,
-		Logger: logger,
+		Addr:       net.JoinHostPort(f.bind, strconv.Itoa(f.port)),
+		Broker:     b,
+		Logger:     logger,
+		AllowFlush: f.allowFlush,
 	})
 	if err != nil {
 		_ = b.Close()
