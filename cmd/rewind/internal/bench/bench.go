@@ -16,7 +16,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,11 +44,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // harness holds the state of one run.
 type harness struct {
-	opts    options
-	stderr  io.Writer
-	tmpRoot string
-	systems []system
-	started time.Time
+	opts      options
+	stderr    io.Writer
+	tmpRoot   string
+	systems   []system
+	started   time.Time
+	loadStart string // /proc/loadavg when the run started
 
 	mu        sync.Mutex
 	live      map[*server]struct{}
@@ -86,11 +89,15 @@ func (h *harness) setup(ctx context.Context) error {
 	} else if uint64(h.opts.Conns)+256 > limit {
 		h.note("RLIMIT_NOFILE is %d; the memory workload needs about %d", limit, h.opts.Conns+256)
 	}
+	h.checkIdle()
 	dir, err := os.MkdirTemp("", "rewind-bench-")
 	if err != nil {
 		return err
 	}
 	h.tmpRoot = dir
+	if onTmpfs(dir) {
+		h.note("data directories are on tmpfs (%s), where fsync is free; set TMPDIR to a disk-backed directory", dir)
+	}
 	return nil
 }
 
@@ -174,6 +181,19 @@ func (h *harness) aptInstall(ctx context.Context) error {
 		return err
 	}
 	return install()
+}
+
+// checkIdle records the load average and warns when the machine is busy,
+// since other work skews every number (especially on a 2-core machine).
+func (h *harness) checkIdle() {
+	h.loadStart = loadAvg()
+	f := strings.Fields(h.loadStart)
+	if len(f) == 0 {
+		return
+	}
+	if load, err := strconv.ParseFloat(f[0], 64); err == nil && load > 0.5*float64(runtime.NumCPU()) {
+		h.note("the machine is busy (load average %s on %d CPUs): numbers will be noisy", h.loadStart, runtime.NumCPU())
+	}
 }
 
 // runWorkloads runs the selected workloads in a fixed order.

@@ -81,6 +81,8 @@ type Report struct {
 	Date         string   `json:"date"`
 	Hostname     string   `json:"hostname"`
 	NProc        int      `json:"nproc"`
+	LoadStart    string   `json:"loadavg_start"` // /proc/loadavg: other work skews the numbers
+	LoadEnd      string   `json:"loadavg_end"`
 	GoVersion    string   `json:"go_version"`
 	OSArch       string   `json:"os_arch"`
 	RedisVersion string   `json:"redis_version,omitempty"`
@@ -101,6 +103,8 @@ func (h *harness) report() Report {
 		Date:         time.Now().Format(time.RFC3339),
 		Hostname:     host,
 		NProc:        runtime.NumCPU(),
+		LoadStart:    h.loadStart,
+		LoadEnd:      loadAvg(),
 		GoVersion:    runtime.Version(),
 		OSArch:       runtime.GOOS + "/" + runtime.GOARCH,
 		RedisVersion: redisVersion(h.opts.RedisPath),
@@ -110,6 +114,15 @@ func (h *harness) report() Report {
 		Results:      results,
 		Ratios:       computeRatios(results),
 	}
+}
+
+// loadAvg returns the first three fields of /proc/loadavg, or "".
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return ""
 }
 
 func redisVersion(path string) string {

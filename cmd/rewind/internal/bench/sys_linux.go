@@ -50,3 +50,11 @@ func preciseSleep(d time.Duration) {
 	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
 	}
 }
+
+const tmpfsMagic = 0x01021994
+
+// onTmpfs reports whether dir is on tmpfs, where fsync costs nothing.
+func onTmpfs(dir string) bool {
+	var st syscall.Statfs_t
+	return syscall.Statfs(dir, &st) == nil && st.Type == tmpfsMagic
+}

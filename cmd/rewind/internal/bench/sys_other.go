@@ -16,3 +16,5 @@ func raiseNoFileLimit() (uint64, error) { return 0, errors.ErrUnsupported }
 func lockPacerThread() (unlock func()) { return func() {} }
 
 func preciseSleep(d time.Duration) { time.Sleep(d) }
+
+func onTmpfs(string) bool { return false }
