@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	initialReadBytes  = 1 << 10
+	initialReadBytes  = 256
 	idleReadBytes     = 1 << 20 // an empty read buffer larger than this is released
 	maxBatchReadBytes = 1 << 20 // stop draining the socket into one batch here
 	maxSpareOutBytes  = 256 << 10
