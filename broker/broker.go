@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-mq/rewind/delivery"
 	"github.com/rewind-mq/rewind/wal"
@@ -143,6 +144,8 @@ type Config struct {
 	RetentionInterval time.Duration
 	UnsafeNoSync      bool // test-only: acknowledge before fsync
 	ReadOnly          bool // read a stopped node's data; writes fail
+	// Registerer receives the broker's Prometheus metrics; nil: none.
+	Registerer prometheus.Registerer
 }
 
 // Broker is one rewind node.
@@ -151,7 +154,8 @@ type Broker struct {
 	log   *wal.Log
 	index *delivery.Index
 
-	msg delivery.Message // reused by onCommit (one goroutine)
+	msg     delivery.Message // reused by onCommit (one goroutine)
+	metrics *metrics
 
 	closeOnce sync.Once
 	closeErr  error
@@ -175,6 +179,7 @@ func Open(cfg Config) (*Broker, error) {
 		index:   delivery.NewIndex(),
 		started: time.Now(),
 	}
+	b.metrics = newMetrics(b, cfg.Registerer)
 	l, err := wal.Open(wal.Options{
 		Dir:               cfg.Dir,
 		FS:                cfg.FS,
@@ -183,6 +188,7 @@ func Open(cfg Config) (*Broker, error) {
 		Retention:         cfg.Retention,
 		RetentionInterval: cfg.RetentionInterval,
 		OnCommit:          b.onCommit,
+		OnSynced:          b.observe,
 		UnsafeNoSync:      cfg.UnsafeNoSync,
 		ReadOnly:          cfg.ReadOnly,
 	})

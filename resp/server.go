@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/rewind-mq/rewind/broker"
 )
 
@@ -32,6 +34,9 @@ type Config struct {
 	// AllowFlush lets FLUSHALL and FLUSHDB delete every channel's log
 	// without the CONFIRM argument (serve --allow-flush).
 	AllowFlush bool
+
+	// Registerer receives the front's Prometheus metrics; nil: none.
+	Registerer prometheus.Registerer
 }
 
 // Server serves the Redis protocol.
@@ -74,7 +79,7 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resp: listen %s: %w", cfg.Addr, err)
 	}
-	return &Server{
+	s := &Server{
 		b:      cfg.Broker,
 		log:    cfg.Logger,
 		limits: cfg.Broker.Config().Limits,
@@ -82,7 +87,25 @@ func Listen(cfg Config) (*Server, error) {
 		conns:  make(map[*conn]struct{}),
 		done:   make(chan struct{}),
 		admin:  newAdminState(cfg),
-	}, nil
+	}
+	if cfg.Registerer != nil {
+		s.registerMetrics(cfg.Registerer)
+	}
+	return s, nil
+}
+
+func (s *Server) registerMetrics(reg prometheus.Registerer) {
+	counter := func(name, help string, v *atomic.Int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_connected_clients", Help: "Client connections open now."},
+			func() float64 { s.mu.Lock(); defer s.mu.Unlock(); return float64(len(s.conns)) }),
+		counter("rewind_connections_total", "Client connections accepted.", &s.stats.connectionsReceived),
+		counter("rewind_rejected_connections_total", "Connections refused over maxclients.", &s.stats.rejectedConnections),
+		counter("rewind_commands_total", "Commands processed.", &s.stats.commandsProcessed),
+		counter("rewind_slow_subscriber_disconnects_total", "Subscribers disconnected for not reading.", &s.stats.subscriberDrops),
+	)
 }
 
 // Addr returns the listening address.

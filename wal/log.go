@@ -34,6 +34,10 @@ type Options struct {
 	// the log calls Done itself.
 	OnCommit func(*Commit)
 
+	// OnSynced, when set, is told about every commit (from the committing
+	// goroutine; it must be quick): for metrics and slow-fsync warnings.
+	OnSynced func(CommitStats)
+
 	// NowMs returns the wall clock in ms; tests replace it. Only Submit calls
 	// it: the apply step is deterministic given each request's TimeMs.
 	NowMs func() int64
@@ -45,6 +49,15 @@ type Options struct {
 	// UnsafeNoSync acknowledges batches without waiting for fsync. It exists
 	// only so that the fault-injection harness can prove it detects loss.
 	UnsafeNoSync bool
+}
+
+// CommitStats describes one committed batch.
+type CommitStats struct {
+	Duration  time.Duration // Pebble commit, including the fsync
+	Requests  int
+	Proposals int
+	Bytes     int // entry bytes appended
+	Err       error
 }
 
 // EnsureDefaults fills unset fields.

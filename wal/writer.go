@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -385,7 +386,15 @@ func (l *Log) commit(b *pendingBatch) {
 		if l.opts.UnsafeNoSync {
 			opts = pebble.NoSync
 		}
+		start := time.Now()
 		err = commitBatch(b.pb, opts)
+		if l.opts.OnSynced != nil {
+			st := CommitStats{Duration: time.Since(start), Requests: len(b.reqs), Bytes: b.bytes, Err: err}
+			for _, r := range b.reqs {
+				st.Proposals += len(r.Proposals)
+			}
+			l.opts.OnSynced(st)
+		}
 	}
 	if err == nil {
 		err = l.Failed() // a batch after a failure must not be acknowledged

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -14,6 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
 
 	"github.com/rewind-mq/rewind/broker"
@@ -36,6 +40,7 @@ type serveFlags struct {
 	unsafeNoSync      bool
 	cpuProfile        string
 	allowFlush        bool
+	metricsAddr       string
 }
 
 func serveMain(args []string, stdout, stderr io.Writer) int {
@@ -53,6 +58,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&f.retentionMaxBytes, "retention-max-bytes", 0, "default: keep at most this many bytes per channel (0: no limit)")
 	fs.DurationVar(&f.retentionInterval, "retention-interval", time.Second, "how often retention limits are enforced")
 	fs.BoolVar(&f.allowFlush, "allow-flush", false, "let FLUSHALL/FLUSHDB delete every channel's log without the CONFIRM argument")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address at /metrics (e.g. 127.0.0.1:9379; empty: off)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.unsafeNoSync, "unsafe-no-sync", false, "acknowledge writes before fsync (loses data on a crash; for fault-injection tests only)")
@@ -107,9 +113,12 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	b, err := broker.Open(broker.Config{
-		Dir:    f.dir,
-		Logger: logger,
+		Registerer: reg,
+		Dir:        f.dir,
+		Logger:     logger,
 		Limits: broker.Limits{
 			MaxMessageBytes:       f.maxMessageBytes,
 			MaxClients:            f.maxClients,
@@ -131,6 +140,7 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		Broker:     b,
 		Logger:     logger,
 		AllowFlush: f.allowFlush,
+		Registerer: reg,
 	})
 	if err != nil {
 		_ = b.Close()
@@ -138,6 +148,15 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if f.metricsAddr != "" {
+		ms, err := serveMetrics(f.metricsAddr, reg, logger)
+		if err != nil {
+			_ = srv.Close()
+			_ = b.Close()
+			return err
+		}
+		defer ms.Close()
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	logger.Info("rewind ready", "addr", srv.Addr().String(), "dir", f.dir, "pid", os.Getpid())
@@ -163,4 +182,19 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// serveMetrics serves /metrics from reg on addr until the returned server
+// is closed.
+func serveMetrics(addr string, reg *prometheus.Registry, logger *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("metrics ready", "addr", ln.Addr().String(), "path", "/metrics")
+	return srv, nil
 }
