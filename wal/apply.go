@@ -7,9 +7,17 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// approxNodeEntries is how many entries an approximate ("~") trim removes at
-// a time, like the default stream-node-max-entries of Redis: with entries
-// added in order, rewind's "~" trims remove what Redis's would.
+// approxNodeEntries is the size of the "nodes" an approximate ("~") trim
+// removes whole, like the default stream-node-max-entries of Redis. Redis
+// fills a node with 100 consecutive appends (deleted entries still take
+// their place) and trims whole nodes only; rewind models the nodes as runs
+// of 100 appends counted from the channel's first append (EntriesAdded -
+// Length is the append index of the oldest entry). That is what Redis does
+// for a stream filled by appends and trimmed from the front, with entries
+// small enough that Redis does not close a node early at its 4 KiB
+// stream-node-max-bytes. After an XDEL, or once the channel was emptied,
+// Redis's nodes may lie elsewhere, and so "~" may trim a different amount;
+// either way it never trims past the exact bound.
 const approxNodeEntries = 100
 
 // nextID assigns the ID of a new entry, deterministically, from the channel's
@@ -17,6 +25,9 @@ const approxNodeEntries = 100
 // requested spec and the request's time. The same inputs always give the same
 // ID; a clock that goes back never makes an ID go back.
 func nextID(last, floor ID, spec IDSpec, nowMs int64) (ID, error) {
+	if last == MaxID {
+		return ID{}, ErrIDExhausted // Redis checks this first, whatever the spec
+	}
 	switch {
 	case spec.Auto:
 		top := last
@@ -111,7 +122,7 @@ func trimMayRemove(m *Meta, t *Trim, adding uint64) bool {
 		if length <= t.MaxLen {
 			return false
 		}
-		return !t.Approx || length-t.MaxLen >= approxNodeEntries
+		return !t.Approx || length-t.MaxLen >= min(firstNodeEntries(m), length)
 	case TrimMinID:
 		return length > 0 && (m.Length == 0 || m.FirstID.Less(t.MinID))
 	case TrimMaxBytes:
@@ -201,17 +212,40 @@ func trimCount(it *pebble.Iterator, m *Meta, t *Trim) (uint64, error) {
 			n++
 		}
 	}
-	if t.Approx && t.Strategy != TrimMaxBytes {
-		n -= n % approxNodeEntries
-	}
-	if t.Limit > 0 {
-		limit := uint64(t.Limit)
-		if t.Approx {
-			limit -= limit % approxNodeEntries
-		}
-		n = min(n, limit)
+	switch {
+	case t.Approx && t.Strategy != TrimMaxBytes:
+		n = approxTrimCount(m, n, t.Limit)
+	case t.Limit > 0:
+		n = min(n, uint64(t.Limit))
 	}
 	return n, it.Error()
+}
+
+// firstNodeEntries is how many entries the oldest node holds (see
+// approxNodeEntries), when the channel has that many.
+func firstNodeEntries(m *Meta) uint64 {
+	var first uint64 // append index of the oldest entry
+	if m.EntriesAdded > m.Length {
+		first = m.EntriesAdded - m.Length
+	}
+	return approxNodeEntries - first%approxNodeEntries
+}
+
+// approxTrimCount returns how many of the n oldest entries (those an exact
+// trim removes) a "~" trim removes: whole nodes only, as Redis does, and no
+// more than limit entries (0: no limit).
+func approxTrimCount(m *Meta, n uint64, limit int64) uint64 {
+	var removed uint64
+	node := firstNodeEntries(m)
+	for removed < m.Length {
+		node = min(node, m.Length-removed)
+		if removed+node > n || (limit > 0 && removed+node > uint64(limit)) {
+			break
+		}
+		removed += node
+		node = approxNodeEntries
+	}
+	return removed
 }
 
 func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
@@ -293,6 +327,7 @@ func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
 	b.setErr(b.pb.DeleteRange(lower, upper, nil))
 	b.setErr(b.pb.Delete(nameKey(l.w.keyBuf, p.Channel), nil))
 	b.setErr(b.pb.Delete(metaKey(l.w.keyBuf, ch.cid), nil))
+	l.dropGroups(b, ch)
 	if ch.idFloor.Less(ch.w.LastID) {
 		ch.idFloor = ch.w.LastID
 	}
@@ -308,13 +343,14 @@ func (l *Log) applySetID(b *pendingBatch, p *Proposal) {
 		p.Err = ErrNoSuchChannel
 		return
 	}
+	// The checks and their order are Redis 7.2's (xsetidCommand).
 	m, s := &ch.w, &p.SetID
-	if s.HasEntriesAdded && s.EntriesAdded < m.Length {
-		p.Err = ErrSetIDEntriesAdded
-		return
-	}
 	if s.HasMaxDeleted && s.LastID.Less(s.MaxDeletedID) {
 		p.Err = ErrSetIDBelowMaxDeleted
+		return
+	}
+	if s.LastID.Less(m.MaxDeletedID) {
+		p.Err = ErrSetIDBelowDeleted // or a deleted ID could be reused
 		return
 	}
 	if m.Length > 0 {
@@ -325,6 +361,10 @@ func (l *Log) applySetID(b *pendingBatch, p *Proposal) {
 		}
 		if s.LastID.Less(top) {
 			p.Err = ErrSetIDTooSmall
+			return
+		}
+		if s.HasEntriesAdded && s.EntriesAdded < m.Length {
+			p.Err = ErrSetIDEntriesAdded
 			return
 		}
 	}

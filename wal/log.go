@@ -140,8 +140,14 @@ type channel struct {
 	// metaWrittenMs is when the metadata was last written (see seal).
 	metaWrittenMs int64
 
-	mu      sync.Mutex
-	durable Meta          // guarded by mu: as of the last fsync'd batch
+	// Consumer groups, owned by the writer (see group.go).
+	groups     map[string]*group
+	groupByGID map[uint64]*group
+	nextGID    uint64
+
+	mu            sync.Mutex
+	durableGroups map[string]*GroupInfo // guarded by mu; replaced, never mutated
+	durable       Meta                  // guarded by mu: as of the last fsync'd batch
 	live    bool          // guarded by mu: exists as of the last fsync'd batch
 	waitCh  chan struct{} // guarded by mu: closed when durable advances
 }
@@ -230,7 +236,16 @@ func (l *Log) load() error {
 	if l.w.nextCID == 0 {
 		l.w.nextCID = 1
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if err := l.loadGroups(); err != nil {
+		return fmt.Errorf("wal: consumer groups: %w", err)
+	}
+	for _, ch := range l.channels {
+		ch.publishGroupsLoaded()
+	}
+	return nil
 }
 
 // recoverAppends adds to m the entries appended after its LastID: those

@@ -10,6 +10,16 @@ const (
 	OpDrop                           // DEL: the whole channel
 	OpSetID                          // XSETID: SetID
 	OpSetRetention                   // per-channel retention override: Retention
+
+	// Consumer groups (see group.go).
+	OpGroupCreate    // XGROUP CREATE: Group, Spec.ID or LastID, NoCreate=false means MKSTREAM, EntriesRead
+	OpGroupDestroy   // XGROUP DESTROY: Group
+	OpGroupSetID     // XGROUP SETID: Group, Spec.ID or LastID, EntriesRead
+	OpConsumerCreate // XGROUP CREATECONSUMER: Group, Consumer
+	OpConsumerDelete // XGROUP DELCONSUMER: Group, Consumer
+	OpGroupRead      // XREADGROUP ... >: Group, Consumer, Count, NoAck
+	OpAck            // XACK: Group, IDs
+	OpGroupTouch     // XREADGROUP with a history ID: Group, Consumer (seen time)
 )
 
 // TrimStrategy selects how a Trim bounds a channel.
@@ -54,12 +64,22 @@ type Proposal struct {
 	IDs       []ID
 	SetID     SetID
 	Retention Retention
+	// Consumer groups.
+	Group       []byte
+	Consumer    []byte
+	Count       int   // OpGroupRead: most entries to deliver (0: all)
+	NoAck       bool  // OpGroupRead: do not add to the pending list
+	MkStream    bool  // OpGroupCreate: create the channel if missing
+	AtLastID    bool  // OpGroupCreate/SetID: "$", the channel's last ID
+	EntriesRead int64 // OpGroupCreate/SetID: -1 when not given
+
 	// Tag is not read by wal; it travels with the proposal to whoever
 	// consumes the Commit (the broker's fan-out uses it).
 	Tag uint8
 
 	// Results.
-	ID        ID    // the ID assigned by OpAppend
+	ID        ID    // the ID assigned by OpAppend; OpGroupRead: first delivered
+	LastID    ID    // OpGroupRead: last delivered (deliveries are contiguous in the log)
 	N         int64 // entries deleted or trimmed; 1 if OpDrop removed a channel
 	Skipped   bool  // NoCreate and the channel did not exist
 	Err       error

@@ -62,8 +62,9 @@ type pendingBatch struct {
 	pb      *pebble.Batch
 	indexed bool
 	num     uint64
-	reqs    []*Request
-	touched []touchedChannel
+	reqs          []*Request
+	touched       []touchedChannel
+	touchedGroups []touchedGroup
 	bytes   int
 	err     error // commit result
 }
@@ -181,6 +182,7 @@ func (l *Log) seal() *pendingBatch {
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 		ch.forceMeta, ch.metaWrittenMs = false, now
 	}
+	l.sealGroups(b)
 	return b
 }
 
@@ -290,6 +292,22 @@ func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
 		l.applyDrop(b, p)
 	case OpSetID:
 		l.applySetID(b, p)
+	case OpGroupCreate:
+		l.applyGroupCreate(b, p)
+	case OpGroupDestroy:
+		l.applyGroupDestroy(b, p)
+	case OpGroupSetID:
+		l.applyGroupSetID(b, p)
+	case OpConsumerCreate:
+		l.applyConsumerCreate(b, p, nowMs)
+	case OpConsumerDelete:
+		l.applyConsumerDelete(b, p)
+	case OpGroupRead:
+		l.applyGroupRead(b, p, nowMs)
+	case OpAck:
+		l.applyAck(b, p)
+	case OpGroupTouch:
+		l.applyGroupTouch(b, p, nowMs)
 	case OpSetRetention:
 		ch := l.channelForWrite(b, p.Channel)
 		ch.w.Retention = p.Retention
@@ -412,6 +430,7 @@ func (l *Log) commit(b *pendingBatch) {
 	for i := range b.touched {
 		b.touched[i].ch.publish(b.touched[i].meta, b.touched[i].exists)
 	}
+	publishGroups(b.touchedGroups)
 	c := l.commitPool.Get().(*Commit)
 	c.Requests = append(c.Requests, b.reqs...)
 	if l.opts.OnCommit != nil {

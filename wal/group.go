@@ -1,0 +1,357 @@
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/tidwall/btree"
+)
+
+// Consumer groups live in the same Pebble DB as the entries they describe,
+// and change in the same atomic batches, so a restart loses no delivery
+// record and no ack:
+//
+//	g/<cid BE><group name>                 -> group record (encodeGroup)
+//	k/<cid BE><gid BE><consumer name>      -> consumer record (encodeConsumer)
+//	p/<cid BE><gid BE><ms BE><seq BE>      -> pending entry (encodePending)
+//
+// The writer goroutine owns each group's in-memory state (cursor, consumers,
+// pending entries list as a B-tree); readers see a GroupInfo summary
+// published after each fsync, and read pending entries from the durable
+// snapshot. Deliveries never go past the channel's durable watermark.
+
+// Group errors (resp adds names and Redis's prefixes).
+var (
+	ErrNoGroup     = errors.New("no such consumer group")
+	ErrGroupExists = errors.New("consumer group name already exists")
+	ErrNoStream    = errors.New("the XGROUP subcommand requires the key to exist")
+)
+
+const (
+	prefixGroup    = 'g'
+	prefixConsumer = 'k'
+	prefixPending  = 'p'
+)
+
+// EntriesReadUnknown marks a group whose entries-read counter is not known
+// (Redis's SCG_INVALID_ENTRIES_READ).
+const EntriesReadUnknown = -1
+
+type group struct {
+	name        string
+	gid         uint64
+	lastID      ID
+	entriesRead int64
+	consumers   map[string]*consumer
+	byID        map[uint64]*consumer
+	nextCID     uint64
+	pel         *btree.BTreeG[*pendingEntry]
+	lastBatch   uint64
+	dropped     bool
+}
+
+type consumer struct {
+	name     string
+	id       uint64
+	seenMs   int64
+	activeMs int64
+	pending  int64
+}
+
+type pendingEntry struct {
+	id          ID
+	owner       *consumer
+	deliveredMs int64
+	count       int64
+}
+
+func newGroup(name string, gid uint64) *group {
+	return &group{
+		name:      name,
+		gid:       gid,
+		consumers: make(map[string]*consumer),
+		byID:      make(map[uint64]*consumer),
+		nextCID:   1,
+		pel: btree.NewBTreeGOptions(func(a, b *pendingEntry) bool { return a.id.Less(b.id) },
+			btree.Options{NoLocks: true}),
+	}
+}
+
+// GroupInfo is a consumer group as of the last fsync'd batch.
+type GroupInfo struct {
+	Name         string
+	LastID       ID
+	EntriesRead  int64 // EntriesReadUnknown when not known
+	Pending      int64
+	FirstPending ID
+	LastPending  ID
+	Consumers    []ConsumerInfo // sorted by name
+	gid          uint64
+}
+
+// ConsumerInfo is one consumer of a group.
+type ConsumerInfo struct {
+	Name     string
+	SeenMs   int64
+	ActiveMs int64 // 0: never read an entry
+	Pending  int64
+	id       uint64
+}
+
+func (g *group) info() *GroupInfo {
+	gi := &GroupInfo{Name: g.name, LastID: g.lastID, EntriesRead: g.entriesRead, Pending: int64(g.pel.Len()), gid: g.gid}
+	if first, ok := g.pel.Min(); ok {
+		gi.FirstPending = first.id
+	}
+	if last, ok := g.pel.Max(); ok {
+		gi.LastPending = last.id
+	}
+	for _, c := range g.consumers {
+		gi.Consumers = append(gi.Consumers, ConsumerInfo{Name: c.name, SeenMs: c.seenMs, ActiveMs: c.activeMs, Pending: c.pending, id: c.id})
+	}
+	sort.Slice(gi.Consumers, func(i, j int) bool { return gi.Consumers[i].Name < gi.Consumers[j].Name })
+	return gi
+}
+
+func groupKey(dst []byte, cid uint64, name []byte) []byte {
+	dst = append(dst[:0], prefixGroup, '/')
+	dst = binary.BigEndian.AppendUint64(dst, cid)
+	return append(dst, name...)
+}
+
+func consumerKey(dst []byte, cid, gid uint64, name string) []byte {
+	dst = append(dst[:0], prefixConsumer, '/')
+	dst = binary.BigEndian.AppendUint64(dst, cid)
+	dst = binary.BigEndian.AppendUint64(dst, gid)
+	return append(dst, name...)
+}
+
+func pendingKey(dst []byte, cid, gid uint64, id ID) []byte {
+	dst = append(dst[:0], prefixPending, '/')
+	dst = binary.BigEndian.AppendUint64(dst, cid)
+	dst = binary.BigEndian.AppendUint64(dst, gid)
+	dst = binary.BigEndian.AppendUint64(dst, id.Ms)
+	return binary.BigEndian.AppendUint64(dst, id.Seq)
+}
+
+// prefixBounds returns [lower, upper) of every key starting with prefix.
+func prefixBounds(prefix []byte) (lower, upper []byte) {
+	lower = append([]byte(nil), prefix...)
+	upper = append([]byte(nil), prefix...)
+	for i := len(upper) - 1; i >= 0; i-- {
+		if upper[i] < 0xff {
+			upper[i]++
+			return lower, upper[:i+1]
+		}
+	}
+	return lower, nil
+}
+
+func channelPrefix(kind byte, cid uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{kind, '/'}, cid)
+}
+
+func groupPrefix(kind byte, cid, gid uint64) []byte {
+	return binary.BigEndian.AppendUint64(channelPrefix(kind, cid), gid)
+}
+
+func encodeGroup(dst []byte, g *group) []byte {
+	dst = append(dst, 1)
+	for _, v := range [...]uint64{g.gid, g.lastID.Ms, g.lastID.Seq, g.nextCID} {
+		dst = binary.AppendUvarint(dst, v)
+	}
+	return binary.AppendVarint(dst, g.entriesRead)
+}
+
+func decodeGroup(name string, b []byte) (*group, error) {
+	if len(b) == 0 || b[0] != 1 {
+		return nil, fmt.Errorf("%w: group record version", ErrCorrupt)
+	}
+	b = b[1:]
+	var v [4]uint64
+	for i := range v {
+		x, n := binary.Uvarint(b)
+		if n <= 0 {
+			return nil, fmt.Errorf("%w: group record", ErrCorrupt)
+		}
+		v[i], b = x, b[n:]
+	}
+	er, n := binary.Varint(b)
+	if n <= 0 || n != len(b) {
+		return nil, fmt.Errorf("%w: group record", ErrCorrupt)
+	}
+	g := newGroup(name, v[0])
+	g.lastID, g.nextCID, g.entriesRead = ID{v[1], v[2]}, v[3], er
+	return g, nil
+}
+
+func encodeConsumer(dst []byte, c *consumer) []byte {
+	dst = append(dst, 1)
+	dst = binary.AppendUvarint(dst, c.id)
+	dst = binary.AppendVarint(dst, c.seenMs)
+	return binary.AppendVarint(dst, c.activeMs)
+}
+
+func decodeConsumer(name string, b []byte) (*consumer, error) {
+	if len(b) == 0 || b[0] != 1 {
+		return nil, fmt.Errorf("%w: consumer record version", ErrCorrupt)
+	}
+	b = b[1:]
+	id, n1 := binary.Uvarint(b)
+	if n1 <= 0 {
+		return nil, fmt.Errorf("%w: consumer record", ErrCorrupt)
+	}
+	seen, n2 := binary.Varint(b[n1:])
+	if n2 <= 0 {
+		return nil, fmt.Errorf("%w: consumer record", ErrCorrupt)
+	}
+	active, n3 := binary.Varint(b[n1+n2:])
+	if n3 <= 0 || n1+n2+n3 != len(b) {
+		return nil, fmt.Errorf("%w: consumer record", ErrCorrupt)
+	}
+	return &consumer{name: name, id: id, seenMs: seen, activeMs: active}, nil
+}
+
+func encodePending(dst []byte, p *pendingEntry) []byte {
+	dst = binary.AppendUvarint(dst, p.owner.id)
+	dst = binary.AppendVarint(dst, p.deliveredMs)
+	return binary.AppendVarint(dst, p.count)
+}
+
+// PendingRecord is one entry of a pending entries list as stored.
+type PendingRecord struct {
+	ID          ID
+	ConsumerID  uint64
+	DeliveredMs int64
+	Count       int64
+}
+
+func decodePending(b []byte) (owner uint64, deliveredMs, count int64, err error) {
+	owner, n1 := binary.Uvarint(b)
+	if n1 <= 0 {
+		return 0, 0, 0, fmt.Errorf("%w: pending entry", ErrCorrupt)
+	}
+	deliveredMs, n2 := binary.Varint(b[n1:])
+	if n2 <= 0 {
+		return 0, 0, 0, fmt.Errorf("%w: pending entry", ErrCorrupt)
+	}
+	count, n3 := binary.Varint(b[n1+n2:])
+	if n3 <= 0 || n1+n2+n3 != len(b) {
+		return 0, 0, 0, fmt.Errorf("%w: pending entry", ErrCorrupt)
+	}
+	return owner, deliveredMs, count, nil
+}
+
+// loadGroups reads every channel's groups, consumers and pending entries.
+func (l *Log) loadGroups() error {
+	byCID := make(map[uint64]*channel, len(l.channels))
+	for _, ch := range l.channels {
+		byCID[ch.cid] = ch
+	}
+	if err := l.scanPrefix([]byte{prefixGroup, '/'}, func(k, v []byte) error {
+		if len(k) < 10 {
+			return fmt.Errorf("%w: group key", ErrCorrupt)
+		}
+		ch := byCID[binary.BigEndian.Uint64(k[2:])]
+		if ch == nil {
+			return nil // a dropped channel's leftovers
+		}
+		g, err := decodeGroup(string(k[10:]), v)
+		if err != nil {
+			return err
+		}
+		ch.addGroup(g)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := l.scanPrefix([]byte{prefixConsumer, '/'}, func(k, v []byte) error {
+		g := groupOf(byCID, k)
+		if g == nil {
+			return nil
+		}
+		c, err := decodeConsumer(string(k[18:]), v)
+		if err != nil {
+			return err
+		}
+		g.consumers[c.name], g.byID[c.id] = c, c
+		return nil
+	}); err != nil {
+		return err
+	}
+	return l.scanPrefix([]byte{prefixPending, '/'}, func(k, v []byte) error {
+		g := groupOf(byCID, k)
+		if g == nil || len(k) != 34 {
+			return nil
+		}
+		owner, delivered, count, err := decodePending(v)
+		if err != nil {
+			return err
+		}
+		c := g.byID[owner]
+		if c == nil {
+			return fmt.Errorf("%w: pending entry of unknown consumer %d", ErrCorrupt, owner)
+		}
+		id := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
+		g.pel.Set(&pendingEntry{id: id, owner: c, deliveredMs: delivered, count: count})
+		c.pending++
+		return nil
+	})
+}
+
+func groupOf(byCID map[uint64]*channel, k []byte) *group {
+	if len(k) < 18 {
+		return nil
+	}
+	ch := byCID[binary.BigEndian.Uint64(k[2:])]
+	if ch == nil {
+		return nil
+	}
+	return ch.groupByGID[binary.BigEndian.Uint64(k[10:])]
+}
+
+func (l *Log) scanPrefix(prefix []byte, fn func(k, v []byte) error) error {
+	lower, upper := prefixBounds(prefix)
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Key(), v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// addGroup registers g with ch (writer state, or at load).
+func (ch *channel) addGroup(g *group) {
+	if ch.groups == nil {
+		ch.groups = make(map[string]*group)
+		ch.groupByGID = make(map[uint64]*group)
+	}
+	ch.groups[g.name], ch.groupByGID[g.gid] = g, g
+	if g.gid >= ch.nextGID {
+		ch.nextGID = g.gid + 1
+	}
+}
+
+// publishGroupsLoaded makes the loaded groups visible to readers.
+func (ch *channel) publishGroupsLoaded() {
+	if len(ch.groups) == 0 {
+		return
+	}
+	m := make(map[string]*GroupInfo, len(ch.groups))
+	for name, g := range ch.groups {
+		m[name] = g.info()
+	}
+	ch.durableGroups = m
+}

@@ -1,0 +1,334 @@
+package wal
+
+import (
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// touchedGroup is a group changed by a batch, with its summary taken when
+// the batch is sealed.
+type touchedGroup struct {
+	ch   *channel
+	g    *group
+	info *GroupInfo // nil when the group was destroyed
+}
+
+func (l *Log) touchGroup(b *pendingBatch, ch *channel, g *group) {
+	if g.lastBatch == b.num {
+		return
+	}
+	g.lastBatch = b.num
+	b.touchedGroups = append(b.touchedGroups, touchedGroup{ch: ch, g: g})
+}
+
+// sealGroups writes every touched group's record and snapshots its summary.
+func (l *Log) sealGroups(b *pendingBatch) {
+	for i := range b.touchedGroups {
+		t := &b.touchedGroups[i]
+		if t.g.dropped {
+			continue
+		}
+		l.w.keyBuf = groupKey(l.w.keyBuf, t.ch.cid, []byte(t.g.name))
+		l.w.valBuf = encodeGroup(l.w.valBuf[:0], t.g)
+		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+		t.info = t.g.info()
+	}
+}
+
+// publishGroups makes the sealed summaries the readers' view.
+func publishGroups(touched []touchedGroup) {
+	for _, t := range touched {
+		ch := t.ch
+		ch.mu.Lock()
+		next := make(map[string]*GroupInfo, len(ch.durableGroups)+1)
+		for k, v := range ch.durableGroups {
+			next[k] = v
+		}
+		if t.info == nil {
+			delete(next, t.g.name)
+		} else {
+			next[t.g.name] = t.info
+		}
+		ch.durableGroups = next
+		ch.mu.Unlock()
+	}
+}
+
+// groupFor finds the channel and group a proposal names.
+func (l *Log) groupFor(p *Proposal) (*channel, *group, error) {
+	ch := l.lookup(p.Channel)
+	if ch == nil || !ch.exists {
+		return nil, nil, ErrNoStream
+	}
+	g := ch.groups[string(p.Group)]
+	if g == nil {
+		return ch, nil, ErrNoGroup
+	}
+	return ch, g, nil
+}
+
+func (l *Log) applyGroupCreate(b *pendingBatch, p *Proposal) {
+	ch := l.lookup(p.Channel)
+	if ch == nil || !ch.exists {
+		if !p.MkStream {
+			p.Err = ErrNoStream
+			return
+		}
+		ch = l.channelForWrite(b, p.Channel)
+	}
+	if ch.groups[string(p.Group)] != nil {
+		p.Err = ErrGroupExists
+		return
+	}
+	g := newGroup(string(p.Group), ch.nextGID)
+	l.setGroupCursor(ch, g, p)
+	ch.addGroup(g)
+	l.touchGroup(b, ch, g)
+}
+
+func (l *Log) setGroupCursor(ch *channel, g *group, p *Proposal) {
+	if p.AtLastID {
+		g.lastID, g.entriesRead = ch.w.LastID, int64(ch.w.EntriesAdded)
+		return
+	}
+	g.lastID, g.entriesRead = p.Spec.ID, p.EntriesRead
+}
+
+func (l *Log) applyGroupSetID(b *pendingBatch, p *Proposal) {
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	l.setGroupCursor(ch, g, p)
+	l.touchGroup(b, ch, g)
+}
+
+func (l *Log) applyGroupDestroy(b *pendingBatch, p *Proposal) {
+	ch, g, err := l.groupFor(p)
+	if err == ErrNoGroup {
+		return
+	}
+	if err != nil {
+		p.Err = err
+		return
+	}
+	b.setErr(b.pb.Delete(groupKey(l.w.keyBuf, ch.cid, p.Group), nil))
+	for _, kind := range []byte{prefixConsumer, prefixPending} {
+		lower, upper := prefixBounds(groupPrefix(kind, ch.cid, g.gid))
+		b.setErr(b.pb.DeleteRange(lower, upper, nil))
+	}
+	delete(ch.groups, g.name)
+	delete(ch.groupByGID, g.gid)
+	g.dropped = true
+	l.touchGroup(b, ch, g)
+	p.N = 1
+}
+
+// consumerFor returns the named consumer, creating it when create is set.
+func (l *Log) consumerFor(b *pendingBatch, ch *channel, g *group, name []byte, nowMs int64, create bool) (*consumer, bool) {
+	if c := g.consumers[string(name)]; c != nil {
+		return c, false
+	}
+	if !create {
+		return nil, false
+	}
+	c := &consumer{name: string(name), id: g.nextCID, seenMs: nowMs}
+	g.nextCID++
+	g.consumers[c.name], g.byID[c.id] = c, c
+	l.writeConsumer(b, ch, g, c)
+	return c, true
+}
+
+func (l *Log) writeConsumer(b *pendingBatch, ch *channel, g *group, c *consumer) {
+	l.w.keyBuf = consumerKey(l.w.keyBuf, ch.cid, g.gid, c.name)
+	l.w.valBuf = encodeConsumer(l.w.valBuf[:0], c)
+	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+}
+
+func (l *Log) applyConsumerCreate(b *pendingBatch, p *Proposal, nowMs int64) {
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	if _, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true); created {
+		p.N = 1
+	}
+	l.touchGroup(b, ch, g)
+}
+
+func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	c := g.consumers[string(p.Consumer)]
+	if c == nil {
+		return
+	}
+	var owned []*pendingEntry
+	g.pel.Scan(func(e *pendingEntry) bool {
+		if e.owner == c {
+			owned = append(owned, e)
+		}
+		return true
+	})
+	for _, e := range owned {
+		g.pel.Delete(e)
+		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id), nil))
+	}
+	p.N = int64(len(owned))
+	b.setErr(b.pb.Delete(consumerKey(l.w.keyBuf, ch.cid, g.gid, c.name), nil))
+	delete(g.consumers, c.name)
+	delete(g.byID, c.id)
+	l.touchGroup(b, ch, g)
+}
+
+// applyGroupRead delivers up to p.Count durable entries after the group's
+// cursor to the consumer, adding them to the pending entries list (unless
+// NoAck). The delivered entries are contiguous in the log: p.ID..p.LastID.
+func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		p.Err = ErrNoGroup
+		return
+	}
+	c, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	c.seenMs = nowMs
+	l.touchGroup(b, ch, g)
+	ch.mu.Lock()
+	durable, live := ch.durable, ch.live
+	ch.mu.Unlock()
+	if !live || !g.lastID.Less(durable.LastID) {
+		if !created {
+			l.writeConsumer(b, ch, g, c)
+		}
+		return
+	}
+	if err := l.deliverRange(b, ch, g, c, p, durable.LastID, nowMs); err != nil {
+		p.Err = err
+		return
+	}
+	if p.N > 0 {
+		c.activeMs = nowMs
+		l.advanceEntriesRead(ch, g, p)
+		g.lastID = p.LastID
+	}
+	l.writeConsumer(b, ch, g, c)
+}
+
+func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, nowMs int64) error {
+	start, _ := g.lastID.Next()
+	end, ok := upper.Next()
+	v := l.views.acquire()
+	if v == nil {
+		return ErrClosed
+	}
+	defer l.views.release(v)
+	opts := &pebble.IterOptions{LowerBound: entryKey(nil, ch.cid, start)}
+	if ok {
+		opts.UpperBound = entryKey(nil, ch.cid, end)
+	} else {
+		_, opts.UpperBound = channelEntryBounds(ch.cid)
+	}
+	it, err := v.snap.NewIter(opts)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for valid := it.First(); valid && (p.Count <= 0 || p.N < int64(p.Count)); valid = it.Next() {
+		_, id, err := decodeEntryKey(it.Key())
+		if err != nil {
+			return err
+		}
+		if p.N == 0 {
+			p.ID = id
+		}
+		p.LastID = id
+		p.N++
+		if !p.NoAck {
+			l.addPending(b, ch, g, c, id, nowMs)
+		}
+	}
+	return it.Error()
+}
+
+// addPending records a delivery of id to c. An entry already pending (the
+// cursor was moved back with SETID) changes owner and counts one more
+// delivery.
+func (l *Log) addPending(b *pendingBatch, ch *channel, g *group, c *consumer, id ID, nowMs int64) {
+	e, ok := g.pel.Get(&pendingEntry{id: id})
+	if ok {
+		e.owner.pending--
+		e.owner, e.deliveredMs = c, nowMs
+		e.count++
+	} else {
+		e = &pendingEntry{id: id, owner: c, deliveredMs: nowMs, count: 1}
+		g.pel.Set(e)
+	}
+	c.pending++
+	l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, id)
+	l.w.valBuf = encodePending(l.w.valBuf[:0], e)
+	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+}
+
+// advanceEntriesRead keeps the group's entries-read counter, as Redis does:
+// exact while no entry was deleted in the delivered range, else known only
+// when the group reached the end of the channel.
+func (l *Log) advanceEntriesRead(ch *channel, g *group, p *Proposal) {
+	switch {
+	case g.entriesRead != EntriesReadUnknown && ch.w.MaxDeletedID.Less(p.ID):
+		g.entriesRead += p.N
+	case p.LastID == ch.w.LastID:
+		g.entriesRead = int64(ch.w.EntriesAdded)
+	default:
+		g.entriesRead = EntriesReadUnknown
+	}
+}
+
+func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		return // XACK on a missing key or group acknowledges nothing
+	}
+	for _, id := range p.IDs {
+		e, ok := g.pel.Delete(&pendingEntry{id: id})
+		if !ok {
+			continue
+		}
+		e.owner.pending--
+		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
+		p.N++
+	}
+	if p.N > 0 {
+		l.touchGroup(b, ch, g)
+	}
+}
+
+// applyGroupTouch records that a consumer read its history (XREADGROUP with
+// an ID): it is created if new and its seen time moves.
+func (l *Log) applyGroupTouch(b *pendingBatch, p *Proposal, nowMs int64) {
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		p.Err = ErrNoGroup
+		return
+	}
+	c, _ := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	c.seenMs = nowMs
+	l.writeConsumer(b, ch, g, c)
+	l.touchGroup(b, ch, g)
+}
+
+// dropGroups removes every group of a channel being dropped.
+func (l *Log) dropGroups(b *pendingBatch, ch *channel) {
+	for _, kind := range []byte{prefixGroup, prefixConsumer, prefixPending} {
+		lower, upper := prefixBounds(channelPrefix(kind, ch.cid))
+		b.setErr(b.pb.DeleteRange(lower, upper, nil))
+	}
+	for _, g := range ch.groups {
+		g.dropped = true
+		l.touchGroup(b, ch, g)
+	}
+	ch.groups, ch.groupByGID = nil, nil
+}

@@ -1,0 +1,127 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// do submits one proposal and returns it after it is durable.
+func do(t *testing.T, l *Log, fill func(p *Proposal)) Proposal {
+	t.Helper()
+	r := NewRequest()
+	fill(r.Add())
+	if err := l.Submit(r); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait()
+	return r.Proposals[0]
+}
+
+func groupOp(op OpKind, ch, g, c string) func(*Proposal) {
+	return func(p *Proposal) {
+		p.Op, p.Channel, p.Group, p.Consumer, p.EntriesRead = op, []byte(ch), []byte(g), []byte(c), EntriesReadUnknown
+	}
+}
+
+func TestGroupDeliverAckRestart(t *testing.T) {
+	fs := vfs.NewMem()
+	l := openMem(t, fs, nil)
+	if p := do(t, l, groupOp(OpGroupCreate, "s", "g", "")); !errors.Is(p.Err, ErrNoStream) {
+		t.Fatalf("create on a missing channel: %v", p.Err)
+	}
+	var ids []ID
+	for i := 0; i < 10; i++ {
+		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
+	}
+	create := groupOp(OpGroupCreate, "s", "g", "")
+	if p := do(t, l, func(p *Proposal) { create(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
+		t.Fatal(p.Err)
+	}
+	if p := do(t, l, create); !errors.Is(p.Err, ErrGroupExists) {
+		t.Fatalf("second create: %v", p.Err)
+	}
+	read := func(c string, count int) Proposal {
+		return do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", c)(p); p.Count = count })
+	}
+	p := read("alice", 4)
+	if p.Err != nil || p.N != 4 || p.ID != ids[0] || p.LastID != ids[3] {
+		t.Fatalf("first read: %+v", p)
+	}
+	p = read("bob", 0)
+	if p.N != 6 || p.ID != ids[4] || p.LastID != ids[9] {
+		t.Fatalf("second read: %+v", p)
+	}
+	if p = read("bob", 0); p.N != 0 {
+		t.Fatalf("read at the end delivered %d", p.N)
+	}
+	ack := do(t, l, func(p *Proposal) {
+		groupOp(OpAck, "s", "g", "")(p)
+		p.IDs = []ID{ids[0], ids[1], ids[0], {Ms: 1}}
+	})
+	if ack.N != 2 {
+		t.Fatalf("acked %d, want 2", ack.N)
+	}
+	check := func(l *Log) {
+		t.Helper()
+		g, ok := l.Group([]byte("s"), []byte("g"))
+		if !ok || g.Pending != 8 || g.LastID != ids[9] || g.EntriesRead != 10 || g.FirstPending != ids[2] {
+			t.Fatalf("group %+v %v", g, ok)
+		}
+		if len(g.Consumers) != 2 || g.Consumers[0].Name != "alice" || g.Consumers[0].Pending != 2 || g.Consumers[1].Pending != 6 {
+			t.Fatalf("consumers %+v", g.Consumers)
+		}
+		var got []string
+		err := l.Pending([]byte("s"), g, PendingQuery{End: MaxID, Consumer: "alice"}, func(r PendingRecord, c string) error {
+			got = append(got, r.ID.String()+"/"+c)
+			return nil
+		})
+		if err != nil || len(got) != 2 || got[0] != ids[2].String()+"/alice" {
+			t.Fatalf("alice's pending %v %v", got, err)
+		}
+	}
+	check(l)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openMem(t, fs, nil)
+	defer l.Close()
+	check(l)
+	del := do(t, l, groupOp(OpConsumerDelete, "s", "g", "bob"))
+	if del.N != 6 {
+		t.Fatalf("deleted consumer had %d pending, want 6", del.N)
+	}
+	if g, _ := l.Group([]byte("s"), []byte("g")); g.Pending != 2 {
+		t.Fatalf("pending after DELCONSUMER: %d", g.Pending)
+	}
+	if d := do(t, l, groupOp(OpGroupDestroy, "s", "g", "")); d.N != 1 {
+		t.Fatalf("destroy: %+v", d)
+	}
+	if _, ok := l.Group([]byte("s"), []byte("g")); ok {
+		t.Fatal("group survived DESTROY")
+	}
+}
+
+func TestGroupNeverDeliversUnsynced(t *testing.T) {
+	l := openMem(t, vfs.NewMem(), nil)
+	defer l.Close()
+	publish(t, l, "s", "a")
+	create := groupOp(OpGroupCreate, "s", "g", "")
+	do(t, l, func(p *Proposal) { create(p); p.EntriesRead = 0 })
+	// One request: an append, then a group read. The read must not deliver
+	// the append, which is not durable when the read is applied.
+	r := NewRequest()
+	a := r.Add()
+	a.Op, a.Channel, a.Spec, a.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("b")}
+	g := r.Add()
+	groupOp(OpGroupRead, "s", "g", "c")(g)
+	if err := l.Submit(r); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait()
+	if got := r.Proposals[1]; got.N != 1 {
+		t.Fatalf("delivered %d entries, want only the durable one", got.N)
+	}
+}
