@@ -14,6 +14,7 @@ var (
 	ErrSetIDTooSmall        = errors.New("The ID specified in XSETID is smaller than the target stream top item")
 	ErrSetIDBelowMaxDeleted = errors.New("The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
 	ErrSetIDEntriesAdded    = errors.New("The entries_added specified in XSETID is smaller than the target stream length")
+	ErrSetIDBelowDeleted    = errors.New("The ID specified in XSETID is smaller than current max_deleted_entry_id")
 	ErrNoSuchChannel        = errors.New("no such key")
 
 	// ErrClosed is returned for work submitted after Close.

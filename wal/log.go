@@ -148,8 +148,8 @@ type channel struct {
 	mu            sync.Mutex
 	durableGroups map[string]*GroupInfo // guarded by mu; replaced, never mutated
 	durable       Meta                  // guarded by mu: as of the last fsync'd batch
-	live    bool          // guarded by mu: exists as of the last fsync'd batch
-	waitCh  chan struct{} // guarded by mu: closed when durable advances
+	live          bool                  // guarded by mu: exists as of the last fsync'd batch
+	waitCh        chan struct{}         // guarded by mu: closed when durable advances
 }
 
 // Open opens (creating if needed) the log in opts.Dir and starts its writer.

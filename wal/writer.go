@@ -59,14 +59,14 @@ type writerState struct {
 }
 
 type pendingBatch struct {
-	pb      *pebble.Batch
-	indexed bool
-	num     uint64
+	pb            *pebble.Batch
+	indexed       bool
+	num           uint64
 	reqs          []*Request
 	touched       []touchedChannel
 	touchedGroups []touchedGroup
-	bytes   int
-	err     error // commit result
+	bytes         int
+	err           error // commit result
 }
 
 type touchedChannel struct {
