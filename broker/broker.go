@@ -37,6 +37,7 @@ type (
 	Message      = delivery.Message
 	SubKind      = delivery.Kind
 	TrimStrategy = wal.TrimStrategy
+	OpKind       = wal.OpKind
 )
 
 // Operations and constants of the storage layer.

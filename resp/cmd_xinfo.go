@@ -2,6 +2,7 @@ package resp
 
 import (
 	"strings"
+	"time"
 
 	"github.com/rewind-mq/rewind/broker"
 )
@@ -95,7 +96,8 @@ func cmdXInfoStream(c *conn, args [][]byte) {
 		c.w.Array(0)
 	} else {
 		c.w.BulkString("groups")
-		c.w.Int(0)
+		groups, _ := c.s.b.Groups(key)
+		c.w.Int(int64(len(groups)))
 		c.w.BulkString("first-entry")
 		err = c.writeEdgeEntry(key, false)
 		if err == nil {
@@ -119,22 +121,86 @@ func (c *conn) writeEdgeEntry(key []byte, last bool) error {
 	return err
 }
 
-// cmdXInfoGroups serves XINFO GROUPS key: no stream has groups yet.
+// cmdXInfoGroups serves XINFO GROUPS key.
 func cmdXInfoGroups(c *conn, args [][]byte) {
-	if _, ok := c.s.b.Meta(args[2]); !ok {
+	m, ok := c.s.b.Meta(args[2])
+	if !ok {
 		c.w.Error(noSuchKeyError)
 		return
 	}
-	c.w.Array(0)
+	groups, _ := c.s.b.Groups(args[2])
+	c.w.Array(len(groups))
+	for _, g := range groups {
+		c.w.Map(6)
+		c.w.BulkString("name")
+		c.w.BulkString(g.Name)
+		c.w.BulkString("consumers")
+		c.w.Int(int64(len(g.Consumers)))
+		c.w.BulkString("pending")
+		c.w.Int(g.Pending)
+		c.w.BulkString("last-delivered-id")
+		c.w.ID(g.LastID.Ms, g.LastID.Seq)
+		c.w.BulkString("entries-read")
+		if g.EntriesRead == broker.EntriesReadUnknown {
+			c.w.Null()
+		} else {
+			c.w.Int(g.EntriesRead)
+		}
+		c.w.BulkString("lag")
+		if lag, ok := groupLag(&m, g); ok {
+			c.w.Int(lag)
+		} else {
+			c.w.Null()
+		}
+	}
 }
 
-// cmdXInfoConsumers serves XINFO CONSUMERS key group: no group exists yet.
+// groupLag is how many entries the group has yet to read, as Redis 7
+// reports it: exact while the entries-read counter is valid and no entry
+// after the group's cursor was deleted, otherwise estimated at the ends of
+// the stream, or unknown.
+func groupLag(m *broker.Meta, g *broker.GroupInfo) (int64, bool) {
+	added := int64(m.EntriesAdded)
+	if added == 0 {
+		return 0, true
+	}
+	if g.EntriesRead != broker.EntriesReadUnknown && !m.HasTombstonesFrom(g.LastID) {
+		return max(added-g.EntriesRead, 0), true
+	}
+	if read := m.EstimateEntriesRead(g.LastID); read != broker.EntriesReadUnknown {
+		return max(added-read, 0), true
+	}
+	return 0, false
+}
+
+// cmdXInfoConsumers serves XINFO CONSUMERS key group.
 func cmdXInfoConsumers(c *conn, args [][]byte) {
 	if _, ok := c.s.b.Meta(args[2]); !ok {
 		c.w.Error(noSuchKeyError)
 		return
 	}
-	c.w.Error("NOGROUP No such consumer group '" + string(args[3]) + "' for key name '" + string(args[2]) + "'")
+	g, ok := c.s.b.Group(args[2], args[3])
+	if !ok {
+		c.w.Error("NOGROUP No such consumer group '" + string(args[3]) + "' for key name '" + string(args[2]) + "'")
+		return
+	}
+	now := time.Now().UnixMilli()
+	c.w.Array(len(g.Consumers))
+	for _, cons := range g.Consumers {
+		c.w.Map(4)
+		c.w.BulkString("name")
+		c.w.BulkString(cons.Name)
+		c.w.BulkString("pending")
+		c.w.Int(cons.Pending)
+		c.w.BulkString("idle")
+		c.w.Int(max(now-cons.SeenMs, 0))
+		c.w.BulkString("inactive")
+		if cons.ActiveMs == 0 {
+			c.w.Int(-1)
+		} else {
+			c.w.Int(max(now-cons.ActiveMs, 0))
+		}
+	}
 }
 
 func cmdXInfoHelp(c *conn, args [][]byte) {

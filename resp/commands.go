@@ -218,12 +218,16 @@ const (
 	replyCount                          // XDEL, XTRIM, DEL: sum of N
 	replyOK                             // XSETID and friends: +OK
 	replyExists                         // EXISTS-like: unused for writes
+	replyNone                           // the command writes its own reply (custom)
 )
 
 // pendingReply is a queued write's reply: proposals [from, to) of c.req.
 type pendingReply struct {
 	kind     replyKind
 	from, to int
+	// custom, when set, is given the proposals and the submit error once
+	// they are done, instead of a reply being written.
+	custom func(props []broker.Proposal, err error)
 }
 
 // propose adds proposals to the connection's request; the reply is written
@@ -255,6 +259,10 @@ func (c *conn) drain() {
 
 func (c *conn) writePending(p pendingReply, submitErr error) {
 	props := c.req.Proposals[p.from:p.to]
+	if p.custom != nil {
+		p.custom(props, submitErr)
+		return
+	}
 	if submitErr != nil {
 		c.writeError(submitErr)
 		return

@@ -39,6 +39,8 @@ type conn struct {
 	pending []pendingReply
 	arena   [][]byte // field lists of queued writes; reset by drain
 
+	groupResults []groupResult // reused by doGroup
+
 	subs, psubs, ssubs map[string]struct{}
 	multi              *multiState
 	inExec             bool

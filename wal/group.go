@@ -355,3 +355,37 @@ func (ch *channel) publishGroupsLoaded() {
 	}
 	ch.durableGroups = m
 }
+
+// HasTombstonesFrom reports whether an entry at or after start was deleted
+// (Redis's streamRangeHasTombstones with an open end).
+func (m *Meta) HasTombstonesFrom(start ID) bool {
+	return m.Length > 0 && !m.MaxDeletedID.IsZero() && !m.MaxDeletedID.Less(start)
+}
+
+// EstimateEntriesRead is how many entries were added up to and including
+// id, when that can be known without counting (Redis's
+// streamEstimateDistanceFromFirstEverEntry), or EntriesReadUnknown.
+func (m *Meta) EstimateEntriesRead(id ID) int64 {
+	added := int64(m.EntriesAdded)
+	if added == 0 {
+		return 0
+	}
+	if m.Length == 0 && !m.LastID.Less(id) {
+		return added
+	}
+	switch id.Compare(m.LastID) {
+	case 0:
+		return added
+	case 1:
+		return EntriesReadUnknown
+	}
+	if m.MaxDeletedID.IsZero() || m.MaxDeletedID.Less(m.FirstID) {
+		switch id.Compare(m.FirstID) {
+		case -1:
+			return added - int64(m.Length)
+		case 0:
+			return added - int64(m.Length) + 1
+		}
+	}
+	return EntriesReadUnknown
+}

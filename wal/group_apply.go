@@ -274,17 +274,14 @@ func (l *Log) addPending(b *pendingBatch, ch *channel, g *group, c *consumer, id
 }
 
 // advanceEntriesRead keeps the group's entries-read counter, as Redis does:
-// exact while no entry was deleted in the delivered range, else known only
-// when the group reached the end of the channel.
+// counted while no entry after the cursor was deleted, else estimated.
 func (l *Log) advanceEntriesRead(ch *channel, g *group, p *Proposal) {
-	switch {
-	case g.entriesRead != EntriesReadUnknown && ch.w.MaxDeletedID.Less(p.ID):
+	m := &ch.w
+	if g.entriesRead != EntriesReadUnknown && !m.HasTombstonesFrom(p.ID) {
 		g.entriesRead += p.N
-	case p.LastID == ch.w.LastID:
-		g.entriesRead = int64(ch.w.EntriesAdded)
-	default:
-		g.entriesRead = EntriesReadUnknown
+		return
 	}
+	g.entriesRead = m.EstimateEntriesRead(p.LastID)
 }
 
 func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
@@ -306,9 +303,10 @@ func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
 	}
 }
 
-// applyGroupTouch records that a consumer read its history (XREADGROUP with
-// an ID): it is created if new and its seen time moves.
-func (l *Log) applyGroupTouch(b *pendingBatch, p *Proposal, nowMs int64) {
+// applyGroupHistory serves XREADGROUP with an ID: the consumer's pending
+// entries after p.Spec.ID (at most p.Count), each counted as delivered once
+// more, as Redis does. Their IDs replace p.IDs.
+func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		p.Err = ErrNoGroup
@@ -316,6 +314,23 @@ func (l *Log) applyGroupTouch(b *pendingBatch, p *Proposal, nowMs int64) {
 	}
 	c, _ := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
 	c.seenMs = nowMs
+	p.IDs = p.IDs[:0]
+	start, ok := p.Spec.ID.Next()
+	if ok {
+		g.pel.Ascend(&pendingEntry{id: start}, func(e *pendingEntry) bool {
+			if e.owner != c {
+				return true
+			}
+			e.deliveredMs = nowMs
+			e.count++
+			l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
+			l.w.valBuf = encodePending(l.w.valBuf[:0], e)
+			b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+			p.IDs = append(p.IDs, e.id)
+			return p.Count <= 0 || len(p.IDs) < p.Count
+		})
+	}
+	p.N = int64(len(p.IDs))
 	l.writeConsumer(b, ch, g, c)
 	l.touchGroup(b, ch, g)
 }

@@ -19,7 +19,7 @@ const (
 	OpConsumerDelete // XGROUP DELCONSUMER: Group, Consumer
 	OpGroupRead      // XREADGROUP ... >: Group, Consumer, Count, NoAck
 	OpAck            // XACK: Group, IDs
-	OpGroupTouch     // XREADGROUP with a history ID: Group, Consumer (seen time)
+	OpGroupHistory   // XREADGROUP with an ID: Group, Consumer, Spec.ID, Count; result IDs in IDs
 )
 
 // TrimStrategy selects how a Trim bounds a channel.

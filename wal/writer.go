@@ -306,8 +306,8 @@ func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
 		l.applyGroupRead(b, p, nowMs)
 	case OpAck:
 		l.applyAck(b, p)
-	case OpGroupTouch:
-		l.applyGroupTouch(b, p, nowMs)
+	case OpGroupHistory:
+		l.applyGroupHistory(b, p, nowMs)
 	case OpSetRetention:
 		ch := l.channelForWrite(b, p.Channel)
 		ch.w.Retention = p.Retention

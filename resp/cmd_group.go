@@ -1,0 +1,475 @@
+package resp
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+func init() {
+	const w = flagWrite | flagDenyOOM
+	register(
+		&command{name: "xgroup", arity: -2, group: "stream", since: "5.0.0", summary: "A container for consumer groups commands.",
+			subs: map[string]*command{
+				"create": {name: "create", arity: -5, flags: w, firstKey: 2, lastKey: 2, keyStep: 1, group: "stream", since: "5.0.0",
+					summary: "Creates a consumer group.", run: cmdXGroupCreate},
+				"setid": {name: "setid", arity: -5, flags: flagWrite, firstKey: 2, lastKey: 2, keyStep: 1, group: "stream", since: "5.0.0",
+					summary: "Sets the last-delivered ID of a consumer group.", run: cmdXGroupSetID},
+				"destroy": {name: "destroy", arity: 4, flags: flagWrite, firstKey: 2, lastKey: 2, keyStep: 1, group: "stream", since: "5.0.0",
+					summary: "Destroys a consumer group.", run: cmdXGroupDestroy},
+				"createconsumer": {name: "createconsumer", arity: 5, flags: w, firstKey: 2, lastKey: 2, keyStep: 1, group: "stream", since: "6.2.0",
+					summary: "Creates a consumer in a consumer group.", run: cmdXGroupCreateConsumer},
+				"delconsumer": {name: "delconsumer", arity: 5, flags: flagWrite, firstKey: 2, lastKey: 2, keyStep: 1, group: "stream", since: "5.0.0",
+					summary: "Deletes a consumer from a consumer group.", run: cmdXGroupDelConsumer},
+				"help": {name: "help", arity: 2, flags: flagLoading | flagStale, group: "stream", since: "5.0.0",
+					summary: "Returns helpful text about the different subcommands.", run: cmdXGroupHelp},
+			}},
+		&command{name: "xreadgroup", arity: -7, flags: flagWrite | flagBlocking, firstKey: 0, lastKey: 0, keyStep: 0, group: "stream", since: "5.0.0",
+			summary: "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.", run: cmdXReadGroup},
+		&command{name: "xack", arity: -4, flags: flagWrite | flagFast, firstKey: 1, lastKey: 1, keyStep: 1, group: "stream", since: "5.0.0",
+			summary: "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.", run: cmdXAck},
+		&command{name: "xpending", arity: -3, flags: flagReadonly, firstKey: 1, lastKey: 1, keyStep: 1, group: "stream", since: "5.0.0",
+			summary: "Returns the information and entries from a stream consumer group's pending entries list.", run: cmdXPending},
+	)
+}
+
+const errNoStreamText = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+
+func noGroupText(key, group []byte) string {
+	return "NOGROUP No such consumer group '" + string(group) + "' for key name '" + string(key) + "'"
+}
+
+// groupResult is what a group proposal left once it was durable.
+type groupResult struct {
+	err         error
+	n           int64
+	first, last broker.ID
+	ids         []broker.ID
+}
+
+// doGroup submits the proposals fill builds, as one request of their own,
+// waits until they are durable, and returns their results.
+func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
+	c.drain()
+	ps := c.propose(replyNone, n)
+	fill(ps[:n])
+	res := c.groupResults[:0]
+	c.pending[len(c.pending)-1].custom = func(props []broker.Proposal, err error) {
+		for i := range props {
+			p := &props[i]
+			r := groupResult{err: p.Err, n: p.N, first: p.ID, last: p.LastID}
+			if err != nil {
+				r.err = err
+			}
+			if p.Op == broker.OpGroupHistory {
+				r.ids = append([]broker.ID(nil), p.IDs...)
+			}
+			res = append(res, r)
+		}
+	}
+	c.drain()
+	c.groupResults = res
+	return res
+}
+
+// xgroupErr answers an XGROUP error with Redis's wording.
+func (c *conn) xgroupErr(err error, key, group []byte) {
+	switch {
+	case errors.Is(err, broker.ErrNoStream):
+		c.w.Error(errNoStreamText)
+	case errors.Is(err, broker.ErrGroupExists):
+		c.w.Error("BUSYGROUP Consumer Group name already exists")
+	case errors.Is(err, broker.ErrNoGroup):
+		c.w.Error(noGroupText(key, group))
+	default:
+		c.writeError(err)
+	}
+}
+
+// parseGroupCursor parses "id|$ [MKSTREAM] [ENTRIESREAD n]" from args[i:].
+func parseGroupCursor(p *broker.Proposal, args [][]byte, i int, create bool) error {
+	if len(args[i]) == 1 && args[i][0] == '$' {
+		p.AtLastID = true
+	} else {
+		id, err := broker.ParseID(args[i], 0)
+		if err != nil {
+			return err
+		}
+		p.Spec.ID = id
+	}
+	p.EntriesRead = broker.EntriesReadUnknown
+	for i++; i < len(args); i++ {
+		switch {
+		case create && eq(args[i], "mkstream"):
+			p.MkStream = true
+		case eq(args[i], "entriesread") && i+1 < len(args):
+			n, ok := parseInt64(args[i+1])
+			if !ok {
+				return errNotInteger
+			}
+			if n < 0 && n != broker.EntriesReadUnknown {
+				return errors.New("value for ENTRIESREAD must be positive or -1")
+			}
+			p.EntriesRead = n
+			i++
+		default:
+			return errSyntax
+		}
+	}
+	return nil
+}
+
+func cmdXGroupCreate(c *conn, args [][]byte)  { c.xgroupCursor(args, broker.OpGroupCreate) }
+func cmdXGroupSetID(c *conn, args [][]byte)   { c.xgroupCursor(args, broker.OpGroupSetID) }
+func cmdXGroupDestroy(c *conn, args [][]byte) { c.xgroupCount(args, broker.OpGroupDestroy) }
+
+func cmdXGroupCreateConsumer(c *conn, args [][]byte) { c.xgroupCount(args, broker.OpConsumerCreate) }
+func cmdXGroupDelConsumer(c *conn, args [][]byte)    { c.xgroupCount(args, broker.OpConsumerDelete) }
+
+func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
+	var tmpl broker.Proposal
+	if err := parseGroupCursor(&tmpl, args, 4, op == broker.OpGroupCreate); err != nil {
+		c.drain()
+		c.writeError(err)
+		return
+	}
+	res := c.doGroup(1, func(ps []broker.Proposal) {
+		p := &ps[0]
+		*p = tmpl
+		p.Op, p.Channel, p.Group = op, args[2], args[3]
+	})
+	if res[0].err != nil {
+		c.xgroupErr(res[0].err, args[2], args[3])
+		return
+	}
+	c.w.OK()
+}
+
+func (c *conn) xgroupCount(args [][]byte, op broker.OpKind) {
+	res := c.doGroup(1, func(ps []broker.Proposal) {
+		p := &ps[0]
+		p.Op, p.Channel, p.Group = op, args[2], args[3]
+		if len(args) > 4 {
+			p.Consumer = args[4]
+		}
+	})
+	if res[0].err != nil {
+		c.xgroupErr(res[0].err, args[2], args[3])
+		return
+	}
+	c.w.Int(res[0].n)
+}
+
+func cmdXGroupHelp(c *conn, _ [][]byte) {
+	c.helpReply("XGROUP",
+		"CREATE <key> <groupname> <id|$> [option]",
+		"    Create a new consumer group. Options are:",
+		"    * MKSTREAM",
+		"      Create the empty stream if it does not exist.",
+		"    * ENTRIESREAD entries_read",
+		"      Set the group's entries_read counter (internal use).",
+		"CREATECONSUMER <key> <groupname> <consumer>",
+		"    Create a new consumer in the specified group.",
+		"DELCONSUMER <key> <groupname> <consumer>",
+		"    Remove the specified consumer.",
+		"DESTROY <key> <groupname>",
+		"    Remove the specified group.",
+		"SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+		"    Set the current group ID and entries_read counter.")
+}
+
+func cmdXAck(c *conn, args [][]byte) {
+	ids := make([]broker.ID, 0, len(args)-3)
+	for _, a := range args[3:] {
+		id, err := broker.ParseID(a, 0)
+		if err != nil {
+			c.failWrite(err)
+			return
+		}
+		ids = append(ids, id)
+	}
+	p := &c.propose(replyCount, 1)[0]
+	p.Op, p.Channel, p.Group, p.IDs = broker.OpAck, args[1], args[2], ids
+}
+
+// xreadGroupArgs is a parsed XREADGROUP.
+type xreadGroupArgs struct {
+	group, consumer []byte
+	count           int
+	block           time.Duration
+	noAck           bool
+	keys, ids       [][]byte
+}
+
+func parseXReadGroup(args [][]byte) (xreadGroupArgs, error) {
+	a := xreadGroupArgs{count: -1, block: -1}
+	if !eq(args[1], "group") {
+		return a, errors.New("Missing GROUP option for XREADGROUP")
+	}
+	a.group, a.consumer = args[2], args[3]
+	for i := 4; i < len(args); i++ {
+		more := len(args) - 1 - i
+		switch {
+		case eq(args[i], "count") && more >= 1:
+			n, ok := parseInt64(args[i+1])
+			if !ok {
+				return a, errNotInteger
+			}
+			a.count = int(max(n, 0))
+			i++
+		case eq(args[i], "block") && more >= 1:
+			n, ok := parseInt64(args[i+1])
+			if !ok {
+				return a, errors.New("timeout is not an integer or out of range")
+			}
+			if n < 0 {
+				return a, errors.New("timeout is negative")
+			}
+			a.block = time.Duration(n) * time.Millisecond
+			i++
+		case eq(args[i], "noack"):
+			a.noAck = true
+		case eq(args[i], "streams") && more >= 1:
+			rest := args[i+1:]
+			if len(rest)%2 != 0 {
+				return a, errors.New("Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.")
+			}
+			a.keys, a.ids = rest[:len(rest)/2], rest[len(rest)/2:]
+			return a, nil
+		default:
+			return a, errSyntax
+		}
+	}
+	return a, errSyntax
+}
+
+func cmdXReadGroup(c *conn, args [][]byte) {
+	a, err := parseXReadGroup(args)
+	if err != nil {
+		c.drain()
+		c.writeError(err)
+		return
+	}
+	history := make([]broker.ID, len(a.ids))
+	for i, id := range a.ids {
+		if len(id) == 1 && id[0] == '>' {
+			continue
+		}
+		if history[i], err = broker.ParseID(id, 0); err != nil {
+			c.drain()
+			c.writeError(err)
+			return
+		}
+	}
+	if c.inExec {
+		a.block = -1
+	}
+	c.xreadGroupLoop(a, history)
+}
+
+// xreadGroupLoop delivers, waiting up to a.block for new entries when none
+// of the ">" streams had any.
+func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
+	var deadline <-chan time.Time
+	if a.block > 0 {
+		t := time.NewTimer(a.block)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		var watches []<-chan struct{}
+		if a.block >= 0 {
+			for i, key := range a.keys {
+				if string(a.ids[i]) == ">" {
+					_, _, ch := c.s.b.Watch(key)
+					watches = append(watches, ch)
+				}
+			}
+		}
+		res := c.doGroup(len(a.keys), func(ps []broker.Proposal) {
+			for i := range ps {
+				p := &ps[i]
+				p.Channel, p.Group, p.Consumer, p.Count, p.NoAck = a.keys[i], a.group, a.consumer, a.count, a.noAck
+				p.Op = broker.OpGroupRead
+				if string(a.ids[i]) != ">" {
+					p.Op, p.Spec.ID = broker.OpGroupHistory, history[i]
+				}
+			}
+		})
+		for i, r := range res {
+			if r.err != nil {
+				if errors.Is(r.err, broker.ErrNoGroup) {
+					c.w.Error("NOGROUP No such key '" + string(a.keys[i]) + "' or consumer group '" + string(a.group) + "' in XREADGROUP with GROUP option")
+				} else {
+					c.writeError(r.err)
+				}
+				return
+			}
+		}
+		if c.writeGroupReply(a, res) {
+			return
+		}
+		if len(watches) == 0 || !c.waitWatched(watches, deadline) {
+			c.w.NullArray()
+			return
+		}
+	}
+}
+
+// writeGroupReply writes the XREADGROUP reply and reports true, or writes
+// nothing and reports false when no ">" stream got an entry and there is no
+// history stream.
+func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
+	n := 0
+	for i, r := range res {
+		if string(a.ids[i]) != ">" || r.n > 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	if c.w.proto >= 3 {
+		c.w.Map(n)
+	} else {
+		c.w.Array(n)
+	}
+	for i, r := range res {
+		if string(a.ids[i]) == ">" && r.n == 0 {
+			continue
+		}
+		if c.w.proto < 3 {
+			c.w.Array(2)
+		}
+		c.w.Bulk(a.keys[i])
+		if string(a.ids[i]) == ">" {
+			c.writeDelivered(a.keys[i], r)
+		} else {
+			c.writeHistory(a.keys[i], r.ids)
+		}
+	}
+	return true
+}
+
+func (c *conn) writeDelivered(key []byte, r groupResult) {
+	pos := len(c.w.buf)
+	n, err := c.s.b.Range(key, broker.RangeQuery{Start: r.first, End: r.last, Count: int(r.n)}, c.writeEntry)
+	if err != nil {
+		c.s.log.Warn("resp: reading delivered entries", "err", err)
+	}
+	c.w.insertArrayHeader(pos, n)
+}
+
+// writeHistory writes pending entries by ID; a deleted one is [id, nil].
+func (c *conn) writeHistory(key []byte, ids []broker.ID) {
+	c.w.Array(len(ids))
+	for _, id := range ids {
+		n, err := c.s.b.Range(key, broker.RangeQuery{Start: id, End: id, Count: 1}, c.writeEntry)
+		if err != nil || n == 0 {
+			c.w.Array(2)
+			c.w.ID(id.Ms, id.Seq)
+			c.w.NullArray()
+		}
+	}
+}
+
+func cmdXPending(c *conn, args [][]byte) {
+	g, ok := c.s.b.Group(args[1], args[2])
+	if !ok {
+		c.w.Error("NOGROUP No such key '" + string(args[1]) + "' or consumer group '" + string(args[2]) + "'")
+		return
+	}
+	if len(args) == 3 {
+		c.xpendingSummary(g)
+		return
+	}
+	q, err := parseXPending(args[3:])
+	if err != nil {
+		c.writeError(err)
+		return
+	}
+	if q.Count == 0 {
+		c.w.Array(0)
+		return
+	}
+	q.NowMs = time.Now().UnixMilli()
+	pos := len(c.w.buf)
+	n := 0
+	err = c.s.b.Pending(args[1], g, q, func(r broker.PendingRecord, consumer string) error {
+		c.w.Array(4)
+		c.w.ID(r.ID.Ms, r.ID.Seq)
+		c.w.BulkString(consumer)
+		c.w.Int(max(q.NowMs-r.DeliveredMs, 0))
+		c.w.Int(r.Count)
+		n++
+		return nil
+	})
+	if err != nil {
+		c.w.buf = c.w.buf[:pos]
+		c.writeError(err)
+		return
+	}
+	c.w.insertArrayHeader(pos, n)
+}
+
+func (c *conn) xpendingSummary(g *broker.GroupInfo) {
+	c.w.Array(4)
+	c.w.Int(g.Pending)
+	if g.Pending == 0 {
+		c.w.Null()
+		c.w.Null()
+		c.w.NullArray()
+		return
+	}
+	c.w.ID(g.FirstPending.Ms, g.FirstPending.Seq)
+	c.w.ID(g.LastPending.Ms, g.LastPending.Seq)
+	pos := len(c.w.buf)
+	n := 0
+	for _, cons := range g.Consumers {
+		if cons.Pending == 0 {
+			continue
+		}
+		c.w.Array(2)
+		c.w.BulkString(cons.Name)
+		c.w.BulkString(strconv.FormatInt(cons.Pending, 10))
+		n++
+	}
+	c.w.insertArrayHeader(pos, n)
+}
+
+// parseXPending parses "[IDLE ms] start end count [consumer]".
+func parseXPending(args [][]byte) (broker.PendingQuery, error) {
+	var q broker.PendingQuery
+	if eq(args[0], "idle") {
+		if len(args) < 2 {
+			return q, errSyntax
+		}
+		n, ok := parseInt64(args[1])
+		if !ok {
+			return q, errNotInteger
+		}
+		q.MinIdleMs = max(n, 0)
+		args = args[2:]
+	}
+	if len(args) < 3 || len(args) > 4 {
+		return q, errSyntax
+	}
+	var err error
+	if q.Start, err = broker.ParseRangeID(args[0], false); err != nil {
+		return q, err
+	}
+	if q.End, err = broker.ParseRangeID(args[1], true); err != nil {
+		return q, err
+	}
+	count, ok := parseInt64(args[2])
+	if !ok {
+		return q, errNotInteger
+	}
+	q.Count = int(max(count, 0))
+	if len(args) == 4 {
+		q.Consumer = string(args[3])
+	}
+	return q, nil
+}
