@@ -49,6 +49,8 @@ type group struct {
 	byID        map[uint64]*consumer
 	nextCID     uint64
 	pel         *btree.BTreeG[*pendingEntry]
+	cfg         GroupConfig
+	due         *btree.BTreeG[*pendingEntry] // by due time; only when cfg.Enabled()
 	lastBatch   uint64
 	dropped     bool
 }
@@ -66,6 +68,7 @@ type pendingEntry struct {
 	owner       *consumer
 	deliveredMs int64
 	count       int64
+	due         int64 // when it is redelivered (see group_config.go); 0: not scheduled
 }
 
 func newGroup(name string, gid uint64) *group {
@@ -89,6 +92,7 @@ type GroupInfo struct {
 	FirstPending ID
 	LastPending  ID
 	Consumers    []ConsumerInfo // sorted by name
+	Config       GroupConfig
 	gid          uint64
 }
 
@@ -102,7 +106,7 @@ type ConsumerInfo struct {
 }
 
 func (g *group) info() *GroupInfo {
-	gi := &GroupInfo{Name: g.name, LastID: g.lastID, EntriesRead: g.entriesRead, Pending: int64(g.pel.Len()), gid: g.gid}
+	gi := &GroupInfo{Name: g.name, LastID: g.lastID, EntriesRead: g.entriesRead, Pending: int64(g.pel.Len()), gid: g.gid, Config: g.cfg}
 	if first, ok := g.pel.Min(); ok {
 		gi.FirstPending = first.id
 	}
@@ -159,15 +163,16 @@ func groupPrefix(kind byte, cid, gid uint64) []byte {
 }
 
 func encodeGroup(dst []byte, g *group) []byte {
-	dst = append(dst, 1)
+	dst = append(dst, 2)
 	for _, v := range [...]uint64{g.gid, g.lastID.Ms, g.lastID.Seq, g.nextCID} {
 		dst = binary.AppendUvarint(dst, v)
 	}
-	return binary.AppendVarint(dst, g.entriesRead)
+	dst = binary.AppendVarint(dst, g.entriesRead)
+	return encodeGroupConfig(dst, &g.cfg)
 }
 
 func decodeGroup(name string, b []byte) (*group, error) {
-	if len(b) == 0 || b[0] != 1 {
+	if len(b) == 0 || b[0] != 2 {
 		return nil, fmt.Errorf("%w: group record version", ErrCorrupt)
 	}
 	b = b[1:]
@@ -180,11 +185,15 @@ func decodeGroup(name string, b []byte) (*group, error) {
 		v[i], b = x, b[n:]
 	}
 	er, n := binary.Varint(b)
-	if n <= 0 || n != len(b) {
+	if n <= 0 {
 		return nil, fmt.Errorf("%w: group record", ErrCorrupt)
 	}
+	cfg, err := decodeGroupConfig(b[n:])
+	if err != nil {
+		return nil, err
+	}
 	g := newGroup(name, v[0])
-	g.lastID, g.nextCID, g.entriesRead = ID{v[1], v[2]}, v[3], er
+	g.lastID, g.nextCID, g.entriesRead, g.cfg = ID{v[1], v[2]}, v[3], er, cfg
 	return g, nil
 }
 
@@ -296,7 +305,9 @@ func (l *Log) loadGroups() error {
 			return fmt.Errorf("%w: pending entry of unknown consumer %d", ErrCorrupt, owner)
 		}
 		id := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
-		g.pel.Set(&pendingEntry{id: id, owner: c, deliveredMs: delivered, count: count})
+		e := &pendingEntry{id: id, owner: c, deliveredMs: delivered, count: count}
+		g.pel.Set(e)
+		g.schedule(e)
 		c.pending++
 		return nil
 	})

@@ -175,6 +175,7 @@ func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
 		return true
 	})
 	for _, e := range owned {
+		g.unschedule(e)
 		g.pel.Delete(e)
 		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id), nil))
 	}
@@ -254,20 +255,28 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	return it.Error()
 }
 
+// redeliver hands a pending entry to c once more.
+func (g *group) redeliver(e *pendingEntry, c *consumer, nowMs int64) {
+	e.owner.pending--
+	e.owner, e.deliveredMs = c, nowMs
+	e.count++
+	c.pending++
+	g.schedule(e)
+}
+
 // addPending records a delivery of id to c. An entry already pending (the
 // cursor was moved back with SETID) changes owner and counts one more
 // delivery.
 func (l *Log) addPending(b *pendingBatch, ch *channel, g *group, c *consumer, id ID, nowMs int64) {
 	e, ok := g.pel.Get(&pendingEntry{id: id})
 	if ok {
-		e.owner.pending--
-		e.owner, e.deliveredMs = c, nowMs
-		e.count++
+		g.redeliver(e, c, nowMs)
 	} else {
 		e = &pendingEntry{id: id, owner: c, deliveredMs: nowMs, count: 1}
 		g.pel.Set(e)
+		g.schedule(e)
+		c.pending++
 	}
-	c.pending++
 	l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, id)
 	l.w.valBuf = encodePending(l.w.valBuf[:0], e)
 	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
@@ -290,10 +299,12 @@ func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
 		return // XACK on a missing key or group acknowledges nothing
 	}
 	for _, id := range p.IDs {
-		e, ok := g.pel.Delete(&pendingEntry{id: id})
+		e, ok := g.pel.Get(&pendingEntry{id: id})
 		if !ok {
 			continue
 		}
+		g.unschedule(e)
+		g.pel.Delete(e)
 		e.owner.pending--
 		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
 		p.N++
@@ -323,6 +334,7 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 			}
 			e.deliveredMs = nowMs
 			e.count++
+			g.schedule(e)
 			l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
 			l.w.valBuf = encodePending(l.w.valBuf[:0], e)
 			b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))

@@ -1,0 +1,159 @@
+package wal
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/tidwall/btree"
+)
+
+// Broker-side redelivery (what Redis leaves to clients). A group with an
+// ack wait hands a pending entry that was not acknowledged in time to the
+// next XREADGROUP ">" reader, before new entries; after MaxDeliver
+// deliveries the entry is moved to the dead-letter channel (when one is set)
+// and acknowledged, by the broker itself. A group without an ack wait
+// behaves exactly as in Redis.
+
+// GroupConfig is a group's redelivery policy. The zero value is Redis's
+// behaviour: nothing is redelivered by the broker.
+type GroupConfig struct {
+	AckWaitMs  int64   // redeliver an entry not acked this long after its delivery; 0: never
+	BackoffMs  []int64 // wait after the n-th delivery (last value repeats); overrides AckWaitMs
+	MaxDeliver int64   // deliveries before an entry is dead-lettered; 0: no limit
+	DeadLetter string  // channel that receives dead-lettered entries; "": just acknowledge them
+}
+
+// Enabled reports whether the broker redelivers for this group.
+func (c *GroupConfig) Enabled() bool { return c.AckWaitMs > 0 || len(c.BackoffMs) > 0 }
+
+// WaitMs is how long after its count-th delivery an entry is due again.
+func (c *GroupConfig) WaitMs(count int64) int64 {
+	if n := len(c.BackoffMs); n > 0 {
+		i := min(max(count-1, 0), int64(n-1))
+		return c.BackoffMs[i]
+	}
+	return c.AckWaitMs
+}
+
+// Exhausted reports whether an entry delivered count times may not be
+// delivered again.
+func (c *GroupConfig) Exhausted(count int64) bool {
+	return c.MaxDeliver > 0 && count >= c.MaxDeliver
+}
+
+func encodeGroupConfig(dst []byte, c *GroupConfig) []byte {
+	dst = binary.AppendVarint(dst, c.AckWaitMs)
+	dst = binary.AppendVarint(dst, c.MaxDeliver)
+	dst = binary.AppendUvarint(dst, uint64(len(c.BackoffMs)))
+	for _, b := range c.BackoffMs {
+		dst = binary.AppendVarint(dst, b)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(c.DeadLetter)))
+	return append(dst, c.DeadLetter...)
+}
+
+func decodeGroupConfig(b []byte) (GroupConfig, error) {
+	var c GroupConfig
+	bad := fmt.Errorf("%w: group config", ErrCorrupt)
+	var n int
+	if c.AckWaitMs, n = binary.Varint(b); n <= 0 {
+		return c, bad
+	}
+	b = b[n:]
+	if c.MaxDeliver, n = binary.Varint(b); n <= 0 {
+		return c, bad
+	}
+	b = b[n:]
+	count, n := binary.Uvarint(b)
+	if n <= 0 || count > uint64(len(b)) {
+		return c, bad
+	}
+	b = b[n:]
+	for i := uint64(0); i < count; i++ {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return c, bad
+		}
+		c.BackoffMs, b = append(c.BackoffMs, v), b[n:]
+	}
+	l, n := binary.Uvarint(b)
+	if n <= 0 || l != uint64(len(b)-n) {
+		return c, bad
+	}
+	c.DeadLetter = string(b[n:])
+	return c, nil
+}
+
+// dueLess orders pending entries by when they are due, then by ID.
+func dueLess(a, b *pendingEntry) bool {
+	if a.due != b.due {
+		return a.due < b.due
+	}
+	return a.id.Less(b.id)
+}
+
+// schedule (re)computes when e is due again and indexes it. Call it after
+// any change to e's delivery time or count; call unschedule before
+// removing e from the pending entries list.
+func (g *group) schedule(e *pendingEntry) {
+	g.unschedule(e)
+	if !g.cfg.Enabled() {
+		return
+	}
+	if g.due == nil {
+		g.due = btree.NewBTreeGOptions(dueLess, btree.Options{NoLocks: true})
+	}
+	e.due = e.deliveredMs + g.cfg.WaitMs(e.count)
+	g.due.Set(e)
+}
+
+func (g *group) unschedule(e *pendingEntry) {
+	if e.due != 0 && g.due != nil {
+		g.due.Delete(e)
+	}
+	e.due = 0
+}
+
+// rescheduleAll re-indexes every pending entry after a config change.
+func (g *group) rescheduleAll() {
+	g.due = nil
+	g.pel.Scan(func(e *pendingEntry) bool {
+		e.due = 0
+		g.schedule(e)
+		return true
+	})
+}
+
+// dueEntries returns up to limit (0: no limit) pending entries due at
+// nowMs for which want is true, earliest first. Entries whose schedule went
+// stale (changed without schedule) are re-indexed first.
+func (g *group) dueEntries(nowMs int64, limit int, want func(*pendingEntry) bool) []*pendingEntry {
+	if g.due == nil {
+		return nil
+	}
+	var out, stale []*pendingEntry
+	g.due.Scan(func(e *pendingEntry) bool {
+		if e.due > nowMs {
+			return false
+		}
+		if cur, ok := g.pel.Get(e); !ok || cur != e || e.deliveredMs+g.cfg.WaitMs(e.count) != e.due {
+			stale = append(stale, e)
+			return true
+		}
+		if want(e) {
+			out = append(out, e)
+		}
+		return limit <= 0 || len(out) < limit
+	})
+	for _, e := range stale {
+		g.due.Delete(e)
+		e.due = 0
+		if cur, ok := g.pel.Get(e); ok && cur == e {
+			g.schedule(e)
+		}
+	}
+	if len(stale) > 0 && (limit <= 0 || len(out) < limit) {
+		return g.dueEntries(nowMs, limit, want)
+	}
+	return out
+}
