@@ -81,7 +81,11 @@ func (l *Log) applyGroupCreate(b *pendingBatch, p *Proposal) {
 	}
 	g := newGroup(string(p.Group), ch.nextGID)
 	l.setGroupCursor(ch, g, p)
+	if p.Config != nil {
+		g.cfg = *p.Config
+	}
 	ch.addGroup(g)
+	l.setRedelivery(ch, g)
 	l.touchGroup(b, ch, g)
 }
 
@@ -120,6 +124,7 @@ func (l *Log) applyGroupDestroy(b *pendingBatch, p *Proposal) {
 	delete(ch.groups, g.name)
 	delete(ch.groupByGID, g.gid)
 	g.dropped = true
+	l.setRedelivery(ch, g)
 	l.touchGroup(b, ch, g)
 	p.N = 1
 }
@@ -195,16 +200,22 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 		p.Err = ErrNoGroup
 		return
 	}
-	c, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	c, _ := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
 	c.seenMs = nowMs
 	l.touchGroup(b, ch, g)
+	defer l.writeConsumer(b, ch, g, c)
+	p.IDs = p.IDs[:0]
+	l.redeliverDue(b, ch, g, c, p, p.Count, nowMs)
+	if len(p.IDs) > 0 {
+		c.activeMs = nowMs
+		if p.Count > 0 && len(p.IDs) >= p.Count {
+			return
+		}
+	}
 	ch.mu.Lock()
 	durable, live := ch.durable, ch.live
 	ch.mu.Unlock()
 	if !live || !g.lastID.Less(durable.LastID) {
-		if !created {
-			l.writeConsumer(b, ch, g, c)
-		}
 		return
 	}
 	if err := l.deliverRange(b, ch, g, c, p, durable.LastID, nowMs); err != nil {
@@ -216,7 +227,6 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 		l.advanceEntriesRead(ch, g, p)
 		g.lastID = p.LastID
 	}
-	l.writeConsumer(b, ch, g, c)
 }
 
 func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, nowMs int64) error {
@@ -238,7 +248,8 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 		return err
 	}
 	defer it.Close()
-	for valid := it.First(); valid && (p.Count <= 0 || p.N < int64(p.Count)); valid = it.Next() {
+	limit := int64(p.Count - len(p.IDs)) // redelivered entries count against COUNT
+	for valid := it.First(); valid && (p.Count <= 0 || p.N < limit); valid = it.Next() {
 		_, id, err := decodeEntryKey(it.Key())
 		if err != nil {
 			return err
@@ -355,6 +366,7 @@ func (l *Log) dropGroups(b *pendingBatch, ch *channel) {
 	}
 	for _, g := range ch.groups {
 		g.dropped = true
+		l.setRedelivery(ch, g)
 		l.touchGroup(b, ch, g)
 	}
 	ch.groups, ch.groupByGID = nil, nil

@@ -117,7 +117,9 @@ type Log struct {
 	closed  bool         // guarded by closeMu
 	wg      sync.WaitGroup
 	failed  atomic.Pointer[error]
-	views   durableViews
+
+	redeliveryGroups atomic.Int64 // groups with a redelivery policy
+	views            durableViews
 
 	ready      chan struct{}      // the committer's token: idle, nothing in flight
 	sealed     chan *pendingBatch // writer → committer
@@ -244,6 +246,9 @@ func (l *Log) load() error {
 	}
 	for _, ch := range l.channels {
 		ch.publishGroupsLoaded()
+		for _, g := range ch.groups {
+			l.setRedelivery(ch, g)
+		}
 	}
 	return nil
 }

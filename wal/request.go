@@ -20,6 +20,8 @@ const (
 	OpGroupRead      // XREADGROUP ... >: Group, Consumer, Count, NoAck
 	OpAck            // XACK: Group, IDs
 	OpGroupHistory   // XREADGROUP with an ID: Group, Consumer, Spec.ID, Count; result IDs in IDs
+	OpGroupConfig    // XGROUP SETCONFIG: Group, Config
+	OpRedeliveryScan // the broker's periodic scan: dead-letters exhausted entries; Scan results
 )
 
 // TrimStrategy selects how a Trim bounds a channel.
@@ -67,11 +69,13 @@ type Proposal struct {
 	// Consumer groups.
 	Group       []byte
 	Consumer    []byte
-	Count       int   // OpGroupRead: most entries to deliver (0: all)
-	NoAck       bool  // OpGroupRead: do not add to the pending list
-	MkStream    bool  // OpGroupCreate: create the channel if missing
-	AtLastID    bool  // OpGroupCreate/SetID: "$", the channel's last ID
-	EntriesRead int64 // OpGroupCreate/SetID: -1 when not given
+	Count       int          // OpGroupRead: most entries to deliver (0: all)
+	NoAck       bool         // OpGroupRead: do not add to the pending list
+	MkStream    bool         // OpGroupCreate: create the channel if missing
+	AtLastID    bool         // OpGroupCreate/SetID: "$", the channel's last ID
+	EntriesRead int64        // OpGroupCreate/SetID: -1 when not given
+	Config      *GroupConfig // OpGroupCreate, OpGroupConfig: redelivery policy (nil: none)
+	Scan        *ScanResult  // OpRedeliveryScan: filled by the apply step
 
 	// Tag is not read by wal; it travels with the proposal to whoever
 	// consumes the Commit (the broker's fan-out uses it).

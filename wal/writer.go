@@ -54,8 +54,10 @@ type writerState struct {
 	batchNum uint64
 	cur      *pendingBatch
 	token    bool // the committer is idle and nothing is in flight
-	keyBuf   []byte
-	valBuf   []byte
+	// redelivery holds the groups with a redelivery policy (group_config.go).
+	redelivery map[*group]*channel
+	keyBuf     []byte
+	valBuf     []byte
 }
 
 type pendingBatch struct {
@@ -308,6 +310,10 @@ func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
 		l.applyAck(b, p)
 	case OpGroupHistory:
 		l.applyGroupHistory(b, p, nowMs)
+	case OpGroupConfig:
+		l.applyGroupConfig(b, p)
+	case OpRedeliveryScan:
+		l.applyRedeliveryScan(b, p, nowMs)
 	case OpSetRetention:
 		ch := l.channelForWrite(b, p.Channel)
 		ch.w.Retention = p.Retention
@@ -399,7 +405,10 @@ func (l *Log) commit(b *pendingBatch) {
 	if err == nil {
 		err = l.Failed() // never hand Pebble a batch after a failed one
 	}
-	if err == nil {
+	if err == nil && b.pb.Empty() {
+		// Nothing to write (a redelivery scan that found nothing, say):
+		// nothing to sync either.
+	} else if err == nil {
 		opts := pebble.Sync
 		if l.opts.UnsafeNoSync {
 			opts = pebble.NoSync

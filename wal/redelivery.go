@@ -1,0 +1,166 @@
+package wal
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// ScanResult is what one redelivery scan (OpRedeliveryScan) did.
+type ScanResult struct {
+	Due          [][]byte       // channels with entries due for redelivery: wake their readers
+	DeadLettered []DeadLettered // entries moved to dead-letter channels
+}
+
+// DeadLettered is an entry appended to a dead-letter channel.
+type DeadLettered struct {
+	Channel []byte
+	ID      ID
+	Fields  [][]byte
+}
+
+// Fields added to a dead-lettered entry, after the original fields.
+const (
+	DeadLetterReason = "max deliveries exceeded"
+)
+
+// setRedelivery tracks whether the writer must scan g.
+func (l *Log) setRedelivery(ch *channel, g *group) {
+	if l.w.redelivery == nil {
+		l.w.redelivery = make(map[*group]*channel)
+	}
+	if g.cfg.Enabled() && !g.dropped {
+		l.w.redelivery[g] = ch
+	} else {
+		delete(l.w.redelivery, g)
+	}
+	l.redeliveryGroups.Store(int64(len(l.w.redelivery)))
+}
+
+// RedeliveryGroups returns how many groups have a redelivery policy; the
+// broker scans only when there is one.
+func (l *Log) RedeliveryGroups() int64 { return l.redeliveryGroups.Load() }
+
+func (l *Log) applyGroupConfig(b *pendingBatch, p *Proposal) {
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	g.cfg = GroupConfig{}
+	if p.Config != nil {
+		g.cfg = *p.Config
+	}
+	g.rescheduleAll()
+	l.setRedelivery(ch, g)
+	l.touchGroup(b, ch, g)
+}
+
+// redeliverDue hands entries whose ack wait ran out to c, oldest first, at
+// most limit (0: all); their IDs are appended to p.IDs.
+func (l *Log) redeliverDue(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, limit int, nowMs int64) {
+	if !g.cfg.Enabled() {
+		return
+	}
+	due := g.dueEntries(nowMs, limit, func(e *pendingEntry) bool { return !g.cfg.Exhausted(e.count) })
+	for _, e := range due {
+		g.redeliver(e, c, nowMs)
+		l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
+		l.w.valBuf = encodePending(l.w.valBuf[:0], e)
+		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+		p.IDs = append(p.IDs, e.id)
+	}
+}
+
+// applyRedeliveryScan dead-letters every entry that used up its deliveries
+// and whose last ack wait ran out, and lists the channels that have entries
+// due for redelivery.
+func (l *Log) applyRedeliveryScan(b *pendingBatch, p *Proposal, nowMs int64) {
+	res := &ScanResult{}
+	p.Scan = res
+	for g, ch := range l.w.redelivery {
+		dead := g.dueEntries(nowMs, 0, func(e *pendingEntry) bool { return g.cfg.Exhausted(e.count) })
+		for _, e := range dead {
+			if err := l.deadLetter(b, ch, g, e, nowMs, res); err != nil {
+				p.Err = err
+				return
+			}
+		}
+		if len(g.dueEntries(nowMs, 1, func(e *pendingEntry) bool { return !g.cfg.Exhausted(e.count) })) > 0 {
+			res.Due = append(res.Due, []byte(ch.name))
+		}
+	}
+}
+
+// deadLetter moves a pending entry to the group's dead-letter channel (its
+// fields, then where it came from and why) and acknowledges it, in one
+// batch.
+func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, e *pendingEntry, nowMs int64, res *ScanResult) error {
+	if g.cfg.DeadLetter != "" {
+		fields, err := l.durableFields(ch, e.id)
+		if err != nil {
+			return err
+		}
+		fields = append(fields,
+			[]byte("dlq-channel"), []byte(ch.name),
+			[]byte("dlq-id"), []byte(e.id.String()),
+			[]byte("dlq-group"), []byte(g.name),
+			[]byte("dlq-consumer"), []byte(e.owner.name),
+			[]byte("dlq-deliveries"), strconv.AppendInt(nil, e.count, 10),
+			[]byte("dlq-reason"), []byte(DeadLetterReason))
+		q := &Proposal{Op: OpAppend, Channel: []byte(g.cfg.DeadLetter), Spec: IDSpec{Auto: true}, Fields: fields}
+		l.applyAppend(b, q, nowMs)
+		if q.Err == nil {
+			res.DeadLettered = append(res.DeadLettered, DeadLettered{Channel: q.Channel, ID: q.ID, Fields: fields})
+		}
+	}
+	g.unschedule(e)
+	g.pel.Delete(e)
+	e.owner.pending--
+	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id), nil))
+	l.touchGroup(b, ch, g)
+	return nil
+}
+
+// durableFields returns a copy of the fields of entry id from the durable
+// snapshot (none if it was deleted).
+func (l *Log) durableFields(ch *channel, id ID) ([][]byte, error) {
+	v := l.views.acquire()
+	if v == nil {
+		return nil, ErrClosed
+	}
+	defer l.views.release(v)
+	val, closer, err := v.snap.Get(entryKey(nil, ch.cid, id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	fields, err := decodeEntry(nil, val)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range fields {
+		fields[i] = append([]byte(nil), f...)
+	}
+	return fields, nil
+}
+
+// Notify wakes the readers waiting on a channel (Watch) without a change:
+// the broker uses it when entries become due for redelivery.
+func (l *Log) Notify(name []byte) {
+	ch := l.lookup(name)
+	if ch == nil {
+		return
+	}
+	ch.mu.Lock()
+	wake := ch.waitCh
+	ch.waitCh = nil
+	ch.mu.Unlock()
+	if wake != nil {
+		close(wake)
+	}
+}
