@@ -147,6 +147,9 @@ type Config struct {
 	ReadOnly          bool // read a stopped node's data; writes fail
 	// Registerer receives the broker's Prometheus metrics; nil: none.
 	Registerer prometheus.Registerer
+	// RedeliveryInterval is how often groups with an ack wait are scanned
+	// for entries to dead-letter and readers to wake (default 100ms).
+	RedeliveryInterval time.Duration
 }
 
 // Broker is one rewind node.
@@ -158,6 +161,8 @@ type Broker struct {
 	msg     delivery.Message // reused by onCommit (one goroutine)
 	metrics *metrics
 
+	done      chan struct{}
+	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 	started   time.Time
@@ -179,6 +184,7 @@ func Open(cfg Config) (*Broker, error) {
 		cfg:     cfg,
 		index:   delivery.NewIndex(),
 		started: time.Now(),
+		done:    make(chan struct{}),
 	}
 	b.metrics = newMetrics(b, cfg.Registerer)
 	l, err := wal.Open(wal.Options{
@@ -197,6 +203,13 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.log = l
+	if !cfg.ReadOnly {
+		if cfg.RedeliveryInterval <= 0 {
+			cfg.RedeliveryInterval = 100 * time.Millisecond
+		}
+		b.wg.Add(1)
+		go b.redeliveryLoop(cfg.RedeliveryInterval)
+	}
 	return b, nil
 }
 
@@ -204,6 +217,8 @@ func Open(cfg Config) (*Broker, error) {
 // idempotent. Fronts must stop submitting first.
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
+		close(b.done)
+		b.wg.Wait()
 		b.closeErr = b.log.Close()
 	})
 	return b.closeErr
@@ -229,6 +244,10 @@ func (b *Broker) onCommit(c *wal.Commit) {
 }
 
 func (b *Broker) deliver(p *wal.Proposal) {
+	if p.Op == wal.OpRedeliveryScan && p.Err == nil {
+		b.deliverDeadLettered(p)
+		return
+	}
 	if p.Op != wal.OpAppend || p.Err != nil || p.Skipped {
 		return
 	}

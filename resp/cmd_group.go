@@ -63,7 +63,7 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 			if err != nil {
 				r.err = err
 			}
-			if p.Op == broker.OpGroupHistory {
+			if p.Op == broker.OpGroupHistory || (p.Op == broker.OpGroupRead && len(p.IDs) > 0) {
 				r.ids = append([]broker.ID(nil), p.IDs...)
 			}
 			res = append(res, r)
@@ -104,6 +104,14 @@ func parseGroupCursor(p *broker.Proposal, args [][]byte, i int, create bool) err
 		switch {
 		case create && eq(args[i], "mkstream"):
 			p.MkStream = true
+		case i+1 < len(args) && isConfigOption(args[i]):
+			if p.Config == nil {
+				p.Config = &broker.GroupConfig{}
+			}
+			if err := parseConfigOption(p.Config, args[i], args[i+1]); err != nil {
+				return err
+			}
+			i++
 		case eq(args[i], "entriesread") && i+1 < len(args):
 			n, ok := parseInt64(args[i+1])
 			if !ok {
@@ -324,7 +332,7 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 	n := 0
 	for i, r := range res {
-		if string(a.ids[i]) != ">" || r.n > 0 {
+		if string(a.ids[i]) != ">" || r.n > 0 || len(r.ids) > 0 {
 			n++
 		}
 	}
@@ -337,7 +345,7 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 		c.w.Array(n)
 	}
 	for i, r := range res {
-		if string(a.ids[i]) == ">" && r.n == 0 {
+		if string(a.ids[i]) == ">" && r.n == 0 && len(r.ids) == 0 {
 			continue
 		}
 		if c.w.proto < 3 {
@@ -353,25 +361,39 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 	return true
 }
 
+// writeDelivered writes what an XREADGROUP > got: entries redelivered by
+// the broker (past their ack wait) first, then new ones.
 func (c *conn) writeDelivered(key []byte, r groupResult) {
 	pos := len(c.w.buf)
-	n, err := c.s.b.Range(key, broker.RangeQuery{Start: r.first, End: r.last, Count: int(r.n)}, c.writeEntry)
-	if err != nil {
-		c.s.log.Warn("resp: reading delivered entries", "err", err)
+	for _, id := range r.ids {
+		c.writeEntryByID(key, id)
 	}
-	c.w.insertArrayHeader(pos, n)
+	n := 0
+	if r.n > 0 {
+		var err error
+		n, err = c.s.b.Range(key, broker.RangeQuery{Start: r.first, End: r.last, Count: int(r.n)}, c.writeEntry)
+		if err != nil {
+			c.s.log.Warn("resp: reading delivered entries", "err", err)
+		}
+	}
+	c.w.insertArrayHeader(pos, len(r.ids)+n)
+}
+
+// writeEntryByID writes one entry, or [id, nil] if it was deleted.
+func (c *conn) writeEntryByID(key []byte, id broker.ID) {
+	n, err := c.s.b.Range(key, broker.RangeQuery{Start: id, End: id, Count: 1}, c.writeEntry)
+	if err != nil || n == 0 {
+		c.w.Array(2)
+		c.w.ID(id.Ms, id.Seq)
+		c.w.NullArray()
+	}
 }
 
 // writeHistory writes pending entries by ID; a deleted one is [id, nil].
 func (c *conn) writeHistory(key []byte, ids []broker.ID) {
 	c.w.Array(len(ids))
 	for _, id := range ids {
-		n, err := c.s.b.Range(key, broker.RangeQuery{Start: id, End: id, Count: 1}, c.writeEntry)
-		if err != nil || n == 0 {
-			c.w.Array(2)
-			c.w.ID(id.Ms, id.Seq)
-			c.w.NullArray()
-		}
+		c.writeEntryByID(key, id)
 	}
 }
 
