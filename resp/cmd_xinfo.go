@@ -131,7 +131,14 @@ func cmdXInfoGroups(c *conn, args [][]byte) {
 	groups, _ := c.s.b.Groups(args[2])
 	c.w.Array(len(groups))
 	for _, g := range groups {
-		c.w.Map(6)
+		// rewind adds lost-entries (entries trimmed before the group read
+		// them) only when there are some, so Redis's shape is unchanged
+		// otherwise.
+		if g.Lost > 0 {
+			c.w.Map(7)
+		} else {
+			c.w.Map(6)
+		}
 		c.w.BulkString("name")
 		c.w.BulkString(g.Name)
 		c.w.BulkString("consumers")
@@ -151,6 +158,10 @@ func cmdXInfoGroups(c *conn, args [][]byte) {
 			c.w.Int(lag)
 		} else {
 			c.w.Null()
+		}
+		if g.Lost > 0 {
+			c.w.BulkString("lost-entries")
+			c.w.Int(g.Lost)
 		}
 	}
 }

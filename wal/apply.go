@@ -163,7 +163,13 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 		removed++
 		bytes += uint64(len(it.Key()) + len(v))
 		lastDel = id
+		for _, g := range ch.groups {
+			if g.lastID.Less(id) {
+				g.trimmedUnread++ // a group never saw this entry
+			}
+		}
 	}
+	l.skipTrimmed(b, ch, lastDel)
 	m.FirstID = ID{}
 	if ok {
 		if _, m.FirstID, err = decodeEntryKey(it.Key()); err != nil {

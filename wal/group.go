@@ -50,9 +50,13 @@ type group struct {
 	nextCID     uint64
 	pel         *btree.BTreeG[*pendingEntry]
 	cfg         GroupConfig
-	due         *btree.BTreeG[*pendingEntry] // by due time; only when cfg.Enabled()
-	lastBatch   uint64
-	dropped     bool
+	lost        int64 // entries trimmed before the group read them
+	// trimmedUnread counts, during one trim, entries removed that the group
+	// had not read yet.
+	trimmedUnread int64
+	due           *btree.BTreeG[*pendingEntry] // by due time; only when cfg.Enabled()
+	lastBatch     uint64
+	dropped       bool
 }
 
 type consumer struct {
@@ -93,6 +97,7 @@ type GroupInfo struct {
 	LastPending  ID
 	Consumers    []ConsumerInfo // sorted by name
 	Config       GroupConfig
+	Lost         int64 // entries trimmed before the group read them
 	gid          uint64
 }
 
@@ -106,7 +111,7 @@ type ConsumerInfo struct {
 }
 
 func (g *group) info() *GroupInfo {
-	gi := &GroupInfo{Name: g.name, LastID: g.lastID, EntriesRead: g.entriesRead, Pending: int64(g.pel.Len()), gid: g.gid, Config: g.cfg}
+	gi := &GroupInfo{Name: g.name, LastID: g.lastID, EntriesRead: g.entriesRead, Pending: int64(g.pel.Len()), gid: g.gid, Config: g.cfg, Lost: g.lost}
 	if first, ok := g.pel.Min(); ok {
 		gi.FirstPending = first.id
 	}
@@ -168,6 +173,7 @@ func encodeGroup(dst []byte, g *group) []byte {
 		dst = binary.AppendUvarint(dst, v)
 	}
 	dst = binary.AppendVarint(dst, g.entriesRead)
+	dst = binary.AppendVarint(dst, g.lost)
 	return encodeGroupConfig(dst, &g.cfg)
 }
 
@@ -188,12 +194,17 @@ func decodeGroup(name string, b []byte) (*group, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: group record", ErrCorrupt)
 	}
+	b = b[n:]
+	lost, n := binary.Varint(b)
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: group record", ErrCorrupt)
+	}
 	cfg, err := decodeGroupConfig(b[n:])
 	if err != nil {
 		return nil, err
 	}
 	g := newGroup(name, v[0])
-	g.lastID, g.nextCID, g.entriesRead, g.cfg = ID{v[1], v[2]}, v[3], er, cfg
+	g.lastID, g.nextCID, g.entriesRead, g.cfg, g.lost = ID{v[1], v[2]}, v[3], er, cfg, lost
 	return g, nil
 }
 

@@ -371,3 +371,24 @@ func (l *Log) dropGroups(b *pendingBatch, ch *channel) {
 	}
 	ch.groups, ch.groupByGID = nil, nil
 }
+
+// skipTrimmed moves every group whose cursor fell behind a trim past the
+// trimmed entries, counting them as lost to it (they also count as read,
+// so the group's lag stays true), and says so in the log.
+func (l *Log) skipTrimmed(b *pendingBatch, ch *channel, lastDel ID) {
+	for _, g := range ch.groups {
+		n := g.trimmedUnread
+		g.trimmedUnread = 0
+		if n == 0 {
+			continue
+		}
+		g.lost += n
+		if g.entriesRead != EntriesReadUnknown {
+			g.entriesRead += n
+		}
+		g.lastID = lastDel
+		l.touchGroup(b, ch, g)
+		l.opts.Logger.Warn("wal: trimming removed entries a consumer group had not read",
+			"channel", ch.name, "group", g.name, "lost", n, "lost_total", g.lost, "cursor", lastDel.String())
+	}
+}

@@ -125,3 +125,38 @@ func TestGroupNeverDeliversUnsynced(t *testing.T) {
 		t.Fatalf("delivered %d entries, want only the durable one", got.N)
 	}
 }
+
+// TestTrimPastGroupCursor: a trim that removes entries a group has not read
+// moves the group past them, counts them as lost, and the group goes on
+// with the next entry; restart keeps the count.
+func TestTrimPastGroupCursor(t *testing.T) {
+	fs := vfs.NewMem()
+	l := openMem(t, fs, nil)
+	var ids []ID
+	for i := 0; i < 10; i++ {
+		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
+	}
+	do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 })
+	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", "c")(p); p.Count = 2 }); p.N != 2 {
+		t.Fatalf("read %+v", p)
+	}
+	trim := do(t, l, func(p *Proposal) {
+		p.Op, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 3}
+	})
+	if trim.N != 7 {
+		t.Fatalf("trimmed %d", trim.N)
+	}
+	g, _ := l.Group([]byte("s"), []byte("g"))
+	if g.Lost != 5 || g.LastID != ids[6] || g.EntriesRead != 7 {
+		t.Fatalf("group after trim %+v", g)
+	}
+	if p := do(t, l, groupOp(OpGroupRead, "s", "g", "c")); p.N != 3 || p.ID != ids[7] {
+		t.Fatalf("read after trim %+v", p)
+	}
+	l.Close()
+	l = openMem(t, fs, nil)
+	defer l.Close()
+	if g, _ := l.Group([]byte("s"), []byte("g")); g.Lost != 5 {
+		t.Fatalf("lost count after restart %+v", g)
+	}
+}
