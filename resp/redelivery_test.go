@@ -55,7 +55,7 @@ func TestBrokerRedelivery(t *testing.T) {
 	if len(got) != 1 || got[0].ID != "1-1" || got[0].Values["message"] != "o1" {
 		t.Fatalf("redelivery %v", got)
 	}
-	if waited < ackWait || waited > ackWait+scan+300*time.Millisecond {
+	if waited < ackWait || waited > ackWait+scan+time.Second { // slack: a loaded 2-core CI machine
 		t.Fatalf("redelivered after %v, want within [%v, %v+%v]", waited, ackWait, ackWait, scan)
 	}
 	ext := ktOK(t, rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "orders", Group: "mail", Start: "-", End: "+", Count: 10})).Val()

@@ -139,6 +139,7 @@ type channel struct {
 	lastBatch uint64 // the batch number that last touched w
 	idFloor   ID     // the last ID before a DEL: auto IDs stay above it
 	forceMeta bool   // write the metadata in the current batch
+	metaDirty bool   // appends since the metadata was last written
 	// metaWrittenMs is when the metadata was last written (see seal).
 	metaWrittenMs int64
 

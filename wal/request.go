@@ -22,6 +22,15 @@ const (
 	OpGroupHistory   // XREADGROUP with an ID: Group, Consumer, Spec.ID, Count; result IDs in IDs
 	OpGroupConfig    // XGROUP SETCONFIG: Group, Config
 	OpRedeliveryScan // the broker's periodic scan: dead-letters exhausted entries; Scan results
+	OpSetCursors     // subscriber cursors: Cursors (see cursor.go)
+
+	// Claims and reference-aware deletes (see group_claim.go).
+	OpClaim     // XCLAIM: Group, Consumer, IDs, Claim; claimed IDs in IDs
+	OpAutoClaim // XAUTOCLAIM: Group, Consumer, Count, Claim; claimed IDs in IDs, Claim.Next, Claim.Deleted
+	OpClaimIdle // XREADGROUP ... CLAIM: Group, Consumer, Count, NoAck, Claim; Claim.Claimed, then as OpGroupRead
+	OpAckDel    // XACKDEL: Group, IDs, Ref; Codes
+	OpDeleteEx  // XDELEX: IDs, Ref; Codes
+	OpTrimRef   // XTRIM with KEEPREF, DELREF or ACKED: Trim, Ref
 )
 
 // TrimStrategy selects how a Trim bounds a channel.
@@ -76,6 +85,7 @@ type Proposal struct {
 	EntriesRead int64        // OpGroupCreate/SetID: -1 when not given
 	Config      *GroupConfig // OpGroupCreate, OpGroupConfig: redelivery policy (nil: none)
 	Scan        *ScanResult  // OpRedeliveryScan: filled by the apply step
+	Cursors     []Cursor     // OpSetCursors
 
 	// Tag is not read by wal; it travels with the proposal to whoever
 	// consumes the Commit (the broker's fan-out uses it).
@@ -88,6 +98,11 @@ type Proposal struct {
 	Skipped   bool  // NoCreate and the channel did not exist
 	Err       error
 	Receivers int // set by whoever consumes Commit (fan-out count)
+
+	// Claims and reference-aware deletes (see group_claim.go).
+	Claim *ClaimArgs // OpClaim, OpAutoClaim, OpClaimIdle: options and results
+	Ref   RefPolicy  // OpAckDel, OpDeleteEx, OpTrimRef: what happens to the groups' references
+	Codes []int8     // OpAckDel, OpDeleteEx results: per ID, -1 not found, 1 deleted, 2 still referenced
 }
 
 // Request is a group of proposals applied in one atomic batch, in order. It

@@ -139,6 +139,7 @@ func (l *Log) writerLoop() {
 					l.handOver()
 				}
 			}
+			l.checkpointMeta()
 			return
 		}
 	}
@@ -177,8 +178,10 @@ func (l *Log) seal() *pendingBatch {
 		ch := t.ch
 		t.meta, t.exists = ch.w, ch.exists
 		if !t.exists || !(ch.forceMeta || now-ch.metaWrittenMs >= metaCheckpointMs || now < ch.metaWrittenMs) {
+			ch.metaDirty = t.exists
 			continue
 		}
+		ch.metaDirty = false
 		l.w.keyBuf = metaKey(l.w.keyBuf, ch.cid)
 		l.w.valBuf = encodeMeta(l.w.valBuf[:0], &t.meta)
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
@@ -231,7 +234,8 @@ func (l *Log) needsReads(r *Request) bool {
 	for i := range r.Proposals {
 		p := &r.Proposals[i]
 		switch p.Op {
-		case OpDelete, OpTrim, OpSetID:
+		case OpDelete, OpTrim, OpSetID,
+			OpClaim, OpAutoClaim, OpClaimIdle, OpAckDel, OpDeleteEx, OpTrimRef: // group_claim.go
 			return true
 		case OpAppend:
 			if p.Trim.Strategy == TrimNone {
@@ -314,6 +318,20 @@ func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
 		l.applyGroupConfig(b, p)
 	case OpRedeliveryScan:
 		l.applyRedeliveryScan(b, p, nowMs)
+	case OpSetCursors:
+		l.applySetCursors(b, p)
+	case OpClaim:
+		l.applyClaim(b, p, nowMs)
+	case OpAutoClaim:
+		l.applyAutoClaim(b, p, nowMs)
+	case OpClaimIdle:
+		l.applyClaimIdle(b, p, nowMs)
+	case OpAckDel:
+		l.applyAckDel(b, p)
+	case OpDeleteEx:
+		l.applyDeleteEx(b, p)
+	case OpTrimRef:
+		l.applyTrimRef(b, p)
 	case OpSetRetention:
 		ch := l.channelForWrite(b, p.Channel)
 		ch.w.Retention = p.Retention
@@ -463,4 +481,29 @@ func (ch *channel) publish(m Meta, exists bool) {
 
 func appendUint64(dst []byte, v uint64) []byte {
 	return append(dst, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}
+
+// checkpointMeta writes, in one last batch, the metadata of every channel
+// whose metadata was not written since its last append, so that the next
+// Open has nothing to recount.
+func (l *Log) checkpointMeta() {
+	l.chMu.RLock()
+	var dirty []*channel
+	for _, ch := range l.channels {
+		if ch.exists && ch.metaDirty {
+			dirty = append(dirty, ch)
+		}
+	}
+	l.chMu.RUnlock()
+	if len(dirty) == 0 || l.Failed() != nil {
+		return
+	}
+	l.w.batchNum++
+	b := &pendingBatch{num: l.w.batchNum, pb: l.db.NewBatch()}
+	l.w.cur = b
+	for _, ch := range dirty {
+		l.touch(b, ch, true)
+	}
+	l.takeToken()
+	l.handOver()
 }
