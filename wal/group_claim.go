@@ -1,0 +1,674 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Claims move pending entries between the consumers of a group (XCLAIM,
+// XAUTOCLAIM, XREADGROUP ... CLAIM), and reference-aware deletes remove
+// entries with a say over the groups' pending entries lists (XACKDEL,
+// XDELEX, and XTRIM/XADD with KEEPREF, DELREF or ACKED).
+//
+// Invariants, on top of those of group.go:
+//  1. Every op here reads the channel's entries (does an entry still
+//     exist?), so it runs on an indexed batch with nothing in flight
+//     (needsReads): what it sees is exactly the state every earlier
+//     proposal left, and applying it again to the same state gives the
+//     same result. The only clock is the request's time (nowMs).
+//  2. A pending entry that changes owner, delivery time or count is
+//     rescheduled (group.schedule) and rewritten (encodePending) in the
+//     same batch; one that leaves the list is unscheduled first and its
+//     key deleted. The consumers it touches are rewritten (writeConsumer)
+//     and the group is touched (touchGroup), so its summary and record
+//     follow.
+//  3. A pending entry whose stream entry is gone is never handed to a
+//     consumer: XCLAIM and XAUTOCLAIM drop it from the list (Redis 7),
+//     XREADGROUP CLAIM skips it (Redis 8.4).
+
+// RefPolicy says what deleting or trimming an entry does to the references
+// the consumer groups hold to it (Redis 8.2). The zero value is KEEPREF.
+type RefPolicy uint8
+
+const (
+	RefKeep   RefPolicy = iota // KEEPREF: pending entries lists keep their references
+	RefDelete                  // DELREF: every group's reference to a deleted entry is removed
+	RefAcked                   // ACKED: only entries every group has read and acknowledged are deleted
+)
+
+// Per-ID results of OpAckDel and OpDeleteEx (Proposal.Codes), as Redis
+// replies them.
+const (
+	CodeNotFound   int8 = -1 // no such entry (OpDeleteEx) or not pending in the group (OpAckDel)
+	CodeDeleted    int8 = 1  // deleted from the channel
+	CodeReferenced int8 = 2  // not deleted: some group still needs it (ACKED)
+)
+
+// DeliveryKind selects the delivery time XCLAIM gives the entries it claims.
+type DeliveryKind uint8
+
+const (
+	DeliveryNow  DeliveryKind = iota // the request's time
+	DeliveryIdle                     // IDLE ms: the request's time minus Delivery
+	DeliveryTime                     // TIME ms: Delivery, a unix time in ms
+)
+
+// ClaimArgs are the options and results of OpClaim, OpAutoClaim and
+// OpClaimIdle (Proposal.Claim). Proposal.Count is XAUTOCLAIM's COUNT and
+// the most entries OpClaimIdle claims (0: no limit).
+type ClaimArgs struct {
+	MinIdleMs int64 // claim only entries delivered at least this long ago (0: any)
+
+	// OpClaim (XCLAIM); its IDs are Proposal.IDs.
+	Delivery   DeliveryKind
+	DeliveryMs int64 // the value of IDLE or TIME
+	RetryCount int64 // RETRYCOUNT; negative: not given
+	Force      bool  // FORCE: create pending entries for IDs that exist but are not pending
+	JustID     bool  // JUSTID: the delivery count stays as it is
+	LastID     ID    // LASTID: moves the group's cursor forward to it
+
+	// OpAutoClaim (XAUTOCLAIM).
+	Start ID // scan the pending entries list from here
+
+	// OpClaimIdle: after claiming, deliver new entries as OpGroupRead does,
+	// up to what is left of Proposal.Count (Proposal.NoAck applies to them
+	// only), in the same proposal (XREADGROUP ... CLAIM min-idle-time >).
+	ThenRead bool
+
+	// Results. OpClaim and OpAutoClaim put the claimed IDs in Proposal.IDs
+	// and their number in Proposal.N.
+	Next    ID             // OpAutoClaim: where the next call starts; 0-0 when the scan is done
+	Deleted []ID           // OpAutoClaim: pending entries no longer in the channel, dropped
+	Claimed []ClaimedEntry // OpClaimIdle: the claimed entries, idlest first
+	// WakeMs (OpClaimIdle) is when the next pending entry that was not
+	// claimed becomes idle enough (its delivery time plus MinIdleMs), or 0
+	// when none is pending: a blocked reader waits until then at most.
+	WakeMs int64
+}
+
+// ClaimedEntry is one entry XREADGROUP ... CLAIM took over, with what Redis
+// reports of it: the time since its previous delivery and how many times it
+// had been delivered before this one.
+type ClaimedEntry struct {
+	ID     ID
+	IdleMs int64
+	Count  int64
+}
+
+// errNeedsIndexedBatch is a programming error: an op of this file was
+// applied without needsReads sending it to an indexed batch.
+var errNeedsIndexedBatch = errors.New("wal: claim or reference-aware delete applied outside an indexed batch")
+
+// entryExists reports whether ch holds id, as of everything applied so far.
+func (l *Log) entryExists(b *pendingBatch, ch *channel, id ID) (bool, error) {
+	m := &ch.w
+	if !ch.exists || m.Length == 0 || id.Less(m.FirstID) || m.LastID.Less(id) {
+		return false, nil
+	}
+	if !b.indexed {
+		return false, errNeedsIndexedBatch
+	}
+	l.w.keyBuf = entryKey(l.w.keyBuf, ch.cid, id)
+	_, closer, err := b.pb.Get(l.w.keyBuf)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, closer.Close()
+}
+
+// writePending stores e (its owner, delivery time and count) in b.
+func (l *Log) writePending(b *pendingBatch, ch *channel, g *group, e *pendingEntry) {
+	l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
+	l.w.valBuf = encodePending(l.w.valBuf[:0], e)
+	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+}
+
+// dropPending removes e from the group's pending entries list.
+func (l *Log) dropPending(b *pendingBatch, ch *channel, g *group, e *pendingEntry) {
+	g.unschedule(e)
+	g.pel.Delete(e)
+	if e.owner != nil {
+		e.owner.pending--
+	}
+	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id), nil))
+	l.touchGroup(b, ch, g)
+}
+
+// claimEntry makes c the owner of e, delivered at deliveredMs. The delivery
+// count is set to retryCount when it is not negative, else counted up
+// unless justID.
+func (l *Log) claimEntry(b *pendingBatch, ch *channel, g *group, c *consumer, e *pendingEntry, deliveredMs, retryCount int64, justID bool) {
+	if e.owner != c {
+		if e.owner != nil {
+			e.owner.pending--
+		}
+		e.owner = c
+		c.pending++
+	}
+	e.deliveredMs = deliveredMs
+	switch {
+	case retryCount >= 0:
+		e.count = retryCount
+	case !justID && e.count < math.MaxInt64:
+		e.count++
+	}
+	g.schedule(e)
+	l.writePending(b, ch, g, e)
+}
+
+// claimGroup finds the group p names and the consumer that claims, which
+// is created if needed (Redis 7.2: before anything is claimed) and marked
+// seen.
+func (l *Log) claimGroup(b *pendingBatch, p *Proposal, nowMs int64) (*channel, *group, *consumer, error) {
+	if p.Claim == nil {
+		return nil, nil, nil, errors.New("wal: claim proposal without ClaimArgs")
+	}
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		return nil, nil, nil, ErrNoGroup
+	}
+	c, _ := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	c.seenMs = nowMs
+	l.touchGroup(b, ch, g)
+	return ch, g, c, nil
+}
+
+// idleEnough reports whether e may be claimed by a claim with minIdleMs.
+func idleEnough(e *pendingEntry, minIdleMs, nowMs int64) bool {
+	return minIdleMs <= 0 || nowMs-e.deliveredMs >= minIdleMs
+}
+
+// applyClaim serves XCLAIM: each ID of p.IDs that is pending (or, with
+// FORCE, exists in the channel) and idle enough becomes the consumer's,
+// in the order given; pending IDs whose entry is gone leave the list. The
+// claimed IDs replace p.IDs.
+func (l *Log) applyClaim(b *pendingBatch, p *Proposal, nowMs int64) {
+	ch, g, c, err := l.claimGroup(b, p, nowMs)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	a := p.Claim
+	if g.lastID.Less(a.LastID) {
+		g.lastID = a.LastID // the entries-read counter stays, as in Redis
+	}
+	deliveredMs := claimDeliveryMs(a, nowMs)
+	claimed := p.IDs[:0] // written behind the read position
+	for _, id := range p.IDs {
+		e, pending := g.pel.Get(&pendingEntry{id: id})
+		exists, err := l.entryExists(b, ch, id)
+		if err != nil {
+			p.Err = err
+			return
+		}
+		switch {
+		case !exists:
+			if pending {
+				l.dropPending(b, ch, g, e)
+			}
+			continue
+		case !pending && !a.Force:
+			continue
+		case !pending:
+			e = &pendingEntry{id: id, count: 1} // FORCE: no owner, so no idle check
+			g.pel.Set(e)
+		case !idleEnough(e, a.MinIdleMs, nowMs):
+			continue
+		}
+		l.claimEntry(b, ch, g, c, e, deliveredMs, a.RetryCount, a.JustID)
+		c.activeMs = nowMs
+		claimed = append(claimed, id)
+	}
+	p.IDs, p.N = claimed, int64(len(claimed))
+	l.writeConsumer(b, ch, g, c)
+}
+
+// claimDeliveryMs is the delivery time XCLAIM sets: IDLE or TIME when
+// given and sane (not negative, not in the future), else the request's
+// time.
+func claimDeliveryMs(a *ClaimArgs, nowMs int64) int64 {
+	ms := nowMs
+	switch a.Delivery {
+	case DeliveryIdle:
+		ms = nowMs - a.DeliveryMs
+		if a.DeliveryMs < 0 && ms < nowMs { // wrapped around, as C would
+			ms = -1
+		}
+	case DeliveryTime:
+		ms = a.DeliveryMs
+	}
+	if ms < 0 || ms > nowMs {
+		ms = nowMs
+	}
+	return ms
+}
+
+// autoClaimAttemptsPerCount bounds XAUTOCLAIM's scan: COUNT times this many
+// pending entries at most, as Redis does.
+const autoClaimAttemptsPerCount = 10
+
+// applyAutoClaim serves XAUTOCLAIM: it scans the pending entries list from
+// Claim.Start, claiming idle entries until Count entries were claimed or
+// dropped (entries no longer in the channel leave the list and are listed
+// in Claim.Deleted) or Count*10 entries were looked at. The claimed IDs
+// are in p.IDs; Claim.Next is where to go on.
+func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
+	ch, g, c, err := l.claimGroup(b, p, nowMs)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	a := p.Claim
+	count := int64(max(p.Count, 1))
+	attempts := count * autoClaimAttemptsPerCount
+	if attempts/autoClaimAttemptsPerCount != count {
+		attempts = math.MaxInt64
+	}
+	p.IDs, a.Deleted = nil, nil
+	cursor, more := a.Start, true
+	for ; more && attempts > 0 && count > 0; attempts-- {
+		e := g.firstPendingFrom(cursor)
+		if e == nil {
+			more = false
+			break
+		}
+		cursor, more = e.id.Next()
+		exists, err := l.entryExists(b, ch, e.id)
+		if err != nil {
+			p.Err = err
+			return
+		}
+		if !exists {
+			l.dropPending(b, ch, g, e)
+			a.Deleted = append(a.Deleted, e.id)
+			count--
+			continue
+		}
+		if !idleEnough(e, a.MinIdleMs, nowMs) {
+			continue
+		}
+		l.claimEntry(b, ch, g, c, e, nowMs, -1, a.JustID)
+		c.activeMs = nowMs
+		p.IDs = append(p.IDs, e.id)
+		count--
+	}
+	a.Next = ID{}
+	if more {
+		if e := g.firstPendingFrom(cursor); e != nil {
+			a.Next = e.id
+		}
+	}
+	p.N = int64(len(p.IDs))
+	l.writeConsumer(b, ch, g, c)
+}
+
+// firstPendingFrom returns the first pending entry at or after id, or nil.
+func (g *group) firstPendingFrom(id ID) *pendingEntry {
+	var found *pendingEntry
+	g.pel.Ascend(&pendingEntry{id: id}, func(e *pendingEntry) bool {
+		found = e
+		return false
+	})
+	return found
+}
+
+// applyClaimIdle serves the CLAIM option of XREADGROUP ... >: the pending
+// entries idle at least Claim.MinIdleMs go to the consumer, idlest first
+// (by delivery time, then ID), at most p.Count of them (0: all); entries
+// no longer in the channel are skipped and stay pending, as in Redis 8.4.
+// NOACK does not apply to them. With Claim.ThenRead the proposal then
+// delivers new entries as OpGroupRead does, up to the rest of p.Count.
+func (l *Log) applyClaimIdle(b *pendingBatch, p *Proposal, nowMs int64) {
+	ch, g, c, err := l.claimGroup(b, p, nowMs)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	a := p.Claim
+	a.Claimed = a.Claimed[:0]
+	idle, err := l.idleEntries(b, ch, g, a, p.Count, nowMs)
+	if err != nil {
+		p.Err = err
+		return
+	}
+	for _, e := range idle {
+		a.Claimed = append(a.Claimed, ClaimedEntry{ID: e.id, IdleMs: max(nowMs-e.deliveredMs, 0), Count: e.count})
+		l.claimEntry(b, ch, g, c, e, nowMs, -1, false)
+	}
+	if len(idle) > 0 {
+		c.activeMs = nowMs
+	}
+	l.writeConsumer(b, ch, g, c)
+	if !a.ThenRead {
+		return
+	}
+	count := p.Count
+	if count > 0 {
+		if len(idle) >= count {
+			return // COUNT is used up by the claimed entries
+		}
+		p.Count = count - len(idle)
+		defer func() { p.Count = count }()
+	}
+	l.applyGroupRead(b, p, nowMs)
+}
+
+// idleEntries returns the pending entries of g that still exist and are idle
+// at least a.MinIdleMs, idlest first, at most limit of them (0: all), and
+// sets a.WakeMs from those it leaves.
+func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, limit int, nowMs int64) ([]*pendingEntry, error) {
+	var candidates []*pendingEntry
+	a.WakeMs = 0
+	g.pel.Scan(func(e *pendingEntry) bool {
+		if idleEnough(e, a.MinIdleMs, nowMs) {
+			candidates = append(candidates, e)
+		} else if wake := e.deliveredMs + a.MinIdleMs; a.WakeMs == 0 || wake < a.WakeMs {
+			a.WakeMs = wake
+		}
+		return true
+	})
+	sort.Slice(candidates, func(i, j int) bool {
+		x, y := candidates[i], candidates[j]
+		if x.deliveredMs != y.deliveredMs {
+			return x.deliveredMs < y.deliveredMs
+		}
+		return x.id.Less(y.id)
+	})
+	out := candidates[:0]
+	for _, e := range candidates {
+		if limit > 0 && len(out) >= limit {
+			// Left pending and already idle: a reader may come back at once.
+			a.WakeMs = nowMs
+			break
+		}
+		exists, err := l.entryExists(b, ch, e.id)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// referenced reports whether some group of ch still needs entry id: it has
+// not read it yet, or it is in its pending entries list (Redis's
+// streamEntryIsReferenced).
+func (ch *channel) referenced(id ID) bool {
+	for _, g := range ch.groups {
+		if g.lastID.Less(id) {
+			return true
+		}
+		if _, ok := g.pel.Get(&pendingEntry{id: id}); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// dropReferences removes id from every group's pending entries list
+// (DELREF).
+func (l *Log) dropReferences(b *pendingBatch, ch *channel, id ID) {
+	for _, g := range ch.groups {
+		if e, ok := g.pel.Get(&pendingEntry{id: id}); ok {
+			l.dropPending(b, ch, g, e)
+		}
+	}
+}
+
+// deleteEntry deletes one entry as XDEL does (the channel's length, bytes,
+// first ID and largest deleted ID follow) and reports whether it existed.
+func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
+	if !ch.exists {
+		return false, nil
+	}
+	if !b.indexed {
+		return false, errNeedsIndexedBatch
+	}
+	key := entryKey(l.w.keyBuf, ch.cid, id)
+	l.w.keyBuf = key
+	v, closer, err := b.pb.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	size := uint64(len(key) + len(v))
+	if err := closer.Close(); err != nil {
+		return false, err
+	}
+	b.setErr(b.pb.Delete(key, nil))
+	m := &ch.w
+	m.Length--
+	m.Bytes -= min(size, m.Bytes)
+	if m.MaxDeletedID.Less(id) {
+		m.MaxDeletedID = id
+	}
+	if id == m.FirstID {
+		if m.FirstID, err = l.firstFrom(b, ch, id); err != nil {
+			return true, err
+		}
+	}
+	l.touch(b, ch, true)
+	return true, nil
+}
+
+// applyDeleteEx serves XDELEX: each ID of p.IDs is deleted as p.Ref says,
+// with its result in p.Codes. A missing channel deletes nothing.
+func (l *Log) applyDeleteEx(b *pendingBatch, p *Proposal) {
+	p.Codes = make([]int8, len(p.IDs))
+	ch := l.lookup(p.Channel)
+	for i, id := range p.IDs {
+		p.Codes[i] = CodeNotFound
+		if ch == nil || !ch.exists {
+			continue
+		}
+		switch p.Ref {
+		case RefAcked:
+			if ch.referenced(id) {
+				p.Codes[i] = CodeReferenced
+				continue
+			}
+		case RefDelete:
+			l.dropReferences(b, ch, id) // even when the entry itself is gone
+		}
+		deleted, err := l.deleteEntry(b, ch, id)
+		if err != nil {
+			p.Err = err
+			return
+		}
+		if deleted {
+			p.Codes[i] = CodeDeleted
+			p.N++
+		}
+	}
+}
+
+// applyAckDel serves XACKDEL: each ID of p.IDs pending in the group is
+// acknowledged, then deleted from the channel as p.Ref says (code 1, also
+// when the entry was already gone, or 2 when ACKED finds another group
+// still needs it); an ID that is not pending is left alone (-1). A missing
+// channel or group answers -1 for every ID.
+func (l *Log) applyAckDel(b *pendingBatch, p *Proposal) {
+	p.Codes = make([]int8, len(p.IDs))
+	for i := range p.Codes {
+		p.Codes[i] = CodeNotFound
+	}
+	ch, g, err := l.groupFor(p)
+	if err != nil {
+		return
+	}
+	for i, id := range p.IDs {
+		e, ok := g.pel.Get(&pendingEntry{id: id})
+		if !ok {
+			continue
+		}
+		l.dropPending(b, ch, g, e)
+		switch p.Ref {
+		case RefAcked:
+			if ch.referenced(id) {
+				p.Codes[i] = CodeReferenced
+				continue
+			}
+		case RefDelete:
+			l.dropReferences(b, ch, id)
+		}
+		deleted, err := l.deleteEntry(b, ch, id)
+		if err != nil {
+			p.Err = err
+			return
+		}
+		if deleted {
+			p.N++
+		}
+		p.Codes[i] = CodeDeleted
+	}
+}
+
+// applyTrimRef serves XTRIM with a reference policy; KEEPREF trims as
+// OpTrim does.
+func (l *Log) applyTrimRef(b *pendingBatch, p *Proposal) {
+	ch := l.lookup(p.Channel)
+	if ch == nil || !ch.exists {
+		return
+	}
+	p.N, p.Err = l.trimRef(b, ch, &p.Trim, p.Ref)
+}
+
+// trimRef trims ch as t says, with a reference policy (XADD and XTRIM with
+// KEEPREF, DELREF or ACKED). KEEPREF is the plain trim (one range
+// deletion). DELREF and ACKED go entry by entry from the oldest, as Redis
+// does for them (so "~" trims exactly, up to LIMIT): DELREF also removes
+// each deleted entry from every group's pending entries list; ACKED skips
+// the entries some group still needs and goes on, until the channel is
+// within the bound, or LIMIT entries were deleted. Like every trim, it
+// leaves the largest deleted ID alone.
+func (l *Log) trimRef(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) (int64, error) {
+	if ref == RefKeep || len(ch.groups) == 0 {
+		return l.trim(b, ch, t) // "if there are no consumer groups, these arguments have no effect"
+	}
+	m := &ch.w
+	exact := *t
+	exact.Approx = false // "~" trims whole nodes only with KEEPREF
+	if m.Length == 0 || !trimMayRemove(m, &exact, 0) {
+		return 0, nil
+	}
+	if !b.indexed {
+		return 0, errNeedsIndexedBatch
+	}
+	lower, upper := channelEntryBounds(ch.cid)
+	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	var (
+		runs     [][2]ID // runs of deleted entries with no survivor between
+		inRun    bool
+		deleted  int64
+		first    ID // the oldest entry that stays
+		lastDel  ID
+		hasFirst bool
+	)
+	for ok := it.First(); ok && !trimDone(m, t, deleted); ok = it.Next() {
+		_, id, err := decodeEntryKey(it.Key())
+		if err != nil {
+			return 0, err
+		}
+		if t.Strategy == TrimMinID && !id.Less(t.MinID) {
+			break
+		}
+		if ref == RefAcked && ch.referenced(id) {
+			if !hasFirst {
+				first, hasFirst = id, true
+			}
+			inRun = false
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, err
+		}
+		if ref == RefDelete {
+			l.dropReferences(b, ch, id)
+		}
+		for _, g := range ch.groups {
+			if g.lastID.Less(id) {
+				g.trimmedUnread++ // DELREF: a group never saw this entry
+			}
+		}
+		if inRun {
+			runs[len(runs)-1][1] = id
+		} else {
+			runs, inRun = append(runs, [2]ID{id, id}), true
+		}
+		m.Length--
+		m.Bytes -= min(uint64(len(it.Key())+len(v)), m.Bytes)
+		deleted++
+		lastDel = id
+	}
+	if err := it.Error(); err != nil {
+		return 0, err
+	}
+	if deleted > 0 && !hasFirst && m.Length > 0 {
+		// The oldest survivor is where the scan stopped, or after it.
+		if first, err = l.firstFrom(b, ch, lastDel); err != nil {
+			return 0, err
+		}
+	}
+	for _, r := range runs {
+		end := upper
+		if next, ok := r[1].Next(); ok {
+			end = entryKey(nil, ch.cid, next)
+		}
+		b.setErr(b.pb.DeleteRange(entryKey(nil, ch.cid, r[0]), end, nil))
+	}
+	if deleted > 0 {
+		l.skipTrimmed(b, ch, lastDel)
+		m.FirstID = ID{}
+		if m.Length > 0 {
+			m.FirstID = first
+		}
+		l.touch(b, ch, true)
+	}
+	return deleted, nil
+}
+
+// trimDone reports whether a reference-aware trim has done what t asks
+// (MINID stops at the first entry it keeps, in trimRef).
+func trimDone(m *Meta, t *Trim, deleted int64) bool {
+	if t.Limit > 0 && deleted >= t.Limit {
+		return true
+	}
+	switch t.Strategy {
+	case TrimMaxLen:
+		return m.Length <= t.MaxLen
+	case TrimMaxBytes:
+		return m.Bytes <= t.MaxBytes
+	case TrimMinID:
+		return m.Length == 0
+	}
+	return true
+}
+
+// String names a reference policy as Redis spells it.
+func (r RefPolicy) String() string {
+	switch r {
+	case RefKeep:
+		return "KEEPREF"
+	case RefDelete:
+		return "DELREF"
+	case RefAcked:
+		return "ACKED"
+	}
+	return fmt.Sprintf("RefPolicy(%d)", uint8(r))
+}
