@@ -469,8 +469,12 @@ func TestClaimDeterministic(t *testing.T) {
 			groupOp(OpClaimIdle, "s", "g2", "y")(p)
 			p.Count, p.Claim = 4, &ClaimArgs{MinIdleMs: 100, ThenRead: true}
 		})
-		do(t, f.l, func(p *Proposal) { p.Op, p.Channel, p.Group, p.Ref, p.IDs = OpAckDel, []byte("s"), []byte("g"), RefAcked, msIDs(1, 5) })
-		do(t, f.l, func(p *Proposal) { p.Op, p.Channel, p.Trim, p.Ref = OpTrimRef, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 3}, RefDelete })
+		do(t, f.l, func(p *Proposal) {
+			p.Op, p.Channel, p.Group, p.Ref, p.IDs = OpAckDel, []byte("s"), []byte("g"), RefAcked, msIDs(1, 5)
+		})
+		do(t, f.l, func(p *Proposal) {
+			p.Op, p.Channel, p.Trim, p.Ref = OpTrimRef, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 3}, RefDelete
+		})
 		f.restart()
 		return dumpDB(t, f.l)
 	}
