@@ -334,3 +334,32 @@ func (b *Broker) Stats() Stats {
 
 // EnforceRetention runs one retention pass now.
 func (b *Broker) EnforceRetention() error { return b.log.EnforceRetention() }
+
+// Subscriber cursors (resumable Pub/Sub subscribers).
+type Cursor = wal.Cursor
+
+// CursorOf returns a named subscriber's durable cursor on a channel.
+func (b *Broker) CursorOf(name, channel []byte) (ID, bool, error) { return b.log.CursorOf(name, channel) }
+
+// SaveCursors writes subscriber cursors durably.
+func (b *Broker) SaveCursors(cs []Cursor) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	r := NewRequest()
+	p := r.Add()
+	p.Op, p.Cursors = wal.OpSetCursors, cs
+	if err := b.Do(r); err != nil {
+		return err
+	}
+	return r.Proposals[0].Err
+}
+
+// ExpireCursors deletes the cursors of subscribers not seen for ttl.
+func (b *Broker) ExpireCursors(ttl time.Duration) (int, error) {
+	expired, err := b.log.ExpiredCursors(b.Now()-ttl.Milliseconds(), 10000)
+	if err != nil || len(expired) == 0 {
+		return 0, err
+	}
+	return len(expired), b.SaveCursors(expired)
+}

@@ -117,8 +117,17 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 		c.w.Bulk(n)
 		c.w.Int(c.subCount(kind))
 		c.commitReplies()
-		if !had {
-			c.s.b.Subscribe(kind, name, c)
+		if had {
+			continue
+		}
+		var st *resumeState
+		resume := false
+		if kind == broker.KindChannel && c.resumable() {
+			st, resume = c.trackChannel(name)
+		}
+		c.s.b.Subscribe(kind, name, c)
+		if resume {
+			c.catchUp(n, st)
 		}
 	}
 }
@@ -150,6 +159,9 @@ func (c *conn) unsubscribeOne(kind broker.SubKind, name string) {
 	if _, ok := (*set)[name]; ok {
 		c.s.b.Unsubscribe(kind, name, c)
 		delete(*set, name)
+		if kind == broker.KindChannel {
+			c.forgetCursor(name)
+		}
 	}
 	c.w.Push(3)
 	c.w.BulkString(subVerb(kind, false))
@@ -178,6 +190,10 @@ func (c *conn) unsubscribeAll() {
 func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker.Message) {
 	c.out.mu.Lock()
 	if c.out.closed {
+		c.out.mu.Unlock()
+		return
+	}
+	if kind == broker.KindChannel && c.cursors != nil && !c.advanceCursor(channel, msg) {
 		c.out.mu.Unlock()
 		return
 	}

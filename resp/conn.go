@@ -54,6 +54,8 @@ type conn struct {
 	info    connInfo
 
 	out outBuf
+	// cursors of a resumable subscriber, by channel; guarded by out.mu.
+	cursors map[string]*resumeState
 }
 
 type cmdSpan struct{ from, to int }
@@ -318,6 +320,7 @@ func (c *conn) shutdown() {
 }
 
 func (c *conn) cleanup() {
+	c.saveCursors(true)
 	c.unsubscribeAll()
 	c.out.mu.Lock()
 	reason := c.out.reason

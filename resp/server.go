@@ -37,6 +37,14 @@ type Config struct {
 
 	// Registerer receives the front's Prometheus metrics; nil: none.
 	Registerer prometheus.Registerer
+
+	// ResumeNames is a glob of client names whose channel subscriptions
+	// resume after a disconnect (see resume.go); "" turns it off. rewind
+	// serve defaults to "*".
+	ResumeNames string
+	// ResumeTTL expires the cursors of names not seen for this long
+	// (default 7 days).
+	ResumeTTL time.Duration
 }
 
 // Server serves the Redis protocol.
@@ -57,6 +65,9 @@ type Server struct {
 	// pushScratch is Deliver's encoding buffer. Deliver runs only on the
 	// broker's one fan-out goroutine.
 	pushScratch []byte
+
+	resumeNames string
+	resumeTTL   time.Duration
 	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
 }
 
@@ -91,6 +102,12 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.Registerer != nil {
 		s.registerMetrics(cfg.Registerer)
 	}
+	s.resumeNames, s.resumeTTL = cfg.ResumeNames, cfg.ResumeTTL
+	if s.resumeTTL <= 0 {
+		s.resumeTTL = 7 * 24 * time.Hour
+	}
+	s.wg.Add(1)
+	go s.cursorLoop()
 	return s, nil
 }
 

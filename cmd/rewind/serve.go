@@ -41,6 +41,9 @@ type serveFlags struct {
 	cpuProfile        string
 	allowFlush        bool
 	metricsAddr       string
+	resumeNames       string
+	resumeTTL         time.Duration
+	testFS            testFSFlags // powerloss.go: hidden fault-injection modes
 }
 
 func serveMain(args []string, stdout, stderr io.Writer) int {
@@ -59,12 +62,15 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.retentionInterval, "retention-interval", time.Second, "how often retention limits are enforced")
 	fs.BoolVar(&f.allowFlush, "allow-flush", false, "let FLUSHALL/FLUSHDB delete every channel's log without the CONFIRM argument")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address at /metrics (e.g. 127.0.0.1:9379; empty: off)")
+	fs.StringVar(&f.resumeNames, "resume-names", "*", "glob of client names whose SUBSCRIBEs resume after a disconnect (empty: off)")
+	fs.DurationVar(&f.resumeTTL, "resume-ttl", 7*24*time.Hour, "forget the position of a subscriber name not seen for this long")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.unsafeNoSync, "unsafe-no-sync", false, "acknowledge writes before fsync (loses data on a crash; for fault-injection tests only)")
 	_ = fs.MarkHidden("unsafe-no-sync")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown")
 	_ = fs.MarkHidden("cpuprofile")
+	f.testFS.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: rewind serve [flags]\n\nRuns a rewind node: the Redis protocol on --bind:--port, data in --dir.\nEvery PUBLISH and XADD is fsync'd before it is answered.\n\nFlags:\n%s", fs.FlagUsages())
 	}
@@ -115,9 +121,14 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	fsys, finishFS, err := testFilesystem(f.dir, f.testFS, logger)
+	if err != nil {
+		return err
+	}
 	b, err := broker.Open(broker.Config{
 		Registerer: reg,
 		Dir:        f.dir,
+		FS:         fsys,
 		Logger:     logger,
 		Limits: broker.Limits{
 			MaxMessageBytes:       f.maxMessageBytes,
@@ -136,11 +147,13 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		return err
 	}
 	srv, err := resp.Listen(resp.Config{
-		Addr:       net.JoinHostPort(f.bind, strconv.Itoa(f.port)),
-		Broker:     b,
-		Logger:     logger,
-		AllowFlush: f.allowFlush,
-		Registerer: reg,
+		Addr:        net.JoinHostPort(f.bind, strconv.Itoa(f.port)),
+		Broker:      b,
+		Logger:      logger,
+		AllowFlush:  f.allowFlush,
+		Registerer:  reg,
+		ResumeNames: f.resumeNames,
+		ResumeTTL:   f.resumeTTL,
 	})
 	if err != nil {
 		_ = b.Close()
@@ -169,7 +182,7 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	cerr := srv.Close()
 	berr := b.Close()
 	logger.Info("rewind stopped")
-	return errors.Join(err, cerr, berr)
+	return errors.Join(err, cerr, berr, finishFS())
 }
 
 func startCPUProfile(path string) (func(), error) {

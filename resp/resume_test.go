@@ -1,0 +1,99 @@
+package resp
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+// TestResumableSubscriber: a named subscriber disconnects, 10,000 messages
+// are published (and the server restarts), it reconnects with the same
+// name: it gets all 10,000 in order, then the live ones published while it
+// was catching up, with no gap and no duplicate at the seam. An unnamed
+// client and a name subscribing for the first time get Redis's behaviour.
+func TestResumableSubscriber(t *testing.T) {
+	ts := startServerForKeysTest(t, func(_ *broker.Config, c *Config) { c.ResumeNames = "app-*" })
+	ctx := keysCtx(t)
+	pub := ts.client(2)
+	publish := func(from, to int) {
+		pipe := pub.Pipeline()
+		for i := from; i < to; i++ {
+			pipe.Publish(ctx, "news", strconv.Itoa(i))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	subscribe := func(name string) *redis.PubSub {
+		c := redis.NewClient(&redis.Options{Addr: ts.addr, ClientName: name})
+		t.Cleanup(func() { c.Close() })
+		ps := c.Subscribe(ctx, "news")
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	expect := func(ps *redis.PubSub, from, to int) {
+		t.Helper()
+		ch := ps.Channel(redis.WithChannelSize(20000))
+		for want := from; want < to; want++ {
+			select {
+			case m := <-ch:
+				if m.Payload != strconv.Itoa(want) {
+					t.Fatalf("got message %q, want %d", m.Payload, want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("timed out waiting for message %d", want)
+			}
+		}
+	}
+	alice := subscribe("app-alice")
+	publish(0, 5)
+	expect(alice, 0, 5)
+	alice.Close()
+	waitUntil(t, "alice's cursor saved", func() bool {
+		id, ok, _ := ts.b.CursorOf([]byte("app-alice"), []byte("news"))
+		return ok && id.Seq == 4
+	})
+
+	publish(5, 10005)
+	ts.restart()
+	pub = ts.client(2)
+
+	unnamed := subscribe("")
+	first := subscribe("app-bob")
+	other := subscribe("worker") // a name that does not match app-*
+	live := make(chan struct{})
+	go func() { defer close(live); publish(10005, 11005) }()
+	alice = subscribe("app-alice")
+	<-live
+	expect(alice, 5, 11005)
+	for _, ps := range []*redis.PubSub{unnamed, first, other} {
+		got, err := ps.ReceiveTimeout(ctx, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := strconv.Atoi(got.(*redis.Message).Payload); n < 10005 {
+			t.Fatalf("a client without a cursor got %d, an old message", n)
+		}
+	}
+	publish(11005, 11010)
+	expect(alice, 11005, 11010)
+	if _, err := alice.ReceiveTimeout(ctx, 200*time.Millisecond); err == nil {
+		t.Fatal("alice got a message twice")
+	}
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal(what)
+		}
+	}
+}
+
