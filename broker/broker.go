@@ -339,7 +339,9 @@ func (b *Broker) EnforceRetention() error { return b.log.EnforceRetention() }
 type Cursor = wal.Cursor
 
 // CursorOf returns a named subscriber's durable cursor on a channel.
-func (b *Broker) CursorOf(name, channel []byte) (ID, bool, error) { return b.log.CursorOf(name, channel) }
+func (b *Broker) CursorOf(name, channel []byte) (ID, bool, error) {
+	return b.log.CursorOf(name, channel)
+}
 
 // SaveCursors writes subscriber cursors durably.
 func (b *Broker) SaveCursors(cs []Cursor) error {

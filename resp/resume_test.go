@@ -96,4 +96,3 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 		}
 	}
 }
-
