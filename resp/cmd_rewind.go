@@ -10,13 +10,15 @@ import (
 // rewind's own commands (not in Redis 7; the names do not collide with any
 // Redis command).
 //
-// RETENTION SET channel [MAXAGE ms] [MAXLEN n] [MAXBYTES n]
+// RETENTION SET channel [MAXAGE ms] [MAXLEN n] [MAXBYTES n] [INTEREST ON|OFF]
 //
 //	sets the channel's own retention limits, creating the channel if it
 //	does not exist. 0 means "use the server default" (rewind serve
 //	--retention-*), -1 means "no limit" whatever the default. Options not
 //	given keep their current value. The background retention pass trims
-//	to the new limits; nothing is trimmed by the command itself.
+//	to the new limits; nothing is trimmed by the command itself. INTEREST ON
+//	keeps entries a consumer group has not acknowledged (or not read) past
+//	MAXAGE and MAXLEN; MAXBYTES still bounds the channel.
 //
 // RETENTION GET channel
 //
@@ -85,6 +87,18 @@ func cmdRetentionSet(c *conn, args [][]byte) {
 	m, _ := c.s.b.Meta(args[2])
 	r := m.Retention
 	for i := 0; i < len(opts); i += 2 {
+		if eq(opts[i], "interest") {
+			switch {
+			case eq(opts[i+1], "on"), eq(opts[i+1], "1"):
+				r.Interest = true
+			case eq(opts[i+1], "off"), eq(opts[i+1], "0"):
+				r.Interest = false
+			default:
+				c.writeError(errors.New("INTEREST must be ON or OFF"))
+				return
+			}
+			continue
+		}
 		var dst *int64
 		switch {
 		case eq(opts[i], "maxage"):
@@ -122,7 +136,9 @@ func cmdRetentionGet(c *conn, args [][]byte) {
 		}
 		return n
 	}
-	c.w.Map(6)
+	c.w.Map(7)
+	c.w.BulkString("interest")
+	c.w.Bool(own.Interest)
 	for _, kv := range []struct {
 		key string
 		n   int64
@@ -138,7 +154,7 @@ func cmdRetentionGet(c *conn, args [][]byte) {
 
 func cmdRetentionHelp(c *conn, _ [][]byte) {
 	c.helpReply("RETENTION",
-		"SET <channel> [MAXAGE <ms>] [MAXLEN <count>] [MAXBYTES <bytes>]",
+		"SET <channel> [MAXAGE <ms>] [MAXLEN <count>] [MAXBYTES <bytes>] [INTEREST ON|OFF]",
 		"    Set the channel's retention limits (created if missing). 0: the server",
 		"    default; -1: no limit. Limits not given keep their value.",
 		"GET <channel>",

@@ -802,7 +802,12 @@ func TestRetention(t *testing.T) {
 			t.Helper()
 			out := map[string]int64{}
 			for k, v := range asMap(t, ktOK(t, rdb.Do(ctx, "RETENTION", "GET", ch)).Val()) {
-				out[k] = v.(int64)
+				switch v := v.(type) {
+				case bool: // RESP3 boolean (INTEREST)
+					out[k] = map[bool]int64{false: 0, true: 1}[v]
+				default:
+					out[k] = v.(int64)
+				}
 			}
 			return out
 		}
@@ -822,10 +827,10 @@ func TestRetention(t *testing.T) {
 		if got := ktOK(t, rdb.Type(ctx, "ch")).Val(); got != "stream" {
 			t.Fatalf("RETENTION SET did not create the channel: TYPE = %q", got)
 		}
-		same(get("ch"), map[string]int64{"maxage": 60000, "maxlen": 0, "maxbytes": 0,
+		same(get("ch"), map[string]int64{"interest": 0, "maxage": 60000, "maxlen": 0, "maxbytes": 0,
 			"effective-maxage": 60000, "effective-maxlen": 100, "effective-maxbytes": -1})
 		ktOK(t, rdb.Do(ctx, "RETENTION", "SET", "ch", "maxlen", "-1", "MAXBYTES", "4096"))
-		same(get("ch"), map[string]int64{"maxage": 60000, "maxlen": -1, "maxbytes": 4096,
+		same(get("ch"), map[string]int64{"interest": 0, "maxage": 60000, "maxlen": -1, "maxbytes": 4096,
 			"effective-maxage": 60000, "effective-maxlen": -1, "effective-maxbytes": 4096})
 
 		// Limits survive a restart, and the retention pass applies them.
@@ -833,7 +838,7 @@ func TestRetention(t *testing.T) {
 		ktXAdd(t, rdb, "ch", "1-1", "2-1", "3-1", "4-1")
 		ts.restart()
 		rdb = ts.client(proto)
-		same(get("ch"), map[string]int64{"maxage": 0, "maxlen": 2, "maxbytes": 0,
+		same(get("ch"), map[string]int64{"interest": 0, "maxage": 0, "maxlen": 2, "maxbytes": 0,
 			"effective-maxage": -1, "effective-maxlen": 2, "effective-maxbytes": -1})
 		if err := ts.b.EnforceRetention(); err != nil {
 			t.Fatal(err)
@@ -855,7 +860,8 @@ func TestRetention(t *testing.T) {
 			{[]string{"RETENTION", "GET"}, "-ERR wrong number of arguments for 'retention|get' command\r\n"},
 			{[]string{"RETENTION"}, "-ERR wrong number of arguments for 'retention' command\r\n"},
 			{[]string{"RETENTION", "FOO"}, "-ERR unknown subcommand 'FOO'. Try RETENTION HELP.\r\n"},
-			{[]string{"RETENTION", "GET", "ch"}, ktAgg(proto, '%', 6) + ktBulk("maxage") + ":0\r\n" + ktBulk("maxlen") + ":2\r\n" +
+			{[]string{"RETENTION", "GET", "ch"}, ktAgg(proto, '%', 7) + ktBulk("interest") + map[int]string{2: ":0\r\n", 3: "#f\r\n"}[proto] +
+				ktBulk("maxage") + ":0\r\n" + ktBulk("maxlen") + ":2\r\n" +
 				ktBulk("maxbytes") + ":0\r\n" + ktBulk("effective-maxage") + ":-1\r\n" + ktBulk("effective-maxlen") + ":2\r\n" +
 				ktBulk("effective-maxbytes") + ":-1\r\n"},
 		} {

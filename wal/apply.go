@@ -145,6 +145,9 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	}
 	defer it.Close()
 	count, err := trimCount(it, m, t)
+	if err == nil && t.Interest {
+		count, err = interestCap(it, ch, count)
+	}
 	if err != nil || count == 0 {
 		return 0, err
 	}
@@ -382,4 +385,34 @@ func (l *Log) applySetID(b *pendingBatch, p *Proposal) {
 		m.MaxDeletedID = s.MaxDeletedID
 	}
 	l.touch(b, ch, true)
+}
+
+// interestCap lowers a trim's count so that it removes no entry a consumer
+// group has not acknowledged or not read yet (interest retention).
+func interestCap(it *pebble.Iterator, ch *channel, count uint64) (uint64, error) {
+	if len(ch.groups) == 0 {
+		return count, nil
+	}
+	floor := MaxID
+	for _, g := range ch.groups {
+		need, ok := g.lastID.Next()
+		if first, has := g.pel.Min(); has && first.id.Less(need) {
+			need, ok = first.id, true
+		}
+		if ok && need.Less(floor) {
+			floor = need
+		}
+	}
+	var n uint64
+	for valid := it.First(); valid && n < count; valid = it.Next() {
+		_, id, err := decodeEntryKey(it.Key())
+		if err != nil {
+			return 0, err
+		}
+		if !id.Less(floor) {
+			break
+		}
+		n++
+	}
+	return n, it.Error()
 }

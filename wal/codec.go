@@ -95,9 +95,13 @@ type Retention struct {
 	MaxAgeMs int64
 	MaxLen   int64
 	MaxBytes int64
+	// Interest keeps entries that a consumer group has not acknowledged
+	// (or not read yet) past the age and length limits; MaxBytes still
+	// bounds the channel. Set per channel only.
+	Interest bool
 }
 
-const metaVersion = 1
+const metaVersion = 2
 
 func encodeMeta(dst []byte, m *Meta) []byte {
 	dst = append(dst, metaVersion)
@@ -108,7 +112,10 @@ func encodeMeta(dst []byte, m *Meta) []byte {
 	for _, v := range [...]int64{m.Retention.MaxAgeMs, m.Retention.MaxLen, m.Retention.MaxBytes} {
 		dst = binary.AppendVarint(dst, v)
 	}
-	return dst
+	if m.Retention.Interest {
+		return append(dst, 1)
+	}
+	return append(dst, 0)
 }
 
 func decodeMeta(b []byte) (Meta, error) {
@@ -133,8 +140,9 @@ func decodeMeta(b []byte) (Meta, error) {
 		}
 		*p, b = v, b[n:]
 	}
-	if len(b) != 0 {
-		return m, fmt.Errorf("%w: trailing channel metadata", ErrCorrupt)
+	if len(b) != 1 || b[0] > 1 {
+		return m, fmt.Errorf("%w: channel metadata flags", ErrCorrupt)
 	}
+	m.Retention.Interest = b[0] == 1
 	return m, nil
 }

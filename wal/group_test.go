@@ -160,3 +160,37 @@ func TestTrimPastGroupCursor(t *testing.T) {
 		t.Fatalf("lost count after restart %+v", g)
 	}
 }
+
+// TestInterestRetention: with interest retention, the retention pass keeps
+// every entry a group has not acknowledged or not read, whatever MAXLEN
+// says; without a group it trims as usual.
+func TestInterestRetention(t *testing.T) {
+	l := openMem(t, vfs.NewMem(), nil)
+	defer l.Close()
+	var ids []ID
+	for i := 0; i < 10; i++ {
+		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
+	}
+	do(t, l, func(p *Proposal) {
+		p.Op, p.Channel, p.Retention = OpSetRetention, []byte("s"), Retention{MaxLen: 2, Interest: true}
+	})
+	do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 })
+	do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", "c")(p); p.Count = 4 })
+	do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{ids[0], ids[1]} })
+	if err := l.EnforceRetention(); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := l.Meta([]byte("s"))
+	if m.Length != 8 || m.FirstID != ids[2] {
+		t.Fatalf("interest retention kept %d from %v, want 8 from the first unacked %v", m.Length, m.FirstID, ids[2])
+	}
+	do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[2:4] })
+	do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", "c")(p) })
+	do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[4:] })
+	if err := l.EnforceRetention(); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := l.Meta([]byte("s")); m.Length != 2 || m.FirstID != ids[8] {
+		t.Fatalf("after every ack: %d from %v, want the MAXLEN 2", m.Length, m.FirstID)
+	}
+}

@@ -51,6 +51,7 @@ type Trim struct {
 	MinID    ID     // TrimMinID: remove entries with ID < MinID
 	MaxBytes uint64 // TrimMaxBytes
 	Limit    int64  // most entries removed by this trim; 0 = no limit
+	Interest bool   // keep entries a consumer group still needs (retention)
 }
 
 // SetID is the argument of XSETID.

@@ -21,6 +21,7 @@ func (r Retention) Effective(d Retention) Retention {
 		MaxAgeMs: pick(r.MaxAgeMs, d.MaxAgeMs),
 		MaxLen:   pick(r.MaxLen, d.MaxLen),
 		MaxBytes: pick(r.MaxBytes, d.MaxBytes),
+		Interest: r.Interest,
 	}
 }
 
@@ -75,10 +76,10 @@ func (l *Log) EnforceRetention() error {
 		}
 		name := []byte(c.Name)
 		if lim.MaxLen > 0 && m.Length > uint64(lim.MaxLen) {
-			addTrim(r, name, Trim{Strategy: TrimMaxLen, MaxLen: uint64(lim.MaxLen)})
+			addTrim(r, name, Trim{Strategy: TrimMaxLen, MaxLen: uint64(lim.MaxLen), Interest: lim.Interest})
 		}
 		if lim.MaxAgeMs > 0 && now-lim.MaxAgeMs > 0 && m.FirstID.Ms < uint64(now-lim.MaxAgeMs) {
-			addTrim(r, name, Trim{Strategy: TrimMinID, MinID: ID{Ms: uint64(now - lim.MaxAgeMs)}})
+			addTrim(r, name, Trim{Strategy: TrimMinID, MinID: ID{Ms: uint64(now - lim.MaxAgeMs)}, Interest: lim.Interest})
 		}
 		if lim.MaxBytes > 0 && m.Bytes > uint64(lim.MaxBytes) {
 			addTrim(r, name, Trim{Strategy: TrimMaxBytes, MaxBytes: uint64(lim.MaxBytes)})
