@@ -13,10 +13,20 @@ import (
 )
 
 const (
-	initialReadBytes  = 256
-	idleReadBytes     = 1 << 20 // an empty read buffer larger than this is released
-	maxBatchReadBytes = 1 << 20 // stop draining the socket into one batch here
-	maxSpareOutBytes  = 256 << 10
+	initialReadBytes   = 256
+	idleReadBytes      = 1 << 20 // an empty read buffer larger than this is released
+	maxBatchReadBytes  = 1 << 20 // stop draining the socket into one batch here
+	maxBatchReplyBytes = 1 << 20 // write a batch's replies once they reach this
+
+	// Output buffers are reused from reply to reply. One up to
+	// maxSpareOutBytes is always kept. A larger one (large XRANGE pages,
+	// XSTREAM chunks), up to maxKeptOutBytes, is kept while the connection
+	// keeps writing large replies — regrowing it for every reply cost more
+	// than encoding them — and released once none was written for
+	// outIdleRelease, so an idle connection holds only small buffers.
+	maxSpareOutBytes = 256 << 10
+	maxKeptOutBytes  = 4 << 20
+	outIdleRelease   = time.Second
 )
 
 // conn is one client connection. The reader goroutine (serve) owns every
@@ -47,6 +57,7 @@ type conn struct {
 	watched            []watchedKey
 	quit               bool
 	unread             bool     // rbuf holds bytes not yet parsed (see watchPeer)
+	parkedOut          bool     // w.buf is parked in out.parked during a read
 	lastCmdSeen        *command // the command last stored in info.lastCmd
 
 	proto   atomic.Int32 // 2 or 3; read by Deliver
@@ -80,6 +91,15 @@ type outBuf struct {
 	flushing bool   // guarded by mu
 	closed   bool   // guarded by mu
 	reason   string // guarded by mu: why the server closed it
+
+	// Large buffers (see maxKeptOutBytes). parked is the reader's reply
+	// buffer while it waits for input, so that the idle release can reach
+	// it; bigUsed is when a large buffer was last used; idle runs
+	// releaseIdleOut.
+	parked    []byte      // guarded by mu
+	bigUsed   time.Time   // guarded by mu
+	idle      *time.Timer // guarded by mu
+	idleArmed bool        // guarded by mu
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -139,7 +159,9 @@ func (c *conn) read() error {
 	if err := c.makeRoom(); err != nil {
 		return err
 	}
+	c.parkReplyBuf()
 	n, err := c.nc.Read(c.rbuf[c.end:])
+	c.unparkReplyBuf()
 	c.end += n
 	if n == 0 {
 		return err
@@ -227,10 +249,30 @@ func (c *conn) runBatch() {
 			break
 		}
 		c.exec(c.args[span.from:span.to])
+		if len(c.w.buf) >= maxBatchReplyBytes {
+			c.flushMidBatch()
+		}
 	}
 	c.drain()
 	c.s.stats.commandsProcessed.Add(int64(len(c.cmds)))
 	c.publishStats()
+}
+
+// flushMidBatch writes the replies ready so far before the rest of a batch
+// runs: a pipeline of commands with large replies (thousands of XRANGEs in
+// one read) would otherwise hold all their replies in memory at once. The
+// write blocks on a client that does not read, which stops its batch; once
+// its connection is closed the batch is abandoned.
+func (c *conn) flushMidBatch() {
+	c.drain()
+	c.commitReplies()
+	c.flush()
+	c.out.mu.Lock()
+	closed := c.out.closed
+	c.out.mu.Unlock()
+	if closed {
+		c.quit = true
+	}
 }
 
 // compact moves unparsed bytes to the front of the buffer, and releases a
@@ -286,15 +328,17 @@ func (c *conn) flushLocked() {
 		buf := c.out.buf
 		c.out.buf = c.out.spare[:0]
 		c.out.spare = nil
+		c.cursorsInFlightLocked()
 		c.out.mu.Unlock()
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.limits.WriteTimeout))
+		now := time.Now()
+		_ = c.nc.SetWriteDeadline(now.Add(c.s.limits.WriteTimeout))
 		_, err := c.nc.Write(buf)
 		c.out.mu.Lock()
-		if cap(buf) <= maxSpareOutBytes {
-			c.out.spare = buf[:0]
-		}
+		c.keepSpareLocked(buf, now)
 		if err != nil {
 			c.closeLocked("write failed: " + err.Error())
+		} else {
+			c.cursorsSentLocked()
 		}
 	}
 	c.out.flushing = false
@@ -309,8 +353,91 @@ func (c *conn) closeLocked(reason string) {
 	}
 	c.out.closed = true
 	c.out.reason = reason
-	c.out.buf = nil
+	c.out.buf, c.out.spare, c.out.parked = nil, nil, nil
+	if c.out.idle != nil {
+		c.out.idle.Stop()
+	}
 	_ = c.nc.Close()
+}
+
+// keepSpareLocked keeps buf, just written, as the spare output buffer if
+// the retention policy allows (see maxKeptOutBytes). Called with out.mu
+// held; spare is nil (flushLocked took it).
+func (c *conn) keepSpareLocked(buf []byte, now time.Time) {
+	switch {
+	case cap(buf) <= maxSpareOutBytes:
+		c.out.spare = buf[:0]
+	case cap(buf) <= maxKeptOutBytes && !c.out.closed:
+		c.out.spare = buf[:0]
+		c.noteBigLocked(now)
+	}
+}
+
+// noteBigLocked records that a large buffer was used now and makes sure the
+// idle release will run. Called with out.mu held.
+func (c *conn) noteBigLocked(now time.Time) {
+	c.out.bigUsed = now
+	if c.out.idleArmed {
+		return
+	}
+	c.out.idleArmed = true
+	if c.out.idle == nil {
+		c.out.idle = time.AfterFunc(outIdleRelease, c.releaseIdleOut)
+	} else {
+		c.out.idle.Reset(outIdleRelease)
+	}
+}
+
+// releaseIdleOut drops the connection's large output buffers once none was
+// used for outIdleRelease; until then it checks again when that will be.
+func (c *conn) releaseIdleOut() {
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	if c.out.closed {
+		c.out.idleArmed = false
+		return
+	}
+	if wait := outIdleRelease - time.Since(c.out.bigUsed); wait > 0 {
+		c.out.idle.Reset(wait)
+		return
+	}
+	c.out.idleArmed = false
+	if cap(c.out.spare) > maxSpareOutBytes {
+		c.out.spare = nil
+	}
+	if cap(c.out.parked) > maxSpareOutBytes {
+		c.out.parked = nil
+	}
+	if !c.out.flushing && len(c.out.buf) == 0 && cap(c.out.buf) > maxSpareOutBytes {
+		c.out.buf = nil
+	}
+}
+
+// parkReplyBuf hands a large reply buffer to out.parked while the reader
+// waits for input, where the idle release can drop it; unparkReplyBuf takes
+// it back (or nil, if it was released). Small buffers stay with the reader.
+func (c *conn) parkReplyBuf() {
+	if cap(c.w.buf) <= maxSpareOutBytes || len(c.w.buf) > 0 {
+		return
+	}
+	c.out.mu.Lock()
+	if !c.out.closed && cap(c.w.buf) <= maxKeptOutBytes {
+		c.out.parked = c.w.buf[:0]
+		c.noteBigLocked(time.Now())
+	}
+	c.out.mu.Unlock()
+	c.w.buf = nil
+	c.parkedOut = true
+}
+
+func (c *conn) unparkReplyBuf() {
+	if !c.parkedOut {
+		return
+	}
+	c.parkedOut = false
+	c.out.mu.Lock()
+	c.w.buf, c.out.parked = c.out.parked, nil
+	c.out.mu.Unlock()
 }
 
 // shutdown is called by Server.Close: the reader finishes its batch, then

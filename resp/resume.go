@@ -8,18 +8,19 @@ import (
 
 // Resumable subscribers. A client that has a name (CLIENT SETNAME, HELLO
 // SETNAME) matching Config.ResumeNames gets a cursor per channel it
-// SUBSCRIBEs to: the ID of the last message of that channel queued for its
-// socket. When a client with the same name SUBSCRIBEs to that channel again
+// SUBSCRIBEs to: the ID of the last message of that channel its socket
+// accepted. When a client with the same name SUBSCRIBEs to that channel again
 // (after a disconnect, or on another connection), it first receives every
 // entry after its cursor, in order, then live messages, with no duplicate
 // and no gap at the seam. A name subscribing to a channel for the first time
 // gets Redis's behaviour (live messages only), and so does an unnamed client.
 //
 // What this guarantees, precisely: every entry of the channel after the
-// cursor is written to the client once it is back. The cursor moves when a
-// message is queued for the client's socket, not when the client has
-// processed it (Pub/Sub has no acks), so messages in flight when the
-// connection breaks are not resent, and cursors are saved about once a second
+// cursor is written to the client once it is back. The cursor moves when the
+// socket accepted a message, not when the client has processed it (Pub/Sub
+// has no acks), so messages in the network when the connection breaks are
+// not resent (a slow subscriber disconnected with unsent output gets that
+// output again), and cursors are saved about once a second
 // (and at unsubscribe or disconnect), so after a server crash a client may
 // receive up to a second of messages again. For at-least-once with acks,
 // use consumer groups. PSUBSCRIBE does not resume (yet).
@@ -27,9 +28,30 @@ import (
 // resumeState is a named subscriber's position on one channel. Guarded by
 // the connection's out.mu.
 type resumeState struct {
-	id       broker.ID
-	resuming bool // catching up from the log: live messages are dropped
-	dirty    bool // moved since it was last saved
+	id       broker.ID // last message queued for the socket
+	inflight broker.ID // last message in the buffer being written
+	sent     broker.ID // last message the socket accepted: the cursor
+	resuming bool      // catching up from the log: live messages are dropped
+	dirty    bool      // sent moved since it was last saved
+}
+
+// cursorsInFlightLocked marks what was queued as being written; called by
+// flushLocked with out.mu held, as it takes the buffer.
+func (c *conn) cursorsInFlightLocked() {
+	for _, st := range c.cursors {
+		st.inflight = st.id
+	}
+}
+
+// cursorsSentLocked moves each cursor to what the socket accepted; called
+// by flushLocked after a successful write. A subscriber disconnected with
+// unsent output keeps a cursor before it, so it gets it again on resume.
+func (c *conn) cursorsSentLocked() {
+	for _, st := range c.cursors {
+		if st.sent != st.inflight {
+			st.sent, st.dirty = st.inflight, true
+		}
+	}
 }
 
 // resumable reports whether this client's subscriptions resume.
@@ -58,6 +80,7 @@ func (c *conn) trackChannel(channel string) (*resumeState, bool) {
 	} else if m, ok := c.s.b.Meta([]byte(channel)); ok {
 		st.id, st.dirty = m.LastID, true // from now on
 	}
+	st.inflight, st.sent = st.id, st.id
 	c.out.mu.Lock()
 	if c.cursors == nil {
 		c.cursors = make(map[string]*resumeState)
@@ -105,7 +128,7 @@ func (c *conn) catchUp(channel []byte, st *resumeState) {
 	}
 	c.out.buf = c.w.buf
 	c.w = saved
-	st.resuming, st.dirty = false, true
+	st.resuming = false
 }
 
 // writeLogMessages writes up to limit entries from start as message pushes
@@ -137,7 +160,7 @@ func (c *conn) saveCursors(force bool) {
 	c.out.mu.Lock()
 	for ch, st := range c.cursors {
 		if (st.dirty || force) && !st.resuming {
-			cs = append(cs, broker.Cursor{Name: []byte(name), Channel: []byte(ch), ID: st.id, SeenMs: now})
+			cs = append(cs, broker.Cursor{Name: []byte(name), Channel: []byte(ch), ID: st.sent, SeenMs: now})
 			st.dirty = false
 		}
 	}
@@ -191,7 +214,7 @@ func (c *conn) advanceCursor(channel []byte, msg *broker.Message) bool {
 	if st.resuming || !st.id.Less(id) {
 		return false
 	}
-	st.id, st.dirty = id, true
+	st.id = id
 	return true
 }
 
@@ -204,7 +227,7 @@ func (c *conn) forgetCursor(channel string) {
 	if st == nil || st.resuming {
 		return
 	}
-	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: st.id, SeenMs: time.Now().UnixMilli()}}
+	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: st.sent, SeenMs: time.Now().UnixMilli()}}
 	if err := c.s.b.SaveCursors(cs); err != nil {
 		c.s.log.Warn("resp: saving a subscriber cursor", "client", c.id, "err", err)
 	}

@@ -1,7 +1,9 @@
 package resp
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,8 +85,10 @@ func TestResumableSubscriber(t *testing.T) {
 	}
 	publish(11005, 11010)
 	expect(alice, 11005, 11010)
-	if _, err := alice.ReceiveTimeout(ctx, 200*time.Millisecond); err == nil {
-		t.Fatal("alice got a message twice")
+	select {
+	case m := <-alice.Channel(redis.WithChannelSize(20000)):
+		t.Fatalf("alice got %q after the last message", m.Payload)
+	case <-time.After(200 * time.Millisecond):
 	}
 }
 
@@ -95,4 +99,74 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 			t.Fatal(what)
 		}
 	}
+}
+
+// TestSlowResumableSubscriberLosesNothing: a named subscriber that stops
+// reading is disconnected once its output passes the limit; the publisher
+// is never slowed; when it comes back it gets everything after the last
+// message it actually received: no gap.
+func TestSlowResumableSubscriberLosesNothing(t *testing.T) {
+	ts := startServerForKeysTest(t, func(b *broker.Config, c *Config) {
+		c.ResumeNames = "*"
+		b.Limits.SubscriberBufferBytes = 64 << 10
+	})
+	ctx := keysCtx(t)
+	raw := ts.dialRawKeys(2)
+	raw.do("CLIENT", "SETNAME", "slow")
+	raw.send("SUBSCRIBE", "news")
+	raw.reply()
+	pub := ts.client(2)
+	const n = 20000
+	payload := strings.Repeat("x", 90)
+	for i := 0; i < n; i += 1000 {
+		pipe := pub.Pipeline()
+		for j := i; j < i+1000; j++ {
+			pipe.Publish(ctx, "news", fmt.Sprintf("%05d%s", j, payload))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Everything the slow client ever got, until the server closed it.
+	last := -1
+	for {
+		got, err := raw.tryReply()
+		if err != nil {
+			break
+		}
+		if i := strings.Index(got, "\r\n$95\r\n"); i >= 0 {
+			v, _ := strconv.Atoi(got[i+7 : i+12])
+			if v != last+1 {
+				t.Fatalf("the slow client got %d after %d", v, last)
+			}
+			last = v
+		}
+	}
+	if last >= n-1 {
+		t.Fatalf("the slow client got all %d messages: it was not slow", n)
+	}
+	c := redis.NewClient(&redis.Options{Addr: ts.addr, ClientName: "slow"})
+	defer c.Close()
+	ps := c.Subscribe(ctx, "news")
+	defer ps.Close()
+	ch := ps.Channel(redis.WithChannelSize(n))
+	for want := last + 1; want < n; want++ {
+		select {
+		case m := <-ch:
+			if v, _ := strconv.Atoi(m.Payload[:5]); v != want {
+				t.Fatalf("resumed at %d, want %d (the client last got %d)", v, want, last)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("resume stopped before %d", want)
+		}
+	}
+}
+
+// tryReply reads one reply, or returns the error (EOF once the server
+// closed the connection).
+func (c *rawKeysConn) tryReply() (string, error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var sb strings.Builder
+	err := copyRawReply(c.r, &sb)
+	return sb.String(), err
 }

@@ -34,19 +34,28 @@ func (l *Log) sealGroups(b *pendingBatch) {
 	}
 }
 
-// publishGroups makes the sealed summaries the readers' view.
+// publishGroups makes the sealed summaries the readers' view: one new map
+// per channel per batch, whatever the number of groups touched.
 func publishGroups(touched []touchedGroup) {
+	if len(touched) == 0 {
+		return
+	}
+	byChannel := make(map[*channel][]touchedGroup, 1)
 	for _, t := range touched {
-		ch := t.ch
+		byChannel[t.ch] = append(byChannel[t.ch], t)
+	}
+	for ch, ts := range byChannel {
 		ch.mu.Lock()
 		next := make(map[string]*GroupInfo, len(ch.durableGroups)+1)
 		for k, v := range ch.durableGroups {
 			next[k] = v
 		}
-		if t.info == nil {
-			delete(next, t.g.name)
-		} else {
-			next[t.g.name] = t.info
+		for _, t := range ts {
+			if t.info == nil {
+				delete(next, t.g.name)
+			} else {
+				next[t.g.name] = t.info
+			}
 		}
 		ch.durableGroups = next
 		ch.mu.Unlock()

@@ -208,6 +208,7 @@ func (h *harness) runWorkloads(ctx context.Context) {
 		{o.wantWorkload("latency"), h.runLatency},
 		{o.wantWorkload("fanout"), h.runFanout},
 		{o.wantWorkload("memory"), h.runMemoryConns},
+		{o.wantWorkload("groups"), h.runGroups},
 	}
 	for _, s := range steps {
 		if s.want && ctx.Err() == nil {

@@ -14,7 +14,7 @@ import (
 // errHelp is returned by parseFlags when --help was given (usage already printed).
 var errHelp = errors.New("help requested")
 
-var workloadNames = []string{"publish", "replay", "latency", "fanout", "memory"}
+var workloadNames = []string{"publish", "replay", "latency", "fanout", "memory", "groups"}
 
 // options are the parsed flags of `rewind bench`.
 type options struct {
@@ -60,6 +60,9 @@ Workloads (--workloads):
            deliveries/s
   memory   server RSS per idle subscribed connection (--conns connections), and
            bytes per stored entry (rewind: data dir on disk; redis: RAM and AOF)
+  groups   consumer groups: --entries entries consumed by 8 consumers with XREADGROUP
+           COUNT 100 + XACK (entries/s); 1000 groups (smoke: 50) each consuming one
+           channel (deliveries/s); server RSS per pending (unacked) entry
 
 Flags:
 `
