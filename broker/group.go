@@ -28,6 +28,30 @@ var (
 	ErrNoStream    = wal.ErrNoStream
 )
 
+// Claims and reference-aware deletes (wal/group_claim.go).
+type (
+	ClaimArgs    = wal.ClaimArgs
+	ClaimedEntry = wal.ClaimedEntry
+	RefPolicy    = wal.RefPolicy
+)
+
+const (
+	OpClaim     = wal.OpClaim
+	OpAutoClaim = wal.OpAutoClaim
+	OpClaimIdle = wal.OpClaimIdle
+	OpAckDel    = wal.OpAckDel
+	OpDeleteEx  = wal.OpDeleteEx
+	OpTrimRef   = wal.OpTrimRef
+
+	RefKeep   = wal.RefKeep
+	RefDelete = wal.RefDelete
+	RefAcked  = wal.RefAcked
+
+	DeliveryNow  = wal.DeliveryNow
+	DeliveryIdle = wal.DeliveryIdle
+	DeliveryTime = wal.DeliveryTime
+)
+
 // Groups returns a channel's consumer groups (durable state), sorted by
 // name, and whether the channel exists.
 func (b *Broker) Groups(channel []byte) ([]*GroupInfo, bool) { return b.log.Groups(channel) }

@@ -47,6 +47,7 @@ type groupResult struct {
 	n           int64
 	first, last broker.ID
 	ids         []broker.ID
+	claim       *broker.ClaimArgs // XREADGROUP ... CLAIM: what the claim phase took (cmd_claim.go)
 }
 
 // doGroup submits the proposals fill builds, as one request of their own,
@@ -63,9 +64,10 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 			if err != nil {
 				r.err = err
 			}
-			if p.Op == broker.OpGroupHistory || (p.Op == broker.OpGroupRead && len(p.IDs) > 0) {
+			if p.Op == broker.OpGroupHistory || ((p.Op == broker.OpGroupRead || p.Op == broker.OpClaimIdle) && len(p.IDs) > 0) {
 				r.ids = append([]broker.ID(nil), p.IDs...)
 			}
+			r.claim = p.Claim
 			res = append(res, r)
 		}
 	}
@@ -89,16 +91,9 @@ func (c *conn) xgroupErr(err error, key, group []byte) {
 }
 
 // parseGroupCursor parses "id|$ [MKSTREAM] [ENTRIESREAD n]" from args[i:].
+// The options are checked before the ID, as Redis checks them.
 func parseGroupCursor(p *broker.Proposal, args [][]byte, i int, create bool) error {
-	if len(args[i]) == 1 && args[i][0] == '$' {
-		p.AtLastID = true
-	} else {
-		id, err := broker.ParseID(args[i], 0)
-		if err != nil {
-			return err
-		}
-		p.Spec.ID = id
-	}
+	idArg := args[i]
 	p.EntriesRead = broker.EntriesReadUnknown
 	for i++; i < len(args); i++ {
 		switch {
@@ -122,11 +117,17 @@ func parseGroupCursor(p *broker.Proposal, args [][]byte, i int, create bool) err
 			}
 			p.EntriesRead = n
 			i++
-		default:
-			return errSyntax
+		default: // Redis: addReplySubcommandSyntaxError
+			return errors.New("unknown subcommand or wrong number of arguments for '" + clip(args[1]) + "'. Try XGROUP HELP.")
 		}
 	}
-	return nil
+	if len(idArg) == 1 && idArg[0] == '$' {
+		p.AtLastID = true
+		return nil
+	}
+	id, err := broker.ParseID(idArg, 0)
+	p.Spec.ID = id
+	return err
 }
 
 func cmdXGroupCreate(c *conn, args [][]byte)  { c.xgroupCursor(args, broker.OpGroupCreate) }
@@ -193,7 +194,12 @@ func cmdXAck(c *conn, args [][]byte) {
 	for _, a := range args[3:] {
 		id, err := broker.ParseID(a, 0)
 		if err != nil {
-			c.failWrite(err)
+			c.drain()
+			if _, ok := c.s.b.Group(args[1], args[2]); !ok {
+				c.w.Int(0) // Redis: no key or group, nothing to ack, before parsing IDs
+				return
+			}
+			c.writeError(err)
 			return
 		}
 		ids = append(ids, id)
@@ -208,6 +214,8 @@ type xreadGroupArgs struct {
 	count           int
 	block           time.Duration
 	noAck           bool
+	claim           bool  // CLAIM min-idle-time given
+	claimMinIdleMs  int64 // its value
 	keys, ids       [][]byte
 }
 
@@ -239,6 +247,13 @@ func parseXReadGroup(args [][]byte) (xreadGroupArgs, error) {
 			i++
 		case eq(args[i], "noack"):
 			a.noAck = true
+		case eq(args[i], "claim") && more >= 1:
+			n, err := parseClaimMinIdle(args[i+1])
+			if err != nil {
+				return a, err
+			}
+			a.claim, a.claimMinIdleMs = true, n
+			i++
 		case eq(args[i], "streams") && more >= 1:
 			rest := args[i+1:]
 			if len(rest)%2 != 0 {
@@ -267,7 +282,7 @@ func cmdXReadGroup(c *conn, args [][]byte) {
 		}
 		if history[i], err = broker.ParseID(id, 0); err != nil {
 			c.drain()
-			c.writeError(err)
+			c.xreadGroupIDError(a, i, err)
 			return
 		}
 	}
@@ -275,6 +290,23 @@ func cmdXReadGroup(c *conn, args [][]byte) {
 		a.block = -1
 	}
 	c.xreadGroupLoop(a, history)
+}
+
+// xreadGroupIDError answers a bad ID of stream i as Redis does: it checks
+// each stream's group, then its ID, in order, so a missing group of a stream
+// up to i is reported first; "$" has its own error.
+func (c *conn) xreadGroupIDError(a xreadGroupArgs, i int, err error) {
+	for j := 0; j <= i; j++ {
+		if _, ok := c.s.b.Group(a.keys[j], a.group); !ok {
+			c.w.Error("NOGROUP No such key '" + string(a.keys[j]) + "' or consumer group '" + string(a.group) + "' in XREADGROUP with GROUP option")
+			return
+		}
+	}
+	if id := a.ids[i]; len(id) == 1 && id[0] == '$' {
+		c.w.Error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
+		return
+	}
+	c.writeError(err)
 }
 
 // xreadGroupLoop delivers, waiting up to a.block for new entries when none
@@ -303,6 +335,8 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 				p.Op = broker.OpGroupRead
 				if string(a.ids[i]) != ">" {
 					p.Op, p.Spec.ID = broker.OpGroupHistory, history[i]
+				} else if a.claim {
+					setClaimRead(p, a.claimMinIdleMs)
 				}
 			}
 		})
@@ -319,7 +353,19 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 		if c.writeGroupReply(a, res) {
 			return
 		}
-		if len(watches) == 0 || !c.waitWatched(watches, deadline) {
+		stopWake := func() {}
+		if a.claim && a.block >= 0 {
+			claims := make([]*broker.ClaimArgs, len(res))
+			for i := range res {
+				claims[i] = res[i].claim
+			}
+			var wake <-chan struct{}
+			wake, stopWake = c.claimWake(claims, a.claimMinIdleMs)
+			watches = append(watches, wake)
+		}
+		woken := len(watches) > 0 && c.waitWatched(watches, deadline)
+		stopWake()
+		if !woken {
 			c.w.NullArray()
 			return
 		}
@@ -332,7 +378,7 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 	n := 0
 	for i, r := range res {
-		if string(a.ids[i]) != ">" || r.n > 0 || len(r.ids) > 0 {
+		if string(a.ids[i]) != ">" || !claimReadEmpty(r.claim, r) {
 			n++
 		}
 	}
@@ -345,14 +391,16 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 		c.w.Array(n)
 	}
 	for i, r := range res {
-		if string(a.ids[i]) == ">" && r.n == 0 && len(r.ids) == 0 {
+		if string(a.ids[i]) == ">" && claimReadEmpty(r.claim, r) {
 			continue
 		}
 		if c.w.proto < 3 {
 			c.w.Array(2)
 		}
 		c.w.Bulk(a.keys[i])
-		if string(a.ids[i]) == ">" {
+		if string(a.ids[i]) == ">" && a.claim {
+			c.writeClaimDelivered(a.keys[i], a.group, r.claim, r)
+		} else if string(a.ids[i]) == ">" {
 			c.writeDelivered(a.keys[i], r)
 		} else {
 			c.writeHistory(a.keys[i], r.ids)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"math"
-
-	"github.com/tidwall/redcon"
 )
 
 // Protocol errors, worded as Redis words them. After one, the connection is
@@ -103,35 +101,48 @@ func parseHeader(b []byte, start int, invalid, tooBig error) (n int64, pos int, 
 	return n, end + 1, nil
 }
 
-// parseInt64 parses a decimal integer with an optional minus sign, like
-// Redis's string2ll: no plus sign, no spaces, no overflow.
+// parseInt64 parses a decimal integer exactly as Redis's string2ll does:
+// an optional minus sign, no plus sign, no spaces, no leading zeros ("0"
+// alone excepted), at most 20 bytes, no overflow.
 func parseInt64(b []byte) (int64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 19 {
+	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
 		return 0, false
 	}
-	var n int64
+	var v uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		d := int64(c - '0')
-		if n > (math.MaxInt64-d)/10 {
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
 			return 0, false
 		}
-		n = n*10 + d
+		v = v*10 + d
 	}
 	if neg {
-		n = -n
+		if v > 1<<63 {
+			return 0, false
+		}
+		return int64(-v), true
 	}
-	return n, true
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
 }
 
-// parseInline parses a telnet-style command line, with Redis's quoting
-// rules as implemented by redcon.
+// parseInline parses a telnet-style command line: the bytes up to '\n',
+// less one '\r' before it, split as Redis splits them (splitInline).
 func parseInline(b []byte, args [][]byte) ([][]byte, int, error) {
 	nl := bytes.IndexByte(b, '\n')
 	if nl < 0 {
@@ -140,13 +151,125 @@ func parseInline(b []byte, args [][]byte) ([][]byte, int, error) {
 		}
 		return args, 0, nil
 	}
-	line := b[:nl+1]
-	if len(bytes.TrimSpace(line)) == 0 {
-		return args, nl + 1, nil
+	line := b[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
 	}
-	cmd, err := redcon.Parse(line)
-	if err != nil {
+	args, ok := splitInline(line, args)
+	if !ok {
 		return args, 0, errUnbalancedQuotes
 	}
-	return append(args, cmd.Args...), nl + 1, nil
+	return args, nl + 1, nil
+}
+
+// splitInline appends the arguments of an inline command line to args,
+// split exactly as Redis's sdssplitargs splits them: white space separates
+// arguments; "double quotes" group, with the escapes \xHH \n \r \t \b \a
+// and \<any>; 'single quotes' group, with \' only; a closing quote must be
+// followed by white space or the end; a NUL byte ends the line (Redis reads
+// it as a C string). It reports false for unbalanced quotes. An argument
+// without quotes is a sub-slice of line; others are copied.
+func splitInline(line []byte, args [][]byte) ([][]byte, bool) {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
+	i := 0
+	for {
+		for i < len(line) && isCSpace(line[i]) {
+			i++
+		}
+		if i == len(line) {
+			return args, true
+		}
+		start := i
+		for i < len(line) && !isTokenEnd(line[i]) && line[i] != '"' && line[i] != '\'' {
+			i++
+		}
+		if i == len(line) || isTokenEnd(line[i]) {
+			args = append(args, line[start:i:i]) // the common case: no quotes
+			continue
+		}
+		cur := append([]byte(nil), line[start:i]...)
+		var ok bool
+		if cur, i, ok = splitQuoted(line, i, cur); !ok {
+			return args, false
+		}
+		args = append(args, cur)
+	}
+}
+
+// splitQuoted continues an argument at line[i], which may open quotes, up
+// to its end. It returns the argument and the index after it.
+func splitQuoted(line []byte, i int, cur []byte) ([]byte, int, bool) {
+	inDouble, inSingle := false, false
+	for {
+		if i == len(line) {
+			return cur, i, !inDouble && !inSingle
+		}
+		ch := line[i]
+		switch {
+		case inDouble && ch == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHexDigit(line[i+2]) && isHexDigit(line[i+3]):
+			cur = append(cur, hexValue(line[i+2])<<4|hexValue(line[i+3]))
+			i += 3
+		case inDouble && ch == '\\' && i+1 < len(line):
+			i++
+			cur = append(cur, unescape(line[i]))
+		case inDouble && ch == '"', inSingle && ch == '\'':
+			if i+1 < len(line) && !isCSpace(line[i+1]) {
+				return cur, i, false // a closing quote must end the argument
+			}
+			inDouble, inSingle = false, false
+			return cur, i + 1, true
+		case inSingle && ch == '\\' && i+1 < len(line) && line[i+1] == '\'':
+			i++
+			cur = append(cur, '\'')
+		case inDouble || inSingle:
+			cur = append(cur, ch)
+		case isTokenEnd(ch):
+			return cur, i, true
+		case ch == '"':
+			inDouble = true
+		case ch == '\'':
+			inSingle = true
+		default:
+			cur = append(cur, ch)
+		}
+		i++
+	}
+}
+
+// isCSpace is C's isspace: the white space skipped between arguments.
+func isCSpace(c byte) bool { return c == ' ' || ('\t' <= c && c <= '\r') }
+
+// isTokenEnd reports the bytes that end an unquoted argument in Redis.
+func isTokenEnd(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func hexValue(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+func unescape(c byte) byte {
+	switch c {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'b':
+		return '\b'
+	case 'a':
+		return '\a'
+	}
+	return c
 }

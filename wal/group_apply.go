@@ -290,6 +290,7 @@ func (g *group) redeliver(e *pendingEntry, c *consumer, nowMs int64) {
 func (l *Log) addPending(b *pendingBatch, ch *channel, g *group, c *consumer, id ID, nowMs int64) {
 	e, ok := g.pel.Get(&pendingEntry{id: id})
 	if ok {
+		e.count = 0 // delivered anew (the cursor moved back): Redis restarts the count
 		g.redeliver(e, c, nowMs)
 	} else {
 		e = &pendingEntry{id: id, owner: c, deliveredMs: nowMs, count: 1}

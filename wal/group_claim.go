@@ -53,8 +53,8 @@ type DeliveryKind uint8
 
 const (
 	DeliveryNow  DeliveryKind = iota // the request's time
-	DeliveryIdle                     // IDLE ms: the request's time minus Delivery
-	DeliveryTime                     // TIME ms: Delivery, a unix time in ms
+	DeliveryIdle                     // IDLE ms: the request's time minus DeliveryMs
+	DeliveryTime                     // TIME ms: DeliveryMs, a unix time in ms
 )
 
 // ClaimArgs are the options and results of OpClaim, OpAutoClaim and
@@ -99,8 +99,9 @@ type ClaimedEntry struct {
 	Count  int64
 }
 
-// errNeedsIndexedBatch is a programming error: an op of this file was
-// applied without needsReads sending it to an indexed batch.
+// errNeedsIndexedBatch is a programming error (an op of this file was
+// applied without needsReads sending it to an indexed batch); like a
+// failed batch, it stops the log.
 var errNeedsIndexedBatch = errors.New("wal: claim or reference-aware delete applied outside an indexed batch")
 
 // entryExists reports whether ch holds id, as of everything applied so far.
@@ -110,6 +111,7 @@ func (l *Log) entryExists(b *pendingBatch, ch *channel, id ID) (bool, error) {
 		return false, nil
 	}
 	if !b.indexed {
+		b.setErr(errNeedsIndexedBatch)
 		return false, errNeedsIndexedBatch
 	}
 	l.w.keyBuf = entryKey(l.w.keyBuf, ch.cid, id)
@@ -117,10 +119,11 @@ func (l *Log) entryExists(b *pendingBatch, ch *channel, id ID) (bool, error) {
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
 	}
-	if err != nil {
-		return false, err
+	if err == nil {
+		err = closer.Close()
 	}
-	return true, closer.Close()
+	b.setErr(err) // a failed read of the batch: this batch must not commit
+	return err == nil, err
 }
 
 // writePending stores e (its owner, delivery time and count) in b.
@@ -369,7 +372,7 @@ func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, 
 	g.pel.Scan(func(e *pendingEntry) bool {
 		if idleEnough(e, a.MinIdleMs, nowMs) {
 			candidates = append(candidates, e)
-		} else if wake := e.deliveredMs + a.MinIdleMs; a.WakeMs == 0 || wake < a.WakeMs {
+		} else if wake := satAdd(e.deliveredMs, a.MinIdleMs); a.WakeMs == 0 || wake < a.WakeMs {
 			a.WakeMs = wake
 		}
 		return true
@@ -397,6 +400,14 @@ func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, 
 		}
 	}
 	return out, nil
+}
+
+// satAdd adds two non-negative times without overflowing.
+func satAdd(a, b int64) int64 {
+	if b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // referenced reports whether some group of ch still needs entry id: it has
@@ -431,6 +442,7 @@ func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
 		return false, nil
 	}
 	if !b.indexed {
+		b.setErr(errNeedsIndexedBatch)
 		return false, errNeedsIndexedBatch
 	}
 	key := entryKey(l.w.keyBuf, ch.cid, id)
@@ -440,10 +452,12 @@ func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
+		b.setErr(err)
 		return false, err
 	}
 	size := uint64(len(key) + len(v))
 	if err := closer.Close(); err != nil {
+		b.setErr(err)
 		return false, err
 	}
 	b.setErr(b.pb.Delete(key, nil))
@@ -455,6 +469,7 @@ func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
 	}
 	if id == m.FirstID {
 		if m.FirstID, err = l.firstFrom(b, ch, id); err != nil {
+			b.setErr(err)
 			return true, err
 		}
 	}
@@ -547,100 +562,118 @@ func (l *Log) applyTrimRef(b *pendingBatch, p *Proposal) {
 // trimRef trims ch as t says, with a reference policy (XADD and XTRIM with
 // KEEPREF, DELREF or ACKED). KEEPREF is the plain trim (one range
 // deletion). DELREF and ACKED go entry by entry from the oldest, as Redis
-// does for them (so "~" trims exactly, up to LIMIT): DELREF also removes
-// each deleted entry from every group's pending entries list; ACKED skips
-// the entries some group still needs and goes on, until the channel is
-// within the bound, or LIMIT entries were deleted. Like every trim, it
-// leaves the largest deleted ID alone.
+// does for them (so "~" trims exactly, up to LIMIT, even without groups):
+// DELREF also removes each deleted entry from every group's pending
+// entries list; ACKED skips the entries some group still needs and goes
+// on, until the channel is within the bound or LIMIT entries were deleted.
+// Like every trim, it leaves the largest deleted ID alone.
 func (l *Log) trimRef(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) (int64, error) {
-	if ref == RefKeep || len(ch.groups) == 0 {
-		return l.trim(b, ch, t) // "if there are no consumer groups, these arguments have no effect"
+	if ref == RefKeep {
+		return l.trim(b, ch, t)
+	}
+	exact := *t
+	exact.Approx = false // Redis trims whole nodes only with KEEPREF; LIMIT still applies
+	if len(ch.groups) == 0 {
+		return l.trim(b, ch, &exact) // nothing references the entries
 	}
 	m := &ch.w
-	exact := *t
-	exact.Approx = false // "~" trims whole nodes only with KEEPREF
 	if m.Length == 0 || !trimMayRemove(m, &exact, 0) {
 		return 0, nil
 	}
 	if !b.indexed {
+		b.setErr(errNeedsIndexedBatch)
 		return 0, errNeedsIndexedBatch
 	}
+	r, err := l.scanRefTrim(b, ch, &exact, ref)
+	if err == nil && r.deleted > 0 && !r.hasFirst && m.Length > 0 {
+		// The oldest survivor is where the scan stopped, or after it.
+		r.first, err = l.firstFrom(b, ch, r.lastDel)
+	}
+	if err != nil {
+		b.setErr(err) // the channel's state is half changed: this batch must not commit
+		return 0, err
+	}
+	if r.deleted == 0 {
+		return 0, nil
+	}
+	_, upper := channelEntryBounds(ch.cid)
+	for _, run := range r.runs {
+		end := upper
+		if next, ok := run[1].Next(); ok {
+			end = entryKey(nil, ch.cid, next)
+		}
+		b.setErr(b.pb.DeleteRange(entryKey(nil, ch.cid, run[0]), end, nil))
+	}
+	l.skipTrimmed(b, ch, r.lastDel)
+	m.FirstID = ID{}
+	if m.Length > 0 {
+		m.FirstID = r.first
+	}
+	l.touch(b, ch, true)
+	return r.deleted, nil
+}
+
+// refTrim is what a reference-aware trim removes.
+type refTrim struct {
+	runs     [][2]ID // runs of deleted entries with no survivor between
+	deleted  int64
+	lastDel  ID
+	first    ID // the oldest entry that stays, when hasFirst
+	hasFirst bool
+}
+
+// scanRefTrim walks ch's entries from the oldest and picks those trimRef
+// deletes, updating the channel's length and bytes and the groups'
+// references and unread counts as it goes; the entries themselves are
+// deleted by the caller.
+func (l *Log) scanRefTrim(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) (refTrim, error) {
+	var r refTrim
+	m := &ch.w
 	lower, upper := channelEntryBounds(ch.cid)
 	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	defer it.Close()
-	var (
-		runs     [][2]ID // runs of deleted entries with no survivor between
-		inRun    bool
-		deleted  int64
-		first    ID // the oldest entry that stays
-		lastDel  ID
-		hasFirst bool
-	)
-	for ok := it.First(); ok && !trimDone(m, t, deleted); ok = it.Next() {
+	inRun := false
+	for ok := it.First(); ok && !trimDone(m, t, r.deleted); ok = it.Next() {
 		_, id, err := decodeEntryKey(it.Key())
 		if err != nil {
-			return 0, err
+			return r, err
 		}
 		if t.Strategy == TrimMinID && !id.Less(t.MinID) {
 			break
 		}
 		if ref == RefAcked && ch.referenced(id) {
-			if !hasFirst {
-				first, hasFirst = id, true
+			if !r.hasFirst {
+				r.first, r.hasFirst = id, true
 			}
 			inRun = false
 			continue
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return 0, err
+			return r, err
 		}
 		if ref == RefDelete {
 			l.dropReferences(b, ch, id)
 		}
 		for _, g := range ch.groups {
 			if g.lastID.Less(id) {
-				g.trimmedUnread++ // DELREF: a group never saw this entry
+				g.trimmedUnread++ // (DELREF) a group never saw this entry
 			}
 		}
 		if inRun {
-			runs[len(runs)-1][1] = id
+			r.runs[len(r.runs)-1][1] = id
 		} else {
-			runs, inRun = append(runs, [2]ID{id, id}), true
+			r.runs, inRun = append(r.runs, [2]ID{id, id}), true
 		}
 		m.Length--
 		m.Bytes -= min(uint64(len(it.Key())+len(v)), m.Bytes)
-		deleted++
-		lastDel = id
+		r.deleted++
+		r.lastDel = id
 	}
-	if err := it.Error(); err != nil {
-		return 0, err
-	}
-	if deleted > 0 && !hasFirst && m.Length > 0 {
-		// The oldest survivor is where the scan stopped, or after it.
-		if first, err = l.firstFrom(b, ch, lastDel); err != nil {
-			return 0, err
-		}
-	}
-	for _, r := range runs {
-		end := upper
-		if next, ok := r[1].Next(); ok {
-			end = entryKey(nil, ch.cid, next)
-		}
-		b.setErr(b.pb.DeleteRange(entryKey(nil, ch.cid, r[0]), end, nil))
-	}
-	if deleted > 0 {
-		l.skipTrimmed(b, ch, lastDel)
-		m.FirstID = ID{}
-		if m.Length > 0 {
-			m.FirstID = first
-		}
-		l.touch(b, ch, true)
-	}
-	return deleted, nil
+	return r, it.Error()
 }
 
 // trimDone reports whether a reference-aware trim has done what t asks

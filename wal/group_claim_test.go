@@ -497,3 +497,33 @@ func dumpDB(t *testing.T, l *Log) string {
 	}
 	return buf.String()
 }
+
+// TestClaimReschedulesRedelivery: a claim restarts the ack wait of the
+// entries it takes (from their new delivery time), so broker-side
+// redelivery and claims agree on when an entry is due again.
+func TestClaimReschedulesRedelivery(t *testing.T) {
+	f := newClaimFixture(t, 2)
+	if p := do(t, f.l, func(p *Proposal) {
+		groupOp(OpGroupConfig, "s", "g", "")(p)
+		p.Config = &GroupConfig{AckWaitMs: 1000}
+	}); p.Err != nil {
+		t.Fatal(p.Err)
+	}
+	f.read("g", "w1", 0) // both at 1000, due at 2000
+	f.now = 1500
+	f.claim("w2", ClaimArgs{RetryCount: -1}, 1)                                          // due at 2500
+	f.claim("w2", ClaimArgs{RetryCount: -1, Delivery: DeliveryTime, DeliveryMs: 100}, 2) // due at 1100
+	if p := f.read("g", "w3", 0); idList(p.IDs) != "2-0" {
+		t.Fatalf("redelivered at 1500: %+v", p)
+	}
+	f.now = 2499
+	if p := f.read("g", "w3", 0); len(p.IDs) != 0 {
+		t.Fatalf("redelivered before the claim's ack wait ran out: %+v", p)
+	}
+	f.restart()
+	f.now = 2500
+	if p := f.read("g", "w3", 0); idList(p.IDs) != "1-0 2-0" {
+		t.Fatalf("redelivered at 2500: %+v", p)
+	}
+	f.want("PEL", f.pel("g"), "1-0:w3:2500:3 2-0:w3:2500:4")
+}
