@@ -1,6 +1,7 @@
 // Command rewind is the durable pub/sub broker and its tools: serve runs a
-// node; publish, subscribe and replay talk to one (or read a stopped node's
-// data directly); bench measures it against Redis.
+// node; publish, subscribe, replay, groups and pending talk to one (replay
+// can also read a stopped node's data directly); bench measures it against
+// Redis.
 package main
 
 import (
@@ -19,7 +20,9 @@ Usage:
 Commands:
   serve       run a node (Redis protocol on 127.0.0.1:7379, data in ./data)
   publish     publish a message to a channel
-  subscribe   print messages published to channels
+  subscribe   print messages published to channels (or, with --group, consume them)
+  groups      show a channel's consumer groups: lag, pending, oldest unacked, policy
+  pending     list a consumer group's pending (unacknowledged) entries
   replay      print a channel's history from an offset (server or data dir)
   bench       measure rewind against Redis on this machine
 
@@ -45,6 +48,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return subscribeMain(rest, stdout, stderr)
 	case "replay":
 		return replayMain(rest, stdout, stderr)
+	case "groups":
+		return groupsMain(rest, stdout, stderr)
+	case "pending":
+		return pendingMain(rest, stdout, stderr)
 	case "bench":
 		return bench.Main(rest, stdout, stderr)
 	case "-h", "--help", "help":
