@@ -307,8 +307,17 @@ func (l *Log) addPending(b *pendingBatch, ch *channel, g *group, c *consumer, id
 // counted while no entry after the cursor was deleted, else estimated.
 func (l *Log) advanceEntriesRead(ch *channel, g *group, p *Proposal) {
 	m := &ch.w
-	if g.entriesRead != EntriesReadUnknown && !m.HasTombstonesFrom(p.ID) {
+	if m.HasTombstonesFrom(p.ID) {
+		g.entriesRead = m.EstimateEntriesRead(p.LastID)
+		return
+	}
+	if g.entriesRead != EntriesReadUnknown {
 		g.entriesRead += p.N
+		return
+	}
+	// Redis estimates at the first entry delivered, then counts.
+	if first := m.EstimateEntriesRead(p.ID); first != EntriesReadUnknown {
+		g.entriesRead = first + p.N - 1
 		return
 	}
 	g.entriesRead = m.EstimateEntriesRead(p.LastID)
