@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"math"
 	"net"
 	"reflect"
 	"strings"
@@ -38,98 +39,105 @@ var (
 
 func eq(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
 
-// trimArgs parses the trimming options shared by XADD and XTRIM, starting at
-// args[i]. It returns the trim and the index of the first argument it did
-// not consume. For XADD it stops at the first argument that is not an option
-// (the ID).
-func parseTrimArgs(args [][]byte, i int, xadd bool) (t broker.Trim, noCreate bool, next int, err error) {
+// addTrimArgs are the options of XADD and XTRIM.
+type addTrimArgs struct {
+	trim     broker.Trim
+	noCreate bool          // XADD NOMKSTREAM
+	spec     broker.IDSpec // XADD: the ID
+	idPos    int           // XADD: index of the ID; len(args) if there is none
+}
+
+// parseAddTrimArgs parses the options of XADD or XTRIM that follow the key,
+// checking them in Redis's order (streamParseAddOrTrimArgsOrReply). For
+// XADD it stops at the first argument that is not an option, and parses it
+// as the ID.
+func parseAddTrimArgs(args [][]byte, xadd bool) (a addTrimArgs, err error) {
 	limit, limitGiven := int64(0), false
+	i := 2
+loop:
 	for ; i < len(args); i++ {
 		more := len(args) - 1 - i
 		opt := args[i]
 		switch {
 		case xadd && len(opt) == 1 && opt[0] == '*':
-			return finishTrim(t, limit, limitGiven, noCreate, i)
+			a.spec = broker.IDSpec{Auto: true}
+			break loop
 		case eq(opt, "maxlen") && more >= 1, eq(opt, "minid") && more >= 1:
-			if t.Strategy != broker.TrimNone {
-				return t, false, 0, errors.New("syntax error, MAXLEN and MINID options at the same time are not compatible")
+			if a.trim.Strategy != broker.TrimNone {
+				return a, errors.New("syntax error, MAXLEN and MINID options at the same time are not compatible")
 			}
 			isMax := eq(opt, "maxlen")
+			a.trim.Approx = false
 			if v := args[i+1]; len(v) == 1 && (v[0] == '~' || v[0] == '=') && more >= 2 {
-				t.Approx = v[0] == '~'
+				a.trim.Approx = v[0] == '~'
 				i++
 			}
 			i++
 			if isMax {
 				n, ok := parseInt64(args[i])
 				if !ok {
-					return t, false, 0, errNotInteger
+					return a, errNotInteger
 				}
 				if n < 0 {
-					return t, false, 0, errors.New("The MAXLEN argument must be >= 0.")
+					return a, errors.New("The MAXLEN argument must be >= 0.")
 				}
-				t.Strategy, t.MaxLen = broker.TrimMaxLen, uint64(n)
+				a.trim.Strategy, a.trim.MaxLen = broker.TrimMaxLen, uint64(n)
 			} else {
 				id, err := broker.ParseID(args[i], 0)
 				if err != nil {
-					return t, false, 0, err
+					return a, err
 				}
-				t.Strategy, t.MinID = broker.TrimMinID, id
+				a.trim.Strategy, a.trim.MinID = broker.TrimMinID, id
 			}
 		case eq(opt, "limit") && more >= 1:
 			n, ok := parseInt64(args[i+1])
-			if !ok || n < 0 {
-				return t, false, 0, errNotInteger
+			if !ok {
+				return a, errNotInteger
+			}
+			if n < 0 {
+				return a, errors.New("The LIMIT argument must be >= 0.")
 			}
 			limit, limitGiven = n, true
 			i++
 		case xadd && eq(opt, "nomkstream"):
-			noCreate = true
+			a.noCreate = true
 		case xadd:
-			return finishTrim(t, limit, limitGiven, noCreate, i)
+			if a.spec, err = broker.ParseIDSpec(opt); err != nil {
+				return a, err
+			}
+			break loop
 		default:
-			return t, false, 0, errSyntax
+			return a, errSyntax
 		}
 	}
-	return finishTrim(t, limit, limitGiven, noCreate, i)
-}
-
-func finishTrim(t broker.Trim, limit int64, limitGiven, noCreate bool, next int) (broker.Trim, bool, int, error) {
-	if limitGiven {
-		if t.Strategy == broker.TrimNone {
-			return t, false, 0, errors.New("syntax error, LIMIT cannot be used without specifying a trimming strategy")
-		}
-		if !t.Approx {
-			return t, false, 0, errors.New("syntax error, LIMIT cannot be used without the special ~ option")
-		}
-		t.Limit = limit
-	} else if t.Approx {
-		t.Limit = 100 * 100 // Redis: 100 × stream-node-max-entries
+	a.idPos = i
+	switch {
+	case limit != 0 && a.trim.Strategy == broker.TrimNone:
+		return a, errors.New("syntax error, LIMIT cannot be used without specifying a trimming strategy")
+	case !xadd && a.trim.Strategy == broker.TrimNone:
+		return a, errors.New("syntax error, XTRIM must be called with a trimming strategy")
+	case limitGiven && !a.trim.Approx:
+		return a, errors.New("syntax error, LIMIT cannot be used without the special ~ option")
+	case limitGiven:
+		a.trim.Limit = limit
+	case a.trim.Approx:
+		a.trim.Limit = 100 * 100 // Redis: 100 × stream-node-max-entries
 	}
-	return t, noCreate, next, nil
+	return a, nil
 }
 
 func cmdXAdd(c *conn, args [][]byte) {
-	t, noCreate, i, err := parseTrimArgs(args, 2, true)
+	a, err := parseAddTrimArgs(args, true)
 	if err != nil {
 		c.failWrite(err)
 		return
 	}
-	if i >= len(args) {
-		c.failWrite(errSyntax)
-		return
-	}
-	spec, err := broker.ParseIDSpec(args[i])
-	if err != nil {
-		c.failWrite(err)
-		return
-	}
-	fields := args[i+1:]
-	if len(fields) < 2 || len(fields)%2 == 1 {
+	if n := len(args) - (a.idPos + 1); n < 2 || n%2 == 1 {
 		c.drain()
 		c.wrongArity(commandTable["xadd"])
 		return
 	}
+	spec, fields := a.spec, args[a.idPos+1:]
 	if !spec.Auto && !spec.SeqAuto && spec.ID.IsZero() {
 		c.failWrite(broker.ErrIDZero)
 		return
@@ -144,7 +152,7 @@ func cmdXAdd(c *conn, args [][]byte) {
 	}
 	p := &c.propose(replyID, 1)[0]
 	p.Op, p.Channel, p.Spec, p.Fields = broker.OpAppend, args[1], spec, fields
-	p.NoCreate, p.Trim, p.Tag = noCreate, t, broker.TagPublish
+	p.NoCreate, p.Trim, p.Tag = a.noCreate, a.trim, broker.TagPublish
 }
 
 // failWrite answers a write command that failed before being queued.
@@ -154,16 +162,13 @@ func (c *conn) failWrite(err error) {
 }
 
 func cmdXTrim(c *conn, args [][]byte) {
-	t, _, _, err := parseTrimArgs(args, 2, false)
-	if err == nil && t.Strategy == broker.TrimNone {
-		err = errSyntax
-	}
+	a, err := parseAddTrimArgs(args, false)
 	if err != nil {
 		c.failWrite(err)
 		return
 	}
 	p := &c.propose(replyCount, 1)[0]
-	p.Op, p.Channel, p.Trim = broker.OpTrim, args[1], t
+	p.Op, p.Channel, p.Trim = broker.OpTrim, args[1], a.trim
 }
 
 func cmdXDel(c *conn, args [][]byte) {
@@ -209,7 +214,11 @@ func cmdXSetID(c *conn, args [][]byte) {
 				c.failWrite(err)
 				return
 			}
-			s.MaxDeletedID, s.HasMaxDeleted = id, true
+			if s.LastID.Less(id) { // checked while parsing, as Redis does
+				c.failWrite(errors.New("The ID specified in XSETID is smaller than the provided max_deleted_entry_id"))
+				return
+			}
+			s.MaxDeletedID, s.HasMaxDeleted = id, !id.IsZero() // Redis ignores 0-0
 			i++
 		default:
 			c.failWrite(errSyntax)
@@ -238,6 +247,16 @@ func (c *conn) xrange(args [][]byte, reverse bool) {
 		q := broker.RangeQuery{Start: start, End: end, Count: -1, Reverse: reverse}
 		if err == nil {
 			err = parseCount(args[4:], &q.Count)
+		}
+		if err == nil && q.Count == 0 {
+			// Redis: an empty array for a missing stream, else COUNT 0
+			// (or negative) is a null array.
+			if _, ok := c.s.b.Meta(args[1]); ok {
+				c.w.NullArray()
+			} else {
+				c.w.Array(0)
+			}
+			return
 		}
 		if err == nil {
 			c.writeRange(args[1], q)
@@ -324,8 +343,18 @@ func cmdXRead(c *conn, args [][]byte) {
 				c.w.Error("ERR timeout is negative")
 				return
 			}
-			block = time.Duration(n) * time.Millisecond
+			if n > math.MaxInt64-c.s.b.Now() {
+				c.w.Error("ERR timeout is out of range") // Redis: now+timeout would overflow
+				return
+			}
+			block = time.Duration(min(n, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
 			i++
+		case eq(args[i], "group") && more >= 2:
+			c.w.Error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+			return
+		case eq(args[i], "noack"):
+			c.w.Error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
+			return
 		case eq(args[i], "streams") && more >= 1:
 			c.xreadStreams(args[i+1:], count, block)
 			return
@@ -339,7 +368,7 @@ func cmdXRead(c *conn, args [][]byte) {
 
 func (c *conn) xreadStreams(rest [][]byte, count int, block time.Duration) {
 	if len(rest)%2 != 0 {
-		c.w.Error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
+		c.w.Error("ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.")
 		return
 	}
 	n := len(rest) / 2
@@ -353,6 +382,9 @@ func (c *conn) xreadStreams(rest [][]byte, count int, block time.Duration) {
 			s.after = m.LastID
 		case len(idArg) == 1 && idArg[0] == '+':
 			s.last = true
+		case len(idArg) == 1 && idArg[0] == '>':
+			c.w.Error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
+			return
 		default:
 			id, err := broker.ParseID(idArg, 0)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -19,18 +20,27 @@ func isDigitsAndDashes(b []byte) bool {
 	return true
 }
 
-// refParseUint is an independent oracle for the ID number syntax: 1 to 20
-// ASCII digits (Redis's string2ull limit), no sign, value within uint64.
+// refParseUint is an independent oracle for the ID number syntax, Redis's
+// string2ull (checked against redis-server 7): a canonical negative number
+// (string2ll's syntax) is refused; anything else must be accepted in full by
+// C's strtoull: leading white space, an optional sign ('-' negates modulo
+// 2^64), one or more digits (leading zeros allowed), no overflow.
 func refParseUint(s []byte) (uint64, bool) {
-	if len(s) == 0 || len(s) > 20 {
+	if v, err := strconv.ParseInt(string(s), 10, 64); err == nil && v < 0 && strconv.FormatInt(v, 10) == string(s) {
 		return 0, false
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
+	t := strings.TrimLeft(string(s), " \t\n\v\f\r")
+	neg := t != "" && t[0] == '-'
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		t = t[1:]
 	}
-	v, err := strconv.ParseUint(string(s), 10, 64)
+	if t == "" || strings.TrimLeft(t, "0123456789") != "" {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(t, 10, 64)
+	if neg {
+		v = -v
+	}
 	return v, err == nil
 }
 
@@ -51,16 +61,20 @@ func FuzzParseID(f *testing.F) {
 		// ParseID, with both meanings of a missing sequence number.
 		for _, missing := range []uint64{0, math.MaxUint64} {
 			id, err := ParseID(b, missing)
-			// The oracle.
+			// The oracle. Redis reads at most 127 bytes, as a C string.
 			var want ID
 			ok := false
-			if i := bytes.IndexByte(b, '-'); i < 0 {
+			c := b
+			if i := bytes.IndexByte(c, 0); i >= 0 {
+				c = c[:i]
+			}
+			if i := bytes.IndexByte(c, '-'); len(b) <= 127 && i < 0 {
 				want.Seq = missing
-				want.Ms, ok = refParseUint(b)
-			} else {
+				want.Ms, ok = refParseUint(c)
+			} else if len(b) <= 127 {
 				var ok1, ok2 bool
-				want.Ms, ok1 = refParseUint(b[:i])
-				want.Seq, ok2 = refParseUint(b[i+1:])
+				want.Ms, ok1 = refParseUint(c[:i])
+				want.Seq, ok2 = refParseUint(c[i+1:])
 				ok = ok1 && ok2
 			}
 			if ok != (err == nil) || (ok && id != want) {
@@ -121,7 +135,7 @@ func FuzzParseID(f *testing.F) {
 				continue
 			}
 			inner := b
-			exclusive := len(b) > 0 && b[0] == '('
+			exclusive := len(b) > 1 && b[0] == '('
 			if exclusive {
 				inner = b[1:]
 			}

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 )
@@ -80,8 +81,9 @@ func ParseIDSpec(b []byte) (IDSpec, error) {
 	if len(b) == 1 && b[0] == '*' {
 		return IDSpec{Auto: true}, nil
 	}
-	if n := len(b); n > 2 && b[n-2] == '-' && b[n-1] == '*' {
-		ms, ok := parseUint(b[:n-2])
+	if c := cString(b); len(c) > 2 && len(b) <= maxIDArgBytes && c[len(c)-2] == '-' && c[len(c)-1] == '*' &&
+		bytes.IndexByte(c[:len(c)-2], '-') < 0 {
+		ms, ok := parseUint(c[:len(c)-2])
 		if !ok {
 			return IDSpec{}, ErrInvalidID
 		}
@@ -91,17 +93,29 @@ func ParseIDSpec(b []byte) (IDSpec, error) {
 	return IDSpec{ID: id}, err
 }
 
+// maxIDArgBytes is the longest ID argument Redis parses (its buffer is 128
+// bytes with the terminating NUL).
+const maxIDArgBytes = 127
+
+// cString returns b up to its first NUL byte: Redis parses IDs as C strings.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
 // ParseID parses "<ms>-<seq>" or "<ms>"; a missing sequence number is
 // missingSeq (0 for a range start, math.MaxUint64 for a range end). It does not
 // accept "-", "+", "$" or ">": callers handle those where they mean something.
+// Like Redis, it reads the argument as a C string (up to a NUL byte) and
+// splits it at the first '-'.
 func ParseID(b []byte, missingSeq uint64) (ID, error) {
-	dash := -1
-	for i, c := range b {
-		if c == '-' {
-			dash = i
-			break
-		}
+	if len(b) > maxIDArgBytes {
+		return ID{}, ErrInvalidID
 	}
+	b = cString(b)
+	dash := bytes.IndexByte(b, '-')
 	if dash < 0 {
 		ms, ok := parseUint(b)
 		if !ok {
@@ -122,21 +136,17 @@ func ParseID(b []byte, missingSeq uint64) (ID, error) {
 // bound. end selects the meaning of a missing sequence number and of the
 // exclusive adjustment. Errors carry Redis's wording.
 func ParseRangeID(b []byte, end bool) (ID, error) {
-	exclusive := len(b) > 0 && b[0] == '('
+	exclusive := len(b) > 1 && b[0] == '('
 	if exclusive {
 		b = b[1:]
 	}
 	var id ID
 	switch {
+	case len(b) == 1 && (b[0] == '-' || b[0] == '+') && exclusive:
+		return ID{}, ErrInvalidID // Redis parses an exclusive bound strictly
 	case len(b) == 1 && b[0] == '-':
-		if exclusive {
-			return ID{}, invalidIntervalErr(end)
-		}
 		return ID{}, nil
 	case len(b) == 1 && b[0] == '+':
-		if exclusive {
-			return ID{}, invalidIntervalErr(end)
-		}
 		return MaxID, nil
 	default:
 		var missing uint64
@@ -170,10 +180,42 @@ func invalidIntervalErr(end bool) error {
 	return ErrInvalidStartInterval
 }
 
-// parseUint parses a decimal uint64 the way Redis's string2ull does for
-// IDs: digits only, no sign, no spaces, no overflow.
+// parseUint parses a decimal uint64 exactly as Redis's string2ull does for
+// IDs: a canonical integer (string2ll: no sign but '-', no leading zeros, no
+// spaces) must not be negative; anything else must be accepted in full by
+// C's strtoull: leading white space, an optional sign ('-' wraps around
+// modulo 2^64, as in C), digits (leading zeros allowed), no overflow. So
+// "+1", " 1" and "01" are 1, "-1" is invalid and "-01" is 2^64-1.
 func parseUint(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
+	if len(b) > 1 && b[0] == '-' && b[1] >= '1' && b[1] <= '9' {
+		// string2ll reads a canonical negative number, and string2ull
+		// refuses it, unless it is below the int64 range.
+		if mag, ok := parseDigits(b[1:]); ok && mag <= 1<<63 {
+			return 0, false
+		}
+	}
+	i := 0
+	for i < len(b) && (b[i] == ' ' || ('\t' <= b[i] && b[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	n, ok := parseDigits(b[i:])
+	if !ok {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// parseDigits parses one or more decimal digits without overflow.
+func parseDigits(b []byte) (uint64, bool) {
+	if len(b) == 0 {
 		return 0, false
 	}
 	var n uint64

@@ -1,0 +1,289 @@
+package resp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rewind-mq/rewind/broker"
+)
+
+// Shared test helpers: a real broker on t.TempDir() served over real TCP,
+// go-redis clients for RESP2 and RESP3, a raw RESP connection, and a
+// polling helper. Other test files of the package build on these.
+
+// testServer is a broker on a temporary directory served by resp on
+// 127.0.0.1. Restart stops both and reopens the same directory on the same
+// address, so clients can reconnect.
+type testServer struct {
+	t    testing.TB
+	Addr string
+	Dir  string
+	cfg  broker.Config
+
+	B   *broker.Broker
+	Srv *Server
+
+	served chan error
+}
+
+// serverOption adjusts the broker configuration of a test server.
+type serverOption func(*broker.Config)
+
+// withLimits sets the broker limits (unset fields get their defaults).
+func withLimits(l broker.Limits) serverOption {
+	return func(c *broker.Config) { c.Limits = l }
+}
+
+// newTestServer starts a broker and a resp server; both are closed at the
+// end of the test.
+func newTestServer(t testing.TB, opts ...serverOption) *testServer {
+	t.Helper()
+	ts := &testServer{t: t, Dir: t.TempDir()}
+	ts.cfg = broker.Config{Dir: ts.Dir}
+	for _, o := range opts {
+		o(&ts.cfg)
+	}
+	ts.start("127.0.0.1:0")
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// startServer is the short form: the address and a restart function.
+func startServer(t testing.TB, opts ...serverOption) (addr string, restart func()) {
+	ts := newTestServer(t, opts...)
+	return ts.Addr, ts.Restart
+}
+
+func (ts *testServer) start(addr string) {
+	ts.t.Helper()
+	b, err := broker.Open(ts.cfg)
+	if err != nil {
+		ts.t.Fatalf("broker.Open: %v", err)
+	}
+	var srv *Server
+	// The port of a just-closed listener can take a moment to be free.
+	waitFor(ts.t, 5*time.Second, "listen on "+addr, func() error {
+		srv, err = Listen(Config{Addr: addr, Broker: b})
+		return err
+	})
+	ts.B, ts.Srv, ts.Addr = b, srv, srv.Addr().String()
+	ts.served = make(chan error, 1)
+	go func() { ts.served <- srv.Serve() }()
+}
+
+func (ts *testServer) stop() {
+	if ts.Srv == nil {
+		return
+	}
+	if err := ts.Srv.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		ts.t.Errorf("Server.Close: %v", err)
+	}
+	if err := <-ts.served; err != nil {
+		ts.t.Errorf("Server.Serve: %v", err)
+	}
+	if err := ts.B.Close(); err != nil {
+		ts.t.Errorf("Broker.Close: %v", err)
+	}
+	ts.Srv, ts.B = nil, nil
+}
+
+// Restart closes the server and the broker and opens them again on the same
+// directory and address.
+func (ts *testServer) Restart() {
+	ts.t.Helper()
+	addr := ts.Addr
+	ts.stop()
+	ts.start(addr)
+}
+
+// newClient returns a go-redis client speaking RESP2, closed at the end of
+// the test.
+func newClient(t testing.TB, addr string) *redis.Client {
+	return newClientProto(t, addr, 2)
+}
+
+// newClient3 returns a go-redis client speaking RESP3.
+func newClient3(t testing.TB, addr string) *redis.Client {
+	return newClientProto(t, addr, 3)
+}
+
+func newClientProto(t testing.TB, addr string, proto int) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{
+		Addr:         addr,
+		Protocol:     proto,
+		DialTimeout:  5 * time.Second,
+		ReadTimeout:  10 * time.Second,
+		WriteTimeout: 10 * time.Second,
+		MaxRetries:   -1,
+	})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// testCtx returns a context cancelled at the end of the test (or after a
+// minute, so that a hung test fails instead of stalling).
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitFor polls fn every few milliseconds until it returns nil, and fails
+// the test with fn's last error after timeout.
+func waitFor(t testing.TB, timeout time.Duration, what string, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	sleep := time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
+		}
+		time.Sleep(sleep)
+		sleep = min(2*sleep, 50*time.Millisecond)
+	}
+}
+
+// rawConn is a plain TCP connection to a server that writes exact bytes and
+// reads one RESP reply at a time as its raw bytes.
+type rawConn struct {
+	t  testing.TB
+	nc net.Conn
+	r  *bufio.Reader
+}
+
+func dialRaw(t testing.TB, addr string) *rawConn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { _ = nc.Close() })
+	return &rawConn{t: t, nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}
+}
+
+// write sends b as is.
+func (c *rawConn) write(b string) {
+	c.t.Helper()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c.nc, b); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// do sends a command encoded as a RESP array and returns the raw reply.
+func (c *rawConn) do(args ...string) string {
+	c.t.Helper()
+	c.write(encodeCommand(args...))
+	return c.read()
+}
+
+// read returns the raw bytes of the next reply, failing the test on error.
+func (c *rawConn) read() string {
+	c.t.Helper()
+	reply, err := c.readErr(10 * time.Second)
+	if err != nil {
+		c.t.Fatalf("read reply: %v", err)
+	}
+	return reply
+}
+
+// readErr returns the raw bytes of the next reply, or the error.
+func (c *rawConn) readErr(timeout time.Duration) (string, error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+	var sb strings.Builder
+	err := readReply(c.r, &sb)
+	return sb.String(), err
+}
+
+// expectClosed asserts the server closes the connection (after any replies
+// still unread, which are returned).
+func (c *rawConn) expectClosed() string {
+	c.t.Helper()
+	_ = c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	rest, err := io.ReadAll(c.r)
+	if err != nil {
+		c.t.Fatalf("expected the server to close the connection, got %v after %q", err, rest)
+	}
+	return string(rest)
+}
+
+// encodeCommand encodes args as a RESP array of bulk strings.
+func encodeCommand(args ...string) string {
+	var sb strings.Builder
+	sb.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
+	for _, a := range args {
+		sb.WriteString("$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n")
+	}
+	return sb.String()
+}
+
+// readReply copies one complete RESP2/RESP3 reply from r to w, byte for
+// byte, including the attributes that may precede it.
+func readReply(r *bufio.Reader, w *strings.Builder) error {
+	line, err := r.ReadString('\n')
+	w.WriteString(line)
+	if err != nil {
+		return err
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return fmt.Errorf("malformed reply line %q", line)
+	}
+	head := line[1 : len(line)-2]
+	switch line[0] {
+	case '+', '-', ':', ',', '#', '_', '(':
+		return nil
+	case '$', '=', '!':
+		n, err := strconv.Atoi(head)
+		if err != nil {
+			return fmt.Errorf("bad length in %q", line)
+		}
+		if n < 0 {
+			return nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return err
+		}
+		w.Write(buf)
+		return nil
+	case '*', '~', '>', '%', '|':
+		n, err := strconv.Atoi(head)
+		if err != nil {
+			return fmt.Errorf("bad length in %q", line)
+		}
+		if line[0] == '%' || line[0] == '|' {
+			n *= 2
+		}
+		for i := 0; i < n; i++ {
+			if err := readReply(r, w); err != nil {
+				return err
+			}
+		}
+		if line[0] == '|' { // an attribute precedes the reply it annotates
+			return readReply(r, w)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown reply type in %q", line)
+}
+
+// bulk and friends build expected raw replies.
+func bulk(s string) string     { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
+func arr(n int) string         { return "*" + strconv.Itoa(n) + "\r\n" }
+func integer(n int64) string   { return ":" + strconv.FormatInt(n, 10) + "\r\n" }
+func errReply(s string) string { return "-" + s + "\r\n" }
