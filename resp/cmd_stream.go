@@ -42,9 +42,11 @@ func eq(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
 // addTrimArgs are the options of XADD and XTRIM.
 type addTrimArgs struct {
 	trim     broker.Trim
-	noCreate bool          // XADD NOMKSTREAM
-	spec     broker.IDSpec // XADD: the ID
-	idPos    int           // XADD: index of the ID; len(args) if there is none
+	noCreate bool             // XADD NOMKSTREAM
+	spec     broker.IDSpec    // XADD: the ID
+	idPos    int              // XADD: index of the ID; len(args) if there is none
+	ref      broker.RefPolicy // KEEPREF (default), DELREF or ACKED (Redis 8.2)
+	refGiven bool
 }
 
 // parseAddTrimArgs parses the options of XADD or XTRIM that follow the key,
@@ -99,6 +101,8 @@ loop:
 			}
 			limit, limitGiven = n, true
 			i++
+		case !a.refGiven && (eq(opt, "keepref") || eq(opt, "delref") || eq(opt, "acked")):
+			a.ref, a.refGiven = refPolicyOf(opt), true
 		case xadd && eq(opt, "nomkstream"):
 			a.noCreate = true
 		case xadd:
@@ -122,6 +126,9 @@ loop:
 		a.trim.Limit = limit
 	case a.trim.Approx:
 		a.trim.Limit = 100 * 100 // Redis: 100 × stream-node-max-entries
+	}
+	if a.ref != broker.RefKeep {
+		a.trim.Approx = false // Redis trims entry by entry then, up to LIMIT
 	}
 	return a, nil
 }
@@ -152,7 +159,7 @@ func cmdXAdd(c *conn, args [][]byte) {
 	}
 	p := &c.propose(replyID, 1)[0]
 	p.Op, p.Channel, p.Spec, p.Fields = broker.OpAppend, args[1], spec, fields
-	p.NoCreate, p.Trim, p.Tag = a.noCreate, a.trim, broker.TagPublish
+	p.NoCreate, p.Trim, p.Tag, p.Ref = a.noCreate, a.trim, broker.TagPublish, a.ref
 }
 
 // failWrite answers a write command that failed before being queued.
@@ -168,7 +175,7 @@ func cmdXTrim(c *conn, args [][]byte) {
 		return
 	}
 	p := &c.propose(replyCount, 1)[0]
-	p.Op, p.Channel, p.Trim = broker.OpTrim, args[1], a.trim
+	p.Op, p.Channel, p.Trim, p.Ref = broker.OpTrimRef, args[1], a.trim, a.ref
 }
 
 func cmdXDel(c *conn, args [][]byte) {

@@ -109,7 +109,7 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 	p.ID = id
 	l.touch(b, ch, false)
 	if p.Trim.Strategy != TrimNone && trimMayRemove(m, &p.Trim, 0) {
-		p.N, p.Err = l.trim(b, ch, &p.Trim)
+		p.N, p.Err = l.trimRef(b, ch, &p.Trim, p.Ref)
 	}
 }
 
