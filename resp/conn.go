@@ -447,7 +447,10 @@ func (c *conn) shutdown() {
 }
 
 func (c *conn) cleanup() {
-	c.saveCursors(true)
+	if len(c.cursors) > 0 {
+		c.waitFlushed()
+		c.saveCursors(true)
+	}
 	c.unsubscribeAll()
 	c.out.mu.Lock()
 	reason := c.out.reason

@@ -81,6 +81,7 @@ func (c *conn) trackChannel(channel string) (*resumeState, bool) {
 		st.id, st.dirty = m.LastID, true // from now on
 	}
 	st.inflight, st.sent = st.id, st.id
+
 	c.out.mu.Lock()
 	if c.cursors == nil {
 		c.cursors = make(map[string]*resumeState)
@@ -230,5 +231,21 @@ func (c *conn) forgetCursor(channel string) {
 	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: st.sent, SeenMs: time.Now().UnixMilli()}}
 	if err := c.s.b.SaveCursors(cs); err != nil {
 		c.s.log.Warn("resp: saving a subscriber cursor", "client", c.id, "err", err)
+	}
+}
+
+// waitFlushed waits until no write to the socket is in progress (at most
+// the write timeout), so that the cursors saved at a disconnect include
+// everything the socket accepted.
+func (c *conn) waitFlushed() {
+	deadline := time.Now().Add(c.s.limits.WriteTimeout)
+	for {
+		c.out.mu.Lock()
+		busy := c.out.flushing
+		c.out.mu.Unlock()
+		if !busy || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
