@@ -218,6 +218,7 @@ func TestClientKill(t *testing.T) {
 
 		// Old form: +OK, or an error when no client has that address.
 		victim = ts.dialRawKeys(proto)
+		victim.do("PING") // the server has accepted it
 		if got := killer.do("CLIENT", "KILL", victim.nc.LocalAddr().String()); got != "+OK\r\n" {
 			t.Fatalf("CLIENT KILL addr = %q", got)
 		}
@@ -237,6 +238,7 @@ func TestClientKill(t *testing.T) {
 			t.Fatalf("CLIENT KILL TYPE pubsub = %q", got)
 		}
 		other := ts.dialRawKeys(proto)
+		other.do("PING") // the server has accepted it
 		if got := killer.do("CLIENT", "KILL", "LADDR", ts.addr, "USER", "default", "TYPE", "normal"); got != ":1\r\n" {
 			t.Fatalf("CLIENT KILL LADDR USER TYPE normal = %q (SKIPME is yes by default)", got)
 		}
