@@ -50,10 +50,13 @@ type groupResult struct {
 	claim       *broker.ClaimArgs // XREADGROUP ... CLAIM: what the claim phase took (cmd_claim.go)
 }
 
-// doGroup submits the proposals fill builds, as one request of their own,
-// waits until they are durable, and returns their results.
+// doGroup submits the proposals fill builds, waits until they are durable,
+// and returns their results. Writes queued before them that append nothing
+// (XACKs of a pipelined consume loop) share their batch and fsync.
 func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
-	c.drain()
+	if c.pendingAppends() {
+		c.drain() // a group read must see the entries appended before it
+	}
 	ps := c.propose(replyNone, n)
 	fill(ps[:n])
 	res := c.groupResults[:0]
@@ -542,4 +545,14 @@ func parseXPending(args [][]byte) (broker.PendingQuery, error) {
 		q.Consumer = string(args[3])
 	}
 	return q, nil
+}
+
+// pendingAppends reports whether a queued write appends entries.
+func (c *conn) pendingAppends() bool {
+	for i := range c.req.Proposals {
+		if c.req.Proposals[i].Op == broker.OpAppend {
+			return true
+		}
+	}
+	return false
 }
