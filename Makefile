@@ -5,7 +5,7 @@ PORT    ?= 7379
 DIR     ?= ./data
 FUZZTIME ?= 30s
 
-.PHONY: build run test race vet lint fuzz bench bench-smoke clean
+.PHONY: build run test race vet lint fuzz bench bench-smoke jepsen clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rewind
@@ -14,11 +14,13 @@ build:
 run: build
 	./$(BIN) serve --port $(PORT) --dir $(DIR)
 
-# The whole suite: formatting, vet, every test under the race detector, and a
-# short smoke run of the benchmark harness so it cannot rot.
+# The whole suite: formatting, vet, every test under the race detector, a
+# short smoke run of the benchmark harness so it cannot rot, and the short
+# fault-injection run (kill -9, pauses, power loss, disk faults, corruption).
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) bench-smoke
+	$(MAKE) jepsen
 
 race:
 	$(GO) test -race -count=1 ./...
@@ -44,6 +46,11 @@ bench: build
 
 bench-smoke: build
 	./$(BIN) bench --smoke --json /tmp/rewind-bench-smoke.json
+
+# Short fault-injection run: exits non-zero on any violation; the report is
+# in runs/<timestamp>/report.html. See jepsen/README.md for longer runs.
+jepsen:
+	$(GO) run ./jepsen --time 60s --nemesis kill,pause,powerloss,diskfault,corrupt --workload log,subscribe --rate 2000 --out runs/
 
 clean:
 	rm -rf bin
