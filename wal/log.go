@@ -78,7 +78,19 @@ func (o *Options) EnsureDefaults() {
 		o.MaxBatchBytes = 16 << 20
 	}
 	if o.CacheBytes == 0 {
-		o.CacheBytes = 64 << 20
+		// Room for the decompressed blocks of a few million entries: a
+		// channel replayed again (a second reader, a replay after XRANGE)
+		// is served from memory. With 64 MiB, a scan of more than 64 MiB
+		// evicted itself and every pass decompressed every block again
+		// (a third more CPU per entry). Memory is taken only as blocks are
+		// read.
+		o.CacheBytes = 256 << 20
+		if o.ReadOnly {
+			// A read-only log (replay --dir) reads each block about once:
+			// a large cache only costs page faults (0.15 s more system
+			// time per 1M entries than 16 MiB, whose memory is reused).
+			o.CacheBytes = 16 << 20
+		}
 	}
 	if o.RetentionInterval == 0 {
 		o.RetentionInterval = time.Second
@@ -172,7 +184,31 @@ func Open(opts Options) (*Log, error) {
 		L0StopWritesThreshold:       24,
 		Logger:                      pebbleLogger{opts.Logger},
 		ReadOnly:                    opts.ReadOnly,
+		EventListener: &pebble.EventListener{
+			// A corrupt block is an error for the read that met it
+			// (ErrCorrupt to the client), not a crash of the node.
+			DataCorruption: func(info pebble.DataCorruptionInfo) {
+				opts.Logger.Error("wal: corrupt data on disk", "path", info.Path, "err", info.Details)
+			},
+		},
 	}
+	// Reads are mostly long forward scans of one channel (replay, XRANGE
+	// pages, subscribers catching up): 32 KiB blocks (Pebble's default is 4
+	// KiB) pay the per-block costs — a cache lookup, and on a miss a read
+	// syscall, a checksum and a decompression call — 8 times less often, and
+	// make index blocks 8 times smaller. Point reads are rare (metadata is
+	// read at open and cached). Measured on 1M 100-byte entries
+	// (wal/read_bench_test.go): a cold scan costs ~13% less CPU, a warm one
+	// the same; publishing is unchanged.
+	popts.EnsureDefaults()
+	for i := range popts.Levels {
+		popts.Levels[i].BlockSize = 32 << 10
+		popts.Levels[i].IndexBlockSize = 32 << 10
+	}
+	// Read-triggered compactions reduce read amplification for random reads
+	// over overlapping levels; a log's keys are appended in order, so its
+	// files barely overlap, and the sampling cost ~2% of every scan.
+	popts.Experimental.ReadSamplingMultiplier = -1
 	db, err := pebble.Open(opts.Dir, popts)
 	if err != nil {
 		return nil, fmt.Errorf("wal: open pebble in %s: %w", opts.Dir, err)
@@ -309,6 +345,14 @@ func (l *Log) Close() error {
 	l.closeMu.Unlock()
 	l.wg.Wait()
 	l.views.close()
+	if l.Failed() == nil {
+		// Leave nothing to replay from the WAL at the next open: Pebble
+		// takes a corrupt WAL record for a torn tail and would silently
+		// drop what follows it (found by jepsen, corrupt nemesis).
+		if err := l.db.Flush(); err != nil {
+			l.opts.Logger.Warn("wal: flush at close failed", "err", err)
+		}
+	}
 	return l.db.Close()
 }
 

@@ -17,13 +17,13 @@ import (
 
 // TestCorruptTableIsAnErrorNotACrash is jepsen bug 1 (jepsen/README.md):
 // a bit flip in a table must make reads of it fail with an error reply,
-// and the node must go on answering. Today Pebble reports the corruption
-// through Logger.Fatalf, which wal's pebbleLogger turns into a panic on the
-// reader's goroutine, and the whole server dies. Skipped until the fix
-// lands; run it with REWIND_REPRO_BUG1=1.
+// and the node must go on answering. Pebble used to report the corruption
+// through Logger.Fatalf, which wal's pebbleLogger turned into a panic on the
+// reader's goroutine, killing the server; wal now sets a DataCorruption
+// listener, so the read gets an error instead.
 func TestCorruptTableIsAnErrorNotACrash(t *testing.T) {
-	if os.Getenv("REWIND_REPRO_BUG1") == "" {
-		t.Skip("jepsen bug 1, fix pending: set REWIND_REPRO_BUG1=1 to reproduce")
+	if testing.Short() {
+		t.Skip("starts real processes")
 	}
 	bin := rewindBinary(t)
 	dir, port := t.TempDir(), freePort(t)
@@ -77,10 +77,10 @@ func flipMiddleBit(t *testing.T, dir string) {
 // live only in Pebble's WAL, and one flipped bit there makes the replay
 // stop as if at a torn tail: the node starts and serves a shorter log
 // without an error. It must either serve everything or refuse to start.
-// Skipped until the fix lands; run it with REWIND_REPRO_BUG2=1.
+// A regression test since the fix (Flush at Close).
 func TestWALBitFlipIsNotSilentLoss(t *testing.T) {
-	if os.Getenv("REWIND_REPRO_BUG2") == "" {
-		t.Skip("jepsen bug 2, fix pending: set REWIND_REPRO_BUG2=1 to reproduce")
+	if testing.Short() {
+		t.Skip("starts real processes")
 	}
 	bin := rewindBinary(t)
 	dir, port := t.TempDir(), freePort(t)
