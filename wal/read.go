@@ -1,6 +1,9 @@
 package wal
 
 import (
+	"encoding/binary"
+	"sync"
+
 	"github.com/cockroachdb/pebble/v2"
 )
 
@@ -67,12 +70,14 @@ func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, erro
 	if end.Less(start) {
 		return 0, nil
 	}
-	lower := entryKey(make([]byte, 0, entryKeyLen), cid, start)
+	st := rangeStates.Get().(*rangeState)
+	defer st.release()
+	lower := entryKey(st.lower[:0], cid, start)
 	var upper []byte
 	if next, ok := end.Next(); ok {
-		upper = entryKey(make([]byte, 0, entryKeyLen), cid, next)
+		upper = entryKey(st.upper[:0], cid, next)
 	} else {
-		_, upper = channelEntryBounds(cid)
+		upper = binary.BigEndian.AppendUint64(append(st.upper[:0], prefixEntry, '/'), cid+1)
 	}
 	v := l.views.acquire()
 	if v == nil {
@@ -83,12 +88,35 @@ func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	defer it.Close()
-	return visit(it, q, fn)
+	defer it.Close() // before st goes back to the pool: the bounds are st's
+	return visit(it, q, &st.e, st.fields[:0], fn)
 }
 
-func visit(it *pebble.Iterator, q RangeQuery, fn func(*Entry) error) (int, error) {
-	var e Entry
+// rangeState is the memory one Range call needs besides Pebble's iterator
+// (which Pebble pools): the bounds, and the Entry handed to the callback
+// with room for its fields. Pooled, so that short reads, which run once per
+// delivered message (XREAD BLOCK readers, resumed subscribers), allocate
+// nothing.
+type rangeState struct {
+	lower, upper [entryKeyLen]byte
+	e            Entry
+	fields       [8][]byte
+}
+
+var rangeStates = sync.Pool{New: func() any { return new(rangeState) }}
+
+// release returns st to the pool, without references into the iterator's
+// memory (a memtable's arena must not outlive its flush for a pooled Entry).
+func (st *rangeState) release() {
+	st.e = Entry{}
+	clear(st.fields[:])
+	rangeStates.Put(st)
+}
+
+// visit calls fn for the entries it yields, at most q.Count (0: all). e and
+// fields are the storage handed to fn (reset per entry).
+func visit(it *pebble.Iterator, q RangeQuery, e *Entry, fields [][]byte, fn func(*Entry) error) (int, error) {
+	e.Fields = fields
 	n := 0
 	ok := it.First()
 	if q.Reverse {
@@ -107,7 +135,7 @@ func visit(it *pebble.Iterator, q RangeQuery, fn func(*Entry) error) (int, error
 		if e.Fields, err = decodeEntry(e.Fields[:0], v); err != nil {
 			return n, err
 		}
-		if err := fn(&e); err != nil {
+		if err := fn(e); err != nil {
 			return n, err
 		}
 		if q.Reverse {
