@@ -19,6 +19,7 @@ run: build
 # fault-injection run (kill -9, pauses, power loss, disk faults, corruption).
 test: lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -run 'Alloc' ./...   # allocation budgets (skipped under -race)
 	$(MAKE) bench-smoke
 	$(MAKE) jepsen
 

@@ -1,0 +1,54 @@
+package resp
+
+import (
+	"bufio"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestPublishAllocsPerMessage measures the server's heap allocations per
+// pipelined PUBLISH in steady state (the hot path: parse, propose, commit,
+// reply). The budget is well under one allocation per message: the batch
+// and the fsync cost a few, each message none.
+func TestPublishAllocsPerMessage(t *testing.T) {
+	if testing.Short() || raceEnabledResp {
+		t.Skip("allocation counts are meaningful without -race only")
+	}
+	ts := startServerForKeysTest(t, nil)
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	rd := bufio.NewReader(nc)
+	const batch, rounds = 200, 50
+	cmd := "*3\r\n$7\r\nPUBLISH\r\n$4\r\nnews\r\n$100\r\n" + strings.Repeat("x", 100) + "\r\n"
+	pipeline := []byte(strings.Repeat(cmd, batch))
+	round := func() {
+		if _, err := nc.Write(pipeline); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < batch; i++ {
+			if line, err := rd.ReadSlice('\n'); err != nil || string(line) != ":0\r\n" {
+				t.Fatalf("reply %q, %v", line, err)
+			}
+		}
+	}
+	for i := 0; i < 10; i++ {
+		round() // warm up buffers and pools
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < rounds; i++ {
+		round()
+	}
+	runtime.ReadMemStats(&after)
+	perMsg := float64(after.Mallocs-before.Mallocs) / float64(batch*rounds)
+	t.Logf("%.3f allocations per PUBLISH (whole process, %d messages)", perMsg, batch*rounds)
+	if perMsg > 0.25 {
+		t.Fatalf("%.2f allocations per PUBLISH, want well under 1", perMsg)
+	}
+}
