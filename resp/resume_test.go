@@ -2,6 +2,7 @@ package resp
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,6 +113,11 @@ func TestSlowResumableSubscriberLosesNothing(t *testing.T) {
 	})
 	ctx := keysCtx(t)
 	raw := ts.dialRawKeys(2)
+	// A small receive window, so the kernel cannot absorb the backlog and
+	// the server's buffer limit is what a non-reading client meets.
+	if tc, ok := raw.nc.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096)
+	}
 	raw.do("CLIENT", "SETNAME", "slow")
 	raw.send("SUBSCRIBE", "news")
 	raw.reply()
@@ -164,7 +170,7 @@ func TestSlowResumableSubscriberLosesNothing(t *testing.T) {
 				t.Fatalf("got %d after %d", v, want)
 			}
 			want = v
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatalf("resume stopped after %d", want)
 		}
 	}
