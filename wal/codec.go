@@ -120,9 +120,10 @@ func encodeMeta(dst []byte, m *Meta) []byte {
 
 func decodeMeta(b []byte) (Meta, error) {
 	var m Meta
-	if len(b) == 0 || b[0] != metaVersion {
+	if len(b) == 0 || (b[0] != metaVersion && b[0] != 1) {
 		return m, fmt.Errorf("%w: channel metadata version", ErrCorrupt)
 	}
+	version := b[0]
 	b = b[1:]
 	u := [...]*uint64{&m.Length, &m.FirstID.Ms, &m.FirstID.Seq, &m.LastID.Ms, &m.LastID.Seq,
 		&m.MaxDeletedID.Ms, &m.MaxDeletedID.Seq, &m.EntriesAdded, &m.Bytes}
@@ -139,6 +140,9 @@ func decodeMeta(b []byte) (Meta, error) {
 			return m, fmt.Errorf("%w: channel metadata", ErrCorrupt)
 		}
 		*p, b = v, b[n:]
+	}
+	if version == 1 && len(b) == 0 {
+		return m, nil // written before interest retention existed
 	}
 	if len(b) != 1 || b[0] > 1 {
 		return m, fmt.Errorf("%w: channel metadata flags", ErrCorrupt)
