@@ -343,6 +343,12 @@ func (b *Broker) CursorOf(name, channel []byte) (ID, bool, error) {
 	return b.log.CursorOf(name, channel)
 }
 
+// PatternCursors returns a named subscriber's durable state on a pattern:
+// whether it subscribed to it before, and its cursor per channel.
+func (b *Broker) PatternCursors(name, pattern []byte) (bool, map[string]ID, error) {
+	return b.log.PatternCursors(name, pattern)
+}
+
 // SaveCursors writes subscriber cursors durably.
 func (b *Broker) SaveCursors(cs []Cursor) error {
 	if len(cs) == 0 {

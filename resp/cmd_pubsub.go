@@ -120,14 +120,24 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 		if had {
 			continue
 		}
-		var st *resumeState
-		resume := false
-		if kind == broker.KindChannel && c.resumable() {
-			st, resume = c.trackChannel(name)
+		var (
+			st     *resumeState
+			ps     *patternResume
+			resume bool
+		)
+		if kind != broker.KindShard && c.resumable() {
+			if kind == broker.KindChannel {
+				st, resume = c.trackChannel(name)
+			} else {
+				ps, resume = c.trackPattern(name)
+			}
 		}
 		c.s.b.Subscribe(kind, name, c)
-		if resume {
+		switch {
+		case resume && st != nil:
 			c.catchUp(n, st)
+		case resume:
+			c.catchUpPattern(n, ps)
 		}
 	}
 }
@@ -159,8 +169,11 @@ func (c *conn) unsubscribeOne(kind broker.SubKind, name string) {
 	if _, ok := (*set)[name]; ok {
 		c.s.b.Unsubscribe(kind, name, c)
 		delete(*set, name)
-		if kind == broker.KindChannel {
+		switch kind {
+		case broker.KindChannel:
 			c.forgetCursor(name)
+		case broker.KindPattern:
+			c.forgetPattern(name)
 		}
 	}
 	c.w.Push(3)
@@ -193,7 +206,8 @@ func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker
 		c.out.mu.Unlock()
 		return
 	}
-	if kind == broker.KindChannel && c.cursors != nil && !c.advanceCursor(channel, msg) {
+	if kind == broker.KindChannel && c.cursors != nil && !c.advanceCursor(channel, msg) ||
+		kind == broker.KindPattern && c.pcursors != nil && !c.advancePatternCursor(pattern, channel, msg) {
 		c.out.mu.Unlock()
 		return
 	}

@@ -65,8 +65,13 @@ type conn struct {
 	info    connInfo
 
 	out outBuf
-	// cursors of a resumable subscriber, by channel; guarded by out.mu.
-	cursors map[string]*resumeState
+	// cursors of a resumable subscriber (resume.go), guarded by out.mu:
+	// by channel, by pattern, and those whose position moved since the
+	// last flush took the buffer (moved) or are being written (writing).
+	cursors  map[string]*resumeState
+	pcursors map[string]*patternResume
+	moved    []*resumeState
+	writing  []*resumeState
 }
 
 type cmdSpan struct{ from, to int }
@@ -298,6 +303,11 @@ func (c *conn) commitReplies() {
 		return
 	}
 	c.out.mu.Lock()
+	c.commitRepliesLocked()
+	c.out.mu.Unlock()
+}
+
+func (c *conn) commitRepliesLocked() {
 	if !c.out.closed {
 		if len(c.out.buf) == 0 && !c.out.flushing {
 			c.out.buf, c.w.buf = c.w.buf, c.out.buf[:0]
@@ -305,7 +315,6 @@ func (c *conn) commitReplies() {
 			c.out.buf = append(c.out.buf, c.w.buf...)
 		}
 	}
-	c.out.mu.Unlock()
 	c.w.buf = c.w.buf[:0]
 }
 
@@ -447,7 +456,7 @@ func (c *conn) shutdown() {
 }
 
 func (c *conn) cleanup() {
-	if len(c.cursors) > 0 {
+	if len(c.cursors) > 0 || len(c.pcursors) > 0 {
 		c.waitFlushed()
 		c.saveCursors(true)
 	}

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"sort"
 	"time"
 
 	"github.com/rewind-mq/rewind/broker"
@@ -23,35 +24,67 @@ import (
 // output again), and cursors are saved about once a second
 // (and at unsubscribe or disconnect), so after a server crash a client may
 // receive up to a second of messages again. For at-least-once with acks,
-// use consumer groups. PSUBSCRIBE does not resume (yet).
+// use consumer groups.
+//
+// PSUBSCRIBE resumes the same way, with a cursor per (name, pattern,
+// channel) and a base record for (name, pattern): on a resume, every
+// channel matching the pattern is caught up after its cursor, and a channel
+// without one (it appeared after the first subscription) from its start,
+// channel by channel in name order, then live. Order holds within each
+// channel, not across channels during the catch-up.
 
-// resumeState is a named subscriber's position on one channel. Guarded by
-// the connection's out.mu.
+// resumeState is a named subscriber's position on one channel, of a
+// channel subscription or of a pattern subscription. Guarded by the
+// connection's out.mu.
 type resumeState struct {
 	id       broker.ID // last message queued for the socket
 	inflight broker.ID // last message in the buffer being written
 	sent     broker.ID // last message the socket accepted: the cursor
 	resuming bool      // catching up from the log: live messages are dropped
 	dirty    bool      // sent moved since it was last saved
+	moved    bool      // id moved since the last flush took the buffer (in c.moved)
+}
+
+// patternResume is a named subscriber's position on a pattern: a cursor
+// per channel it delivered from. Guarded by out.mu.
+type patternResume struct {
+	resuming bool // catching up from the log: live messages are dropped
+	newBase  bool // first subscription of the name to the pattern: save its base record
+	chans    map[string]*resumeState
+}
+
+// moveLocked records that everything of st's channel up to id is queued in
+// out.buf (call it after appending the bytes, with out.mu held).
+func (c *conn) moveLocked(st *resumeState, id broker.ID) {
+	st.id = id
+	if !st.moved {
+		st.moved = true
+		c.moved = append(c.moved, st)
+	}
 }
 
 // cursorsInFlightLocked marks what was queued as being written; called by
 // flushLocked with out.mu held, as it takes the buffer.
 func (c *conn) cursorsInFlightLocked() {
-	for _, st := range c.cursors {
-		st.inflight = st.id
+	for _, st := range c.moved {
+		st.inflight, st.moved = st.id, false
+		c.writing = append(c.writing, st)
 	}
+	clear(c.moved)
+	c.moved = c.moved[:0]
 }
 
 // cursorsSentLocked moves each cursor to what the socket accepted; called
 // by flushLocked after a successful write. A subscriber disconnected with
 // unsent output keeps a cursor before it, so it gets it again on resume.
 func (c *conn) cursorsSentLocked() {
-	for _, st := range c.cursors {
+	for _, st := range c.writing {
 		if st.sent != st.inflight {
 			st.sent, st.dirty = st.inflight, true
 		}
 	}
+	clear(c.writing)
+	c.writing = c.writing[:0]
 }
 
 // resumable reports whether this client's subscriptions resume.
@@ -91,54 +124,79 @@ func (c *conn) trackChannel(channel string) (*resumeState, bool) {
 	return st, found
 }
 
+// catchUpPage is how many entries a catch-up reads from the log at a time.
+const catchUpPage = 1000
+
 // catchUp writes the channel's entries after st.id, then switches to live.
-// The last read happens under out.mu, which Deliver also takes, so no
-// message can fall between the log and the live stream.
 func (c *conn) catchUp(channel []byte, st *resumeState) {
-	const page = 1000
+	c.replay(nil, channel, st)
+	c.out.mu.Lock()
+	c.replayLocked(nil, channel, st)
+	st.resuming = false
+	c.out.mu.Unlock()
+}
+
+// replay writes the channel's entries after st.id to the client, a page at
+// a time, until it reaches the durable end. It runs on the reader goroutine
+// while live messages for st are dropped (resuming), so only it moves st.
+func (c *conn) replay(pattern, channel []byte, st *resumeState) {
 	for {
 		next, ok := st.id.Next()
 		if !ok {
-			break
+			return
 		}
-		n, last := c.writeLogMessages(channel, next, page)
+		n, last := c.writeLogMessages(pattern, channel, next, catchUpPage)
 		if n > 0 {
-			st.id = last
-			c.commitReplies()
+			c.out.mu.Lock()
+			c.commitRepliesLocked()
+			c.moveLocked(st, last)
+			c.out.mu.Unlock()
 			c.flush()
 		}
-		if n < page {
-			break
+		if n < catchUpPage {
+			return
 		}
 	}
-	c.out.mu.Lock()
-	defer c.out.mu.Unlock()
-	w := writer{buf: c.out.buf, proto: c.w.proto}
+}
+
+// replayLocked writes what replay has not reached yet, straight into the
+// shared output buffer. With out.mu held, which Deliver also takes, no live
+// message can fall between the log and the live stream: a message Deliver
+// has not handed over yet is either in the durable view read here (and then
+// dropped by advanceCursor as already written) or newer.
+func (c *conn) replayLocked(pattern, channel []byte, st *resumeState) {
 	saved := c.w
-	c.w = w
+	c.w = writer{buf: c.out.buf, proto: c.w.proto}
 	for {
 		next, ok := st.id.Next()
 		if !ok {
 			break
 		}
-		n, last := c.writeLogMessages(channel, next, page)
+		n, last := c.writeLogMessages(pattern, channel, next, catchUpPage)
 		if n == 0 {
 			break
 		}
-		st.id = last
+		c.out.buf = c.w.buf
+		c.moveLocked(st, last)
 	}
 	c.out.buf = c.w.buf
 	c.w = saved
-	st.resuming = false
 }
 
-// writeLogMessages writes up to limit entries from start as message pushes
-// into c.w, and returns how many and the last ID.
-func (c *conn) writeLogMessages(channel []byte, start broker.ID, limit int) (int, broker.ID) {
+// writeLogMessages writes up to limit entries from start as message (or,
+// with a pattern, pmessage) pushes into c.w, and returns how many and the
+// last ID.
+func (c *conn) writeLogMessages(pattern, channel []byte, start broker.ID, limit int) (int, broker.ID) {
 	var last broker.ID
 	n, err := c.s.b.Range(channel, broker.RangeQuery{Start: start, End: broker.MaxID, Count: limit}, func(e *broker.Entry) error {
-		c.w.Push(3)
-		c.w.BulkString("message")
+		if pattern != nil {
+			c.w.Push(4)
+			c.w.BulkString("pmessage")
+			c.w.Bulk(pattern)
+		} else {
+			c.w.Push(3)
+			c.w.BulkString("message")
+		}
 		c.w.Bulk(channel)
 		c.w.Bulk(payload(e.Fields))
 		last = e.ID
@@ -148,6 +206,89 @@ func (c *conn) writeLogMessages(channel []byte, start broker.ID, limit int) (int
 		c.s.log.Warn("resp: replaying to a resumed subscriber", "client", c.id, "err", err)
 	}
 	return n, last
+}
+
+// trackPattern sets up the cursors of a new pattern subscription. If the
+// name subscribed to the pattern before, it loads the stored cursors and
+// reports true (catch up); otherwise it starts each existing matching
+// channel at its current end, and a channel that appears later from its
+// start. It runs on the reader goroutine before the subscription is
+// registered.
+func (c *conn) trackPattern(pattern string) (*patternResume, bool) {
+	name := c.name()
+	found, stored, err := c.s.b.PatternCursors([]byte(name), []byte(pattern))
+	if err != nil {
+		c.s.log.Warn("resp: reading a subscriber's pattern cursors", "client", c.id, "err", err)
+		found, stored = false, nil
+	}
+	ps := &patternResume{resuming: found, newBase: !found, chans: make(map[string]*resumeState)}
+	if found {
+		for ch, id := range stored {
+			ps.chans[ch] = &resumeState{id: id, inflight: id, sent: id}
+		}
+	} else {
+		c.s.b.Channels(func(ci broker.ChannelInfo) bool {
+			if broker.MatchPattern([]byte(pattern), []byte(ci.Name)) {
+				id := ci.Meta.LastID
+				ps.chans[ci.Name] = &resumeState{id: id, inflight: id, sent: id, dirty: true}
+			}
+			return true
+		})
+	}
+	c.out.mu.Lock()
+	if c.pcursors == nil {
+		c.pcursors = make(map[string]*patternResume)
+	}
+	c.pcursors[pattern] = ps
+	c.out.mu.Unlock()
+	return ps, found
+}
+
+// catchUpPattern writes, channel by channel, every entry of every channel
+// matching the pattern after its cursor (from the start for a channel
+// without one), then switches to live. Order holds within each channel;
+// across channels the catch-up goes channel by channel, in name order.
+func (c *conn) catchUpPattern(pattern []byte, ps *patternResume) {
+	for _, ch := range c.matchingChannels(pattern) {
+		c.replay(pattern, []byte(ch), c.patternStateLocking(ps, ch))
+	}
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	// Again under the lock, with channels that appeared meanwhile.
+	for _, ch := range c.matchingChannels(pattern) {
+		c.replayLocked(pattern, []byte(ch), patternState(ps, ch))
+	}
+	ps.resuming = false
+}
+
+// matchingChannels lists existing channels matching pattern, sorted.
+func (c *conn) matchingChannels(pattern []byte) []string {
+	var names []string
+	c.s.b.Channels(func(ci broker.ChannelInfo) bool {
+		if broker.MatchPattern(pattern, []byte(ci.Name)) {
+			names = append(names, ci.Name)
+		}
+		return true
+	})
+	sort.Strings(names)
+	return names
+}
+
+// patternState returns the pattern's state on a channel, creating it at
+// the channel's start. Called with out.mu held.
+func patternState(ps *patternResume, channel string) *resumeState {
+	st := ps.chans[channel]
+	if st == nil {
+		st = &resumeState{}
+		ps.chans[channel] = st
+	}
+	return st
+}
+
+func (c *conn) patternStateLocking(ps *patternResume, channel string) *resumeState {
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	return patternState(ps, channel)
 }
 
 // saveCursors writes this client's moved cursors (all with force).
@@ -165,10 +306,32 @@ func (c *conn) saveCursors(force bool) {
 			st.dirty = false
 		}
 	}
+	for pat, ps := range c.pcursors {
+		cs = ps.appendCursors(cs, name, pat, now, force)
+	}
 	c.out.mu.Unlock()
 	if err := c.s.b.SaveCursors(cs); err != nil {
 		c.s.log.Warn("resp: saving subscriber cursors", "client", c.id, "err", err)
 	}
+}
+
+// appendCursors appends the pattern's cursors to save (all with force):
+// nothing while it catches up, as the stored ones are still right.
+func (ps *patternResume) appendCursors(cs []broker.Cursor, name, pattern string, now int64, force bool) []broker.Cursor {
+	if ps.resuming {
+		return cs
+	}
+	if ps.newBase || force {
+		cs = append(cs, broker.Cursor{Name: []byte(name), OnPattern: true, Base: true, Pattern: []byte(pattern), SeenMs: now})
+		ps.newBase = false
+	}
+	for ch, st := range ps.chans {
+		if st.dirty || force {
+			cs = append(cs, broker.Cursor{Name: []byte(name), OnPattern: true, Pattern: []byte(pattern), Channel: []byte(ch), ID: st.sent, SeenMs: now})
+			st.dirty = false
+		}
+	}
+	return cs
 }
 
 // cursorLoop saves moved cursors of every client about once a second and
@@ -186,7 +349,7 @@ func (s *Server) cursorLoop() {
 		}
 		for _, c := range s.clients() {
 			c.out.mu.Lock()
-			has := len(c.cursors) > 0
+			has := len(c.cursors) > 0 || len(c.pcursors) > 0
 			c.out.mu.Unlock()
 			if has {
 				c.saveCursors(false)
@@ -205,17 +368,36 @@ func (s *Server) cursorLoop() {
 
 // advanceCursor decides whether a live message goes to a tracked channel
 // subscription (not while catching up, never twice) and moves the cursor.
-// Called by Deliver with out.mu held.
+// Called by Deliver with out.mu held, before it appends the message.
 func (c *conn) advanceCursor(channel []byte, msg *broker.Message) bool {
 	st := c.cursors[string(channel)]
 	if st == nil {
 		return true
 	}
-	id := broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}
-	if st.resuming || !st.id.Less(id) {
+	if st.resuming {
 		return false
 	}
-	st.id = id
+	return c.advance(st, msg)
+}
+
+// advancePatternCursor is advanceCursor for a pattern subscription.
+func (c *conn) advancePatternCursor(pattern, channel []byte, msg *broker.Message) bool {
+	ps := c.pcursors[string(pattern)]
+	if ps == nil {
+		return true
+	}
+	if ps.resuming {
+		return false
+	}
+	return c.advance(patternState(ps, string(channel)), msg)
+}
+
+func (c *conn) advance(st *resumeState, msg *broker.Message) bool {
+	id := broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}
+	if !st.id.Less(id) {
+		return false
+	}
+	c.moveLocked(st, id)
 	return true
 }
 
@@ -231,6 +413,23 @@ func (c *conn) forgetCursor(channel string) {
 	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: st.sent, SeenMs: time.Now().UnixMilli()}}
 	if err := c.s.b.SaveCursors(cs); err != nil {
 		c.s.log.Warn("resp: saving a subscriber cursor", "client", c.id, "err", err)
+	}
+}
+
+// forgetPattern saves and stops tracking one pattern's cursors
+// (PUNSUBSCRIBE).
+func (c *conn) forgetPattern(pattern string) {
+	name := c.name()
+	c.out.mu.Lock()
+	ps := c.pcursors[pattern]
+	delete(c.pcursors, pattern)
+	var cs []broker.Cursor
+	if ps != nil {
+		cs = ps.appendCursors(nil, name, pattern, time.Now().UnixMilli(), true)
+	}
+	c.out.mu.Unlock()
+	if err := c.s.b.SaveCursors(cs); err != nil {
+		c.s.log.Warn("resp: saving a subscriber's pattern cursors", "client", c.id, "err", err)
 	}
 }
 

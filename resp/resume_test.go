@@ -184,3 +184,115 @@ func (c *rawKeysConn) tryReply() (string, error) {
 	err := copyRawReply(c.r, &sb)
 	return sb.String(), err
 }
+
+// TestResumablePatternSubscriber: PSUBSCRIBE resumes like SUBSCRIBE. A named
+// pattern subscriber disconnects; messages go to two matching channels, a
+// matching channel that did not exist before, and a channel that does not
+// match; the server restarts; the subscriber comes back with the same
+// pattern while more is published: per channel it gets everything it missed
+// in order, then the live messages, with no gap and no duplicate, and
+// nothing from the channel that does not match.
+func TestResumablePatternSubscriber(t *testing.T) {
+	ts := startServerForKeysTest(t, func(_ *broker.Config, c *Config) { c.ResumeNames = "app-*" })
+	ctx := keysCtx(t)
+	pub := ts.client(2)
+	publish := func(channel string, from, to int) {
+		pipe := pub.Pipeline()
+		for i := from; i < to; i++ {
+			pipe.Publish(ctx, channel, strconv.Itoa(i))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	psubscribe := func(name string) *redis.PubSub {
+		c := redis.NewClient(&redis.Options{Addr: ts.addr, ClientName: name})
+		t.Cleanup(func() { c.Close() })
+		ps := c.PSubscribe(ctx, "news.*")
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	// expect reads until every channel reached its end (exclusive) and
+	// checks that each channel's payloads continue from next without a gap
+	// or duplicate.
+	expect := func(ps *redis.PubSub, next map[string]int, end map[string]int) {
+		t.Helper()
+		ch := ps.Channel(redis.WithChannelSize(20000))
+		done := func() bool {
+			for c, e := range end {
+				if next[c] < e {
+					return false
+				}
+			}
+			return true
+		}
+		for !done() {
+			select {
+			case m := <-ch:
+				if m.Pattern != "news.*" {
+					t.Fatalf("message %q on %s: pattern %q", m.Payload, m.Channel, m.Pattern)
+				}
+				if _, ok := end[m.Channel]; !ok {
+					t.Fatalf("message %q on unexpected channel %s", m.Payload, m.Channel)
+				}
+				if m.Payload != strconv.Itoa(next[m.Channel]) {
+					t.Fatalf("on %s got %q, want %d", m.Channel, m.Payload, next[m.Channel])
+				}
+				next[m.Channel]++
+			case <-time.After(10 * time.Second):
+				t.Fatalf("timed out: at %v, want %v", next, end)
+			}
+		}
+	}
+	alice := psubscribe("app-alice")
+	publish("news.a", 0, 5)
+	publish("news.b", 0, 5)
+	next := map[string]int{"news.a": 0, "news.b": 0}
+	expect(alice, next, map[string]int{"news.a": 5, "news.b": 5})
+	alice.Close()
+	waitUntil(t, "alice's pattern cursors saved", func() bool {
+		base, cs, _ := ts.b.PatternCursors([]byte("app-alice"), []byte("news.*"))
+		ma, _ := ts.b.Meta([]byte("news.a"))
+		mb, _ := ts.b.Meta([]byte("news.b"))
+		return base && cs["news.a"] == ma.LastID && cs["news.b"] == mb.LastID
+	})
+
+	publish("news.a", 5, 3005)
+	publish("news.b", 5, 2005)
+	publish("news.c", 0, 1000) // a matching channel that appeared meanwhile
+	publish("other", 0, 100)
+	ts.restart()
+	pub = ts.client(2)
+
+	first := psubscribe("app-bob") // first subscription of this name: live only
+	live := make(chan struct{})
+	go func() {
+		defer close(live)
+		for i := 0; i < 10; i++ {
+			publish("news.a", 3005+100*i, 3105+100*i)
+			publish("news.c", 1000+100*i, 1100+100*i)
+		}
+	}()
+	alice = psubscribe("app-alice")
+	<-live
+	next["news.c"] = 0
+	expect(alice, next, map[string]int{"news.a": 4005, "news.b": 2005, "news.c": 2000})
+	got, err := first.ReceiveTimeout(ctx, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := got.(*redis.Message)
+	if n, _ := strconv.Atoi(m.Payload); m.Channel == "news.a" && n < 3005 || m.Channel == "news.c" && n < 1000 || m.Channel == "news.b" {
+		t.Fatalf("a name without a cursor got an old message: %s %s", m.Channel, m.Payload)
+	}
+	publish("news.b", 2005, 2010)
+	publish("news.d", 0, 3)
+	expect(alice, next, map[string]int{"news.a": 4005, "news.b": 2010, "news.c": 2000, "news.d": 3})
+	select {
+	case m := <-alice.Channel(redis.WithChannelSize(20000)):
+		t.Fatalf("alice got %s %q after the last message", m.Channel, m.Payload)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

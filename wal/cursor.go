@@ -10,12 +10,20 @@ import (
 
 // Subscriber cursors: for a named Pub/Sub client, the ID of the last entry
 // of each channel written to it, so that it can resume after a disconnect.
+// A pattern subscription has a cursor per channel it delivered from, and a
+// base record saying that the name subscribed to the pattern (so that a
+// channel without a cursor is read from its start: it appeared later).
 //
-//	r/<uvarint len(name)><name><channel>  -> cursor (encodeCursor)
+//	r/<uvarint len(name)><name><channel>                          -> cursor (encodeCursor)
+//	q/<uvarint len(name)><name><uvarint len(pattern)><pattern>0   -> pattern base (encodeCursor)
+//	q/<uvarint len(name)><name><uvarint len(pattern)><pattern>1<channel> -> cursor
 //
 // Cursors are written in batches (not per message); see broker.
 
-const prefixCursor = 'r'
+const (
+	prefixCursor        = 'r'
+	prefixPatternCursor = 'q'
+)
 
 // Cursor is one subscriber cursor.
 type Cursor struct {
@@ -24,6 +32,22 @@ type Cursor struct {
 	ID      ID    // last entry written to the client
 	SeenMs  int64 // when the client was last connected
 	Delete  bool  // OpSetCursors: remove it
+	// OnPattern: the cursor of the pattern subscription Pattern on
+	// Channel, or with Base the pattern subscription's own record.
+	OnPattern bool
+	Base      bool
+	Pattern   []byte
+}
+
+func (c *Cursor) key(dst []byte) []byte {
+	if !c.OnPattern {
+		return cursorKey(dst, c.Name, c.Channel)
+	}
+	dst = patternCursorPrefix(dst, c.Name, c.Pattern)
+	if c.Base {
+		return append(dst, 0)
+	}
+	return append(append(dst, 1), c.Channel...)
 }
 
 func cursorKey(dst, name, channel []byte) []byte {
@@ -31,6 +55,14 @@ func cursorKey(dst, name, channel []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(name)))
 	dst = append(dst, name...)
 	return append(dst, channel...)
+}
+
+func patternCursorPrefix(dst, name, pattern []byte) []byte {
+	dst = append(dst[:0], prefixPatternCursor, '/')
+	dst = binary.AppendUvarint(dst, uint64(len(name)))
+	dst = append(dst, name...)
+	dst = binary.AppendUvarint(dst, uint64(len(pattern)))
+	return append(dst, pattern...)
 }
 
 func encodeCursor(dst []byte, c *Cursor) []byte {
@@ -58,7 +90,7 @@ func decodeCursorValue(b []byte) (ID, int64, error) {
 func (l *Log) applySetCursors(b *pendingBatch, p *Proposal) {
 	for i := range p.Cursors {
 		c := &p.Cursors[i]
-		l.w.keyBuf = cursorKey(l.w.keyBuf, c.Name, c.Channel)
+		l.w.keyBuf = c.key(l.w.keyBuf)
 		if c.Delete {
 			b.setErr(b.pb.Delete(l.w.keyBuf, nil))
 			continue
@@ -87,26 +119,75 @@ func (l *Log) CursorOf(name, channel []byte) (ID, bool, error) {
 	return id, err == nil, err
 }
 
-// ExpiredCursors lists cursors whose client was last seen before
-// beforeMs, at most limit of them.
+// PatternCursors returns a named subscriber's durable state on a pattern:
+// whether it subscribed to it before (base), and its cursor per channel.
+func (l *Log) PatternCursors(name, pattern []byte) (bool, map[string]ID, error) {
+	v := l.views.acquire()
+	if v == nil {
+		return false, nil, ErrClosed
+	}
+	defer l.views.release(v)
+	lower, upper := prefixBounds(patternCursorPrefix(nil, name, pattern))
+	it, err := v.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return false, nil, err
+	}
+	defer it.Close()
+	base := false
+	cursors := make(map[string]ID)
+	for ok := it.First(); ok; ok = it.Next() {
+		rest := it.Key()[len(lower):]
+		if len(rest) == 0 || rest[0] > 1 {
+			return false, nil, fmt.Errorf("%w: pattern cursor key", ErrCorrupt)
+		}
+		val, err := it.ValueAndErr()
+		if err != nil {
+			return false, nil, err
+		}
+		id, _, err := decodeCursorValue(val)
+		if err != nil {
+			return false, nil, err
+		}
+		if rest[0] == 0 {
+			base = true
+		} else {
+			cursors[string(rest[1:])] = id
+		}
+	}
+	return base, cursors, it.Error()
+}
+
+// ExpiredCursors lists cursors (of channels and of patterns) whose client
+// was last seen before beforeMs, at most limit of them, for deletion.
 func (l *Log) ExpiredCursors(beforeMs int64, limit int) ([]Cursor, error) {
 	v := l.views.acquire()
 	if v == nil {
 		return nil, ErrClosed
 	}
 	defer l.views.release(v)
-	lower, upper := prefixBounds([]byte{prefixCursor, '/'})
-	it, err := v.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
 	var out []Cursor
+	for _, prefix := range []byte{prefixCursor, prefixPatternCursor} {
+		lower, upper := prefixBounds([]byte{prefix, '/'})
+		it, err := v.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		if err != nil {
+			return out, err
+		}
+		out, err = expiredCursors(it, prefix, beforeMs, limit, out)
+		if cerr := it.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func expiredCursors(it *pebble.Iterator, prefix byte, beforeMs int64, limit int, out []Cursor) ([]Cursor, error) {
 	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
-		k := it.Key()[2:]
-		n, w := binary.Uvarint(k)
-		if w <= 0 || uint64(len(k)-w) < n {
-			return out, fmt.Errorf("%w: cursor key", ErrCorrupt)
+		c, err := parseCursorKey(it.Key(), prefix)
+		if err != nil {
+			return out, err
 		}
 		val, err := it.ValueAndErr()
 		if err != nil {
@@ -117,10 +198,41 @@ func (l *Log) ExpiredCursors(beforeMs int64, limit int) ([]Cursor, error) {
 			return out, err
 		}
 		if seen < beforeMs {
-			name := append([]byte(nil), k[w:w+int(n)]...)
-			channel := append([]byte(nil), k[w+int(n):]...)
-			out = append(out, Cursor{Name: name, Channel: channel, Delete: true})
+			c.Delete = true
+			out = append(out, c)
 		}
 	}
 	return out, it.Error()
+}
+
+// parseCursorKey is the inverse of Cursor.key (copies).
+func parseCursorKey(key []byte, prefix byte) (Cursor, error) {
+	bad := fmt.Errorf("%w: cursor key", ErrCorrupt)
+	k := key[2:]
+	n, w := binary.Uvarint(k)
+	if w <= 0 || uint64(len(k)-w) < n {
+		return Cursor{}, bad
+	}
+	c := Cursor{Name: append([]byte(nil), k[w:w+int(n)]...)}
+	k = k[w+int(n):]
+	if prefix == prefixCursor {
+		c.Channel = append([]byte(nil), k...)
+		return c, nil
+	}
+	n, w = binary.Uvarint(k)
+	if w <= 0 || uint64(len(k)-w) < n+1 {
+		return Cursor{}, bad
+	}
+	c.OnPattern = true
+	c.Pattern = append([]byte(nil), k[w:w+int(n)]...)
+	k = k[w+int(n):]
+	switch k[0] {
+	case 0:
+		c.Base = true
+	case 1:
+		c.Channel = append([]byte(nil), k[1:]...)
+	default:
+		return Cursor{}, bad
+	}
+	return c, nil
 }

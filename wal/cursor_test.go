@@ -1,0 +1,88 @@
+package wal
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+func setCursors(t *testing.T, l *Log, cs []Cursor) {
+	t.Helper()
+	r := NewRequest()
+	p := r.Add()
+	p.Op, p.Cursors = OpSetCursors, cs
+	if err := l.Submit(r); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait()
+	if p.Err != nil {
+		t.Fatal(p.Err)
+	}
+}
+
+// TestPatternCursors: a pattern's base record and per-channel cursors are
+// kept apart from channel cursors and from other patterns (also one that is
+// a prefix of another), survive a reopen, and expire by last-seen time.
+func TestPatternCursors(t *testing.T) {
+	fs := vfs.NewMem()
+	l := openMem(t, fs, nil)
+	name := []byte("app")
+	setCursors(t, l, []Cursor{
+		{Name: name, Channel: []byte("a.x"), ID: ID{1, 1}, SeenMs: 100},
+		{Name: name, OnPattern: true, Base: true, Pattern: []byte("a.*"), SeenMs: 100},
+		{Name: name, OnPattern: true, Pattern: []byte("a.*"), Channel: []byte("a.x"), ID: ID{5, 0}, SeenMs: 100},
+		{Name: name, OnPattern: true, Pattern: []byte("a.*"), Channel: []byte(""), ID: ID{6, 0}, SeenMs: 100},
+		{Name: name, OnPattern: true, Pattern: []byte("a.*x"), Channel: []byte("a.yx"), ID: ID{7, 0}, SeenMs: 300},
+		{Name: []byte("ap"), OnPattern: true, Base: true, Pattern: []byte("pa.*"), SeenMs: 300},
+	})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openMem(t, fs, nil)
+	defer l.Close()
+
+	base, cs, err := l.PatternCursors(name, []byte("a.*"))
+	if err != nil || !base || len(cs) != 2 || cs["a.x"] != (ID{5, 0}) || cs[""] != (ID{6, 0}) {
+		t.Fatalf("a.*: base %v cursors %v err %v", base, cs, err)
+	}
+	base, cs, err = l.PatternCursors(name, []byte("a.*x"))
+	if err != nil || base || len(cs) != 1 || cs["a.yx"] != (ID{7, 0}) {
+		t.Fatalf("a.*x: base %v cursors %v err %v", base, cs, err)
+	}
+	base, cs, err = l.PatternCursors(name, []byte("a"))
+	if err != nil || base || len(cs) != 0 {
+		t.Fatalf("a: base %v cursors %v err %v", base, cs, err)
+	}
+	if id, ok, err := l.CursorOf(name, []byte("a.x")); err != nil || !ok || id != (ID{1, 1}) {
+		t.Fatalf("channel cursor %v %v %v", id, ok, err)
+	}
+
+	expired, err := l.ExpiredCursors(200, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(expired) != 4 {
+		t.Fatalf("expired %d cursors, want 4: %+v", len(expired), expired)
+	}
+	for _, c := range expired {
+		if !c.Delete || !bytes.Equal(c.Name, name) || c.OnPattern && !bytes.Equal(c.Pattern, []byte("a.*")) {
+			t.Fatalf("bad expired cursor %+v", c)
+		}
+	}
+	setCursors(t, l, expired)
+	base, cs, _ = l.PatternCursors(name, []byte("a.*"))
+	if base || len(cs) != 0 {
+		t.Fatalf("after expiry a.*: base %v cursors %v", base, cs)
+	}
+	if _, ok, _ := l.CursorOf(name, []byte("a.x")); ok {
+		t.Fatal("the expired channel cursor is still there")
+	}
+	base, cs, _ = l.PatternCursors(name, []byte("a.*x"))
+	if base || len(cs) != 1 {
+		t.Fatalf("a cursor seen later expired: %v %v", base, cs)
+	}
+	if base, _, _ = l.PatternCursors([]byte("ap"), []byte("pa.*")); !base {
+		t.Fatal("another name's base record expired")
+	}
+}
