@@ -29,6 +29,12 @@ type Options struct {
 	Retention         Retention
 	RetentionInterval time.Duration // default 1s
 
+	// HighWaterInterval is how often the durable commit counter is copied to
+	// the high-water file checked at Open (highwater.go); default 200ms. A
+	// loss of only the writes of the last interval before a crash is not
+	// detected.
+	HighWaterInterval time.Duration
+
 	// OnCommit, when set, receives every fsync'd batch in commit order, from
 	// one goroutine; it must call Commit.Done when it has used it. When nil
 	// the log calls Done itself.
@@ -95,6 +101,9 @@ func (o *Options) EnsureDefaults() {
 	if o.RetentionInterval == 0 {
 		o.RetentionInterval = time.Second
 	}
+	if o.HighWaterInterval == 0 {
+		o.HighWaterInterval = 200 * time.Millisecond
+	}
 	if o.NowMs == nil {
 		o.NowMs = func() int64 { return time.Now().UnixMilli() }
 	}
@@ -111,6 +120,8 @@ func (o *Options) Validate() error {
 		return errors.New("wal: MaxBatchBytes must be at least MaxEntryBytes")
 	case o.QueueLen < 1:
 		return errors.New("wal: QueueLen must be positive")
+	case o.HighWaterInterval < 0:
+		return errors.New("wal: HighWaterInterval must not be negative")
 	}
 	return nil
 }
@@ -131,6 +142,14 @@ type Log struct {
 	failed  atomic.Pointer[error]
 
 	redeliveryGroups atomic.Int64 // groups with a redelivery policy
+
+	// durableCounter is the commit counter of the last fsync'd batch
+	// (highwater.go); the committer stores it.
+	durableCounter atomic.Uint64
+	// The counter in the high-water file, and whether writing it fails:
+	// owned by highWaterLoop, then by Close.
+	highWaterWritten uint64
+	highWaterFailing bool
 	views            durableViews
 
 	ready      chan struct{}      // the committer's token: idle, nothing in flight
@@ -183,6 +202,7 @@ func Open(opts Options) (*Log, error) {
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		Logger:                      pebbleLogger{opts.Logger},
+		Merger:                      merger, // the commit counter's (highwater.go)
 		ReadOnly:                    opts.ReadOnly,
 		EventListener: &pebble.EventListener{
 			// A corrupt block is an error for the read that met it
@@ -220,6 +240,10 @@ func Open(opts Options) (*Log, error) {
 		queue:    make(chan *Request, opts.QueueLen),
 		closing:  make(chan struct{}),
 	}
+	if err := l.checkHighWater(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if err := l.load(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -230,8 +254,9 @@ func Open(opts Options) (*Log, error) {
 		return l, nil
 	}
 	l.startWriter()
-	l.wg.Add(1)
+	l.wg.Add(2)
 	go l.retentionLoop()
+	go l.highWaterLoop()
 	return l, nil
 }
 
@@ -353,6 +378,9 @@ func (l *Log) Close() error {
 			l.opts.Logger.Warn("wal: flush at close failed", "err", err)
 		}
 	}
+	// Every commit has returned: the file gets the final counter, so that
+	// the next Open misses nothing (highwater.go).
+	l.updateHighWater()
 	return l.db.Close()
 }
 

@@ -52,8 +52,13 @@ func (c *Commit) Done() {
 type writerState struct {
 	nextCID  uint64
 	batchNum uint64
-	cur      *pendingBatch
-	token    bool // the committer is idle and nothing is in flight
+	// commitCounter is the counter of the last sealed non-empty batch
+	// (highwater.go); loaded at Open. resetCounter: the next one starts a
+	// new history (a loss was accepted at Open).
+	commitCounter uint64
+	resetCounter  bool
+	cur           *pendingBatch
+	token         bool // the committer is idle and nothing is in flight
 	// redelivery holds the groups with a redelivery policy (group_config.go).
 	redelivery map[*group]*channel
 	keyBuf     []byte
@@ -68,7 +73,8 @@ type pendingBatch struct {
 	touched       []touchedChannel
 	touchedGroups []touchedGroup
 	bytes         int
-	err           error // commit result
+	counter       uint64 // its commit counter; 0 for an empty batch
+	err           error  // commit result
 }
 
 type touchedChannel struct {
@@ -188,6 +194,7 @@ func (l *Log) seal() *pendingBatch {
 		ch.forceMeta, ch.metaWrittenMs = false, now
 	}
 	l.sealGroups(b)
+	l.setCommitCounter(b)
 	return b
 }
 
@@ -452,6 +459,9 @@ func (l *Log) commit(b *pendingBatch) {
 			r.finish()
 		}
 		return
+	}
+	if b.counter != 0 && !l.opts.UnsafeNoSync {
+		l.durableCounter.Store(b.counter) // after the fsync: see highwater.go
 	}
 	l.views.advance(l.db)
 	for i := range b.touched {
