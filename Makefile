@@ -51,7 +51,7 @@ bench-smoke: build
 # Short fault-injection run: exits non-zero on any violation; the report is
 # in runs/<timestamp>/report.html. See jepsen/README.md for longer runs.
 jepsen:
-	$(GO) run ./jepsen --time 60s --nemesis kill,pause,powerloss,diskfault,corrupt --workload log,subscribe --rate 2000 --out runs/
+	$(GO) run ./jepsen --time 60s --nemesis kill,pause,powerloss,diskfault,corrupt --workload queue,log,subscribe --rate 2000 --out runs/
 
 clean:
 	rm -rf bin

@@ -72,6 +72,14 @@ func printSummary(w io.Writer, dir string, v report.Verdict) {
 	fmt.Fprintf(w, "verdict: %s\n", verdict)
 	fmt.Fprintf(w, "writes: %d (%d acknowledged, %d failed, %d unknown); reads: %d; subscriber sessions: %d (%d clean), %d messages\n",
 		s.Writes, s.WritesOK, s.WritesFailed, s.WritesUnknown, s.Reads, s.Sessions, s.CleanSessions, s.Deliveries)
+	if q := s.Queue; q != nil {
+		fmt.Fprintf(w, "queue: %d deliveries, %d redeliveries, %d acked, %d dead-lettered, %d consumer crashes; lost acknowledged: %d\n",
+			q.Deliveries, q.Redeliveries, q.Acked, q.DeadLettered, q.Crashes, q.LostAcknowledged)
+	}
+	if n := s.Named; n != nil {
+		fmt.Fprintf(w, "named subscribers: %d sessions, %d seams checked, %d messages, %d duplicates, %d skipped after a client drop\n",
+			n.Sessions, n.Seams, n.Received, n.Duplicates, n.SkippedDrops)
+	}
 	if len(v.Counts) == 0 {
 		fmt.Fprintln(w, "anomalies: none")
 	}

@@ -4,7 +4,7 @@
 // through the Redis protocol, records every operation, and checks the
 // history. See README.md.
 //
-//	go run ./jepsen --time 60s --nemesis kill,pause,powerloss,diskfault --workload log,subscribe --rate 2000 --out runs/
+//	go run ./jepsen --time 60s --nemesis kill,pause,powerloss,diskfault --workload queue,log,subscribe --rate 2000 --out runs/
 //	go run ./jepsen check runs/<timestamp>
 package main
 
@@ -51,6 +51,7 @@ type options struct {
 	writers     int
 	readers     int
 	subscribers int
+	named       int
 	timeout     time.Duration
 	keepData    bool
 	noSync      bool
@@ -64,7 +65,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.length, "time", 60*time.Second, "how long clients run under faults (final reads and checking come after)")
 	fs.StringVar(&o.nemeses, "nemesis", "kill,pause,powerloss,diskfault,corrupt", "faults, comma-separated: kill, pause, powerloss, diskfault, corrupt; all; none")
-	fs.StringVar(&o.workloads, "workload", "log,subscribe", "workloads, comma-separated: log, subscribe (queue needs consumer groups, issue 5)")
+	fs.StringVar(&o.workloads, "workload", "queue,log,subscribe", "workloads, comma-separated: queue, log, subscribe")
 	fs.IntVar(&o.rate, "rate", 2000, "client operations per second, all clients together (0: as fast as they go)")
 	fs.StringVar(&o.out, "out", "runs", "directory for run directories (each named by its start time)")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of the fault schedule and client choices (0: from the clock; printed)")
@@ -72,6 +73,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.writers, "writers", 8, "writer processes of the log workload (the subscribe workload has half as many)")
 	fs.IntVar(&o.readers, "readers", 2, "reader processes of the log workload")
 	fs.IntVar(&o.subscribers, "subscribers", 3, "live subscribers of the subscribe workload")
+	fs.IntVar(&o.named, "named", 2, "named (resumable) subscribers of the subscribe workload")
 	fs.DurationVar(&o.timeout, "op-timeout", 2*time.Second, "client timeout of one operation (then its outcome is unknown)")
 	fs.BoolVar(&o.keepData, "keep-data", false, "keep the nodes' data directories (default: deleted at exit)")
 	fs.BoolVar(&o.noSync, "unsafe-no-sync", false, "run nodes with --unsafe-no-sync: with power loss, the checker must report lost writes")
@@ -86,7 +88,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.length <= 0 || o.channels < 1 || o.writers < 1 || o.readers < 0 || o.subscribers < 0 {
+	if o.length <= 0 || o.channels < 1 || o.writers < 1 || o.readers < 0 || o.subscribers < 0 || o.named < 0 {
 		return o, fmt.Errorf("--time, --channels and --writers must be positive")
 	}
 	if _, err := nemesis.ParseKinds(o.nemeses); err != nil {

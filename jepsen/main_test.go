@@ -68,7 +68,7 @@ func harness(t *testing.T, args ...string) (int, report.Verdict) {
 }
 
 // TestHarnessShortRun: a short run with kill -9, a pause and a power loss
-// (seed 29) and both workloads finds nothing wrong with rewind. It repeats
+// (seed 29) and every workload finds nothing wrong with rewind. It repeats
 // a shorter `make jepsen`, so it runs only with REWIND_JEPSEN=1.
 func TestHarnessShortRun(t *testing.T) {
 	if testing.Short() || os.Getenv("REWIND_JEPSEN") == "" {
@@ -80,6 +80,9 @@ func TestHarnessShortRun(t *testing.T) {
 	}
 	if v.Stats.WritesOK < 1000 || v.Stats.NemesisEvents < 3 || v.Stats.Deliveries == 0 || v.Linearizability == nil || v.Linearizability.Result != "Ok" {
 		t.Fatalf("too little happened: %+v %+v", v.Stats, v.Linearizability)
+	}
+	if q, n := v.Stats.Queue, v.Stats.Named; q == nil || q.Acked == 0 || q.Redeliveries == 0 || q.DeadLettered == 0 || n == nil || n.Seams == 0 {
+		t.Fatalf("too little happened in the queue or to named subscribers: %+v %+v", q, n)
 	}
 }
 
@@ -95,10 +98,10 @@ func TestHarnessCatchesUnsyncedLoss(t *testing.T) {
 	}
 }
 
-func TestQueueWorkloadNeedsConsumerGroups(t *testing.T) {
+func TestUnknownWorkloadIsRefused(t *testing.T) {
 	var stderr strings.Builder
-	code := run([]string{"--workload", "queue"}, &strings.Builder{}, &stderr)
-	if code != exitUsage || !strings.Contains(stderr.String(), "needs consumer groups (XREADGROUP/XACK, issue 5)") {
+	code := run([]string{"--workload", "queue,nope"}, &strings.Builder{}, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), `unknown workload "nope" (have: queue, log, subscribe)`) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 }

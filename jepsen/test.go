@@ -42,7 +42,7 @@ type test struct {
 
 func newTest(o options, args []string, stderr io.Writer) (*test, error) {
 	ws, err := workload.Lookup(strings.Split(o.workloads, ","), workload.Options{
-		Channels: o.channels, Writers: o.writers, Readers: o.readers, Subscribers: o.subscribers,
+		Channels: o.channels, Writers: o.writers, Readers: o.readers, Subscribers: o.subscribers, Named: o.named,
 	})
 	if err != nil {
 		return nil, err

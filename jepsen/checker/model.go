@@ -41,6 +41,11 @@ type model struct {
 	reads    []history.Op // completed reads of serving nodes (not probes)
 	probes   []Probe
 	nemesis  int
+
+	queues      map[string]*queueLog // by channel and group
+	deadLetters []history.Op         // completed dead-letter reads
+	queueStats  QueueStats
+	namedStats  *NamedStats
 }
 
 // probeNodePrefix names the temporary nodes that serve corrupted copies.
@@ -60,6 +65,7 @@ func buildModel(ops []history.Op, rep *report) *model {
 	m.collectWrites()
 	m.collectFinals()
 	m.collectReads()
+	m.collectQueues()
 	return m
 }
 

@@ -34,6 +34,16 @@ const (
 	FReplay    = "replay"    // the rewind replay command
 	FSubscribe = "subscribe" // a live subscription session (invoke: start, ok/info: end)
 	FRecv      = "recv"      // messages a subscription received (Type OK)
+
+	// The queue workload (consumer groups).
+	FGroupCreate = "xgroup-create" // XGROUP CREATE channel group 0 MKSTREAM [policy]
+	FReadGroup   = "xreadgroup"    // XREADGROUP GROUP group consumer ... STREAMS channel From (">" or "0")
+	FAutoClaim   = "xautoclaim"    // XAUTOCLAIM channel group consumer min-idle 0-0
+	FXAck        = "xack"          // one XACK per ID, pipelined (IDs; completion: Acked, those that returned 1)
+	FPending     = "xpending"      // XPENDING channel group - + n: per-entry delivery counts
+	FCrash       = "crash"         // a consumer drops its connection without acking what it holds (Type Info)
+	FDrain       = "drain"         // the final drain of a group (ok: nothing pending, nothing new)
+	FDeadLetters = "dead-letters"  // a read of a dead-letter channel (DeadLetters)
 )
 
 // NemesisProcess is the Process of nemesis events.
@@ -74,6 +84,44 @@ type Op struct {
 	Until    int64    `json:"until,omitempty"` // subscribe end: when the closing ping was sent (ns)
 	Detail   string   `json:"detail,omitempty"`
 	Workload string   `json:"workload,omitempty"`
+
+	// Consumer groups (the queue workload).
+	Group       string       `json:"group,omitempty"`
+	Consumer    string       `json:"consumer,omitempty"`
+	From        string       `json:"from,omitempty"`         // xreadgroup: ">" (new entries) or "0" (the consumer's own pending)
+	IDs         []string     `json:"ids,omitempty"`          // xack: the IDs acknowledged
+	Acked       []string     `json:"acked,omitempty"`        // xack completion: the IDs whose XACK returned 1
+	Policy      *GroupPolicy `json:"policy,omitempty"`       // xgroup-create: the redelivery options (nil: plain Redis)
+	Pending     []Pending    `json:"pending,omitempty"`      // xpending completion
+	DeadLetters []DeadLetter `json:"dead_letters,omitempty"` // dead-letters completion
+
+	// Named (resumable) subscribers: the name a session used (CLIENT SETNAME).
+	Name string `json:"name,omitempty"`
+}
+
+// GroupPolicy is rewind's broker-side redelivery policy of a group.
+type GroupPolicy struct {
+	AckWaitMs  int64  `json:"ack_wait_ms"`
+	MaxDeliver int64  `json:"max_deliver"`
+	DeadLetter string `json:"dead_letter"`
+}
+
+// Pending is one entry of XPENDING's extended form.
+type Pending struct {
+	ID         string `json:"id"`
+	Consumer   string `json:"consumer"`
+	Deliveries int64  `json:"deliveries"`
+}
+
+// DeadLetter is one entry of a dead-letter channel: the original entry's
+// value and ID, and how often it was delivered.
+type DeadLetter struct {
+	ID         string `json:"id"`     // in the dead-letter channel
+	Value      string `json:"value"`  // the original "message" field
+	Source     string `json:"source"` // dlq-channel
+	SourceID   string `json:"source_id"`
+	Deliveries int64  `json:"deliveries"`
+	Fields     string `json:"fields,omitempty"` // set when the entry did not have the expected shape
 }
 
 // Recorder appends events to a JSON-lines file. It is safe for concurrent

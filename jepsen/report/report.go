@@ -44,13 +44,19 @@ var kindDocs = map[string]string{
 	checker.KindOrder:             "a reader or subscriber saw entries in another order than the log's",
 	checker.KindGap:               "a read skipped entries between two it returned",
 	checker.KindStaleRead:         "a full replay lacked a write acknowledged before it began",
-	checker.KindDuplicate:         "a value stored twice with no retry to explain it",
+	checker.KindDuplicate:         "a value stored twice with no retry to explain it, a group delivery after the entry was acknowledged (or through > without an ack wait), ",
 	checker.KindUncommittedRead:   "a value was read or delivered, then vanished from the log",
 	checker.KindIDOrder:           "a write got an ID not above one acknowledged before it began",
 	checker.KindMissed:            "a live subscriber, connected throughout, missed an acknowledged message",
 	checker.KindNoFinalRead:       "a channel could not be read after the faults healed",
 	checker.KindFinalDisagree:     "final readers (XRANGE pages, rewind replay) returned different logs",
 	checker.KindNonLinearizable:   "porcupine found no linearization of the lin channel",
+	checker.KindQueueLost:         "after the final drain, an entry was neither acknowledged by its consumer group nor dead-lettered",
+	checker.KindDeadLetter:        "a dead-letter entry was wrong, repeated, before MAXDELIVER deliveries, or of an entry also acknowledged",
+	checker.KindDeliveryCount:     "XPENDING or a dead letter counted fewer deliveries than clients saw",
+	checker.KindNoDrain:           "a consumer group could not be drained after the faults healed",
+	checker.KindResumeGap:         "a named (resumable) subscriber's sessions together skipped entries of the log",
+	checker.KindResumeDuplicate:   "a named subscriber got entries again after a confirmed UNSUBSCRIBE (warning: jepsen/README.md bug 4)",
 	checker.KindCorruptWrongValue: "a node on damaged files served a wrong or made-up entry",
 	checker.KindCorruptSilentLoss: "a node on damaged files served a log missing acknowledged entries, without an error (warning)",
 	checker.KindCorruptCrash:      "a node on damaged files crashed with a panic instead of answering with an error (warning)",
@@ -174,6 +180,9 @@ nemeses {{.V.Run.Nemeses}} · workloads {{.V.Run.Workloads}}</p>
 <tr><td>reads</td><td>{{.Reads}} ({{.ReadEntries}} entries)</td></tr>
 <tr><td>subscriber sessions</td><td>{{.Sessions}} ({{.CleanSessions}} closed cleanly and checked for completeness), {{.Deliveries}} messages delivered</td></tr>
 <tr><td>duplicates explained by retries</td><td>{{.DuplicatesOK}}</td></tr>
+{{with .Queue}}<tr><td>consumer groups</td><td>{{.Deliveries}} deliveries, {{.Redeliveries}} redeliveries; {{.Acked}} entries acked, {{.AckedUnknown}} acked only by an XACK of unknown outcome, {{.DeadLettered}} dead-lettered; {{.Crashes}} consumer crashes; {{.LostAcknowledged}} acknowledged XADDs lost by the group; {{.RetriedValues}} values delivered under two IDs (retried XADDs)</td></tr>
+<tr><td>redeliveries by reason</td><td>{{range $r, $n := .RedeliveryBy}}{{$r}}: {{$n}}<br>{{end}}</td></tr>{{end}}
+{{with .Named}}<tr><td>named subscribers</td><td>{{.Names}} names, {{.Sessions}} sessions (by end: {{range $e, $n := .SessionsByEnd}}{{$e}} {{$n}} {{end}}), {{.Seams}} seams checked, {{.Received}} messages; {{.Duplicates}} duplicates ({{range $e, $n := .DuplicatesBy}}after {{$e}}: {{$n}} {{end}}); {{.SkippedDrops}} skipped after a client drop</td></tr>{{end}}
 <tr><td>final log sizes</td><td>{{range $ch, $n := .FinalEntries}}{{$ch}}: {{$n}} &nbsp; {{end}}</td></tr>
 <tr><td>faults</td><td>{{.NemesisEvents}}</td></tr>
 </table>{{end}}

@@ -19,6 +19,8 @@ const (
 	stallChance      = 0.2 // a session stops reading for a while
 	minSessionLength = 2 * time.Second
 	maxSessionLength = 10 * time.Second
+	namedDropChance  = 0.2             // a named session ends by dropping its connection
+	maxAway          = 2 * time.Second // a named subscriber's time away between sessions
 )
 
 // Subscribe is the subscribe workload: publishers PUBLISH unique values to
@@ -28,8 +30,16 @@ const (
 // order, once; and a session that stayed connected must get everything
 // acknowledged while it was subscribed.
 //
-// Resumable named subscribers (issue 5) will be a second kind of session
-// here, checked for completeness across reconnects.
+// Named subscribers (CLIENT SETNAME) resume: each name subscribes to a
+// fixed set of channels, again and again, away for up to maxAway between
+// sessions; rewind must give each session first what was published while
+// the name was away, then live messages. A name's first session only
+// registers it (subscribe, then unsubscribe, which saves its cursor
+// durably). A session ends by UNSUBSCRIBE (clean: the next one must
+// continue exactly where it stopped), by dropping its connection (what was
+// in flight may be skipped), or because the connection broke (server
+// crash, or the server dropped a slow reader: no gap allowed, duplicates
+// allowed after a crash since the cursor is saved about once a second).
 type Subscribe struct {
 	opts     Options
 	channels []string
@@ -63,6 +73,9 @@ func (s *Subscribe) Run(ctx context.Context, env *Env) error {
 				s.session(ctx, env, rng)
 			}
 		})
+	}
+	for i := 0; i < s.opts.Named; i++ {
+		fns = append(fns, func() { s.named(ctx, env, i) })
 	}
 	runAll(fns...)
 	return nil
@@ -149,12 +162,17 @@ func (sub *subscriber) run(ctx context.Context, ps *redis.PubSub, chans []string
 // confirm waits for every subscription confirmation, then a PONG: once it
 // arrives the server has registered the subscriptions.
 func (sub *subscriber) confirm(ctx context.Context, ps *redis.PubSub, n int) error {
-	for i := 0; i < n; i++ {
+	for i := 0; i < n; {
 		msg, err := ps.ReceiveTimeout(ctx, sub.env.Timeout)
 		if err != nil {
 			return err
 		}
-		if _, ok := msg.(*redis.Subscription); !ok {
+		switch msg.(type) {
+		case *redis.Subscription:
+			i++
+		case *redis.Message: // live (or, resuming, missed) messages of a channel already subscribed
+			sub.take(msg)
+		default:
 			return fmt.Errorf("unexpected %T before the subscription was confirmed", msg)
 		}
 	}

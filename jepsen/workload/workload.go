@@ -65,15 +65,11 @@ type Options struct {
 	Writers     int // writer processes per workload
 	Readers     int
 	Subscribers int
-}
-
-// unavailable lists workloads that need features rewind does not have yet.
-var unavailable = map[string]string{
-	"queue": "needs consumer groups (XREADGROUP/XACK, issue 5)",
+	Named       int // named (resumable) subscribers
 }
 
 // Names lists the workloads that exist.
-func Names() []string { return []string{"log", "subscribe"} }
+func Names() []string { return []string{"queue", "log", "subscribe"} }
 
 // Lookup returns the workloads named.
 func Lookup(names []string, opts Options) ([]Workload, error) {
@@ -84,10 +80,9 @@ func Lookup(names []string, opts Options) ([]Workload, error) {
 			out = append(out, NewLog(opts))
 		case "subscribe":
 			out = append(out, NewSubscribe(opts))
+		case "queue":
+			out = append(out, NewQueue(opts))
 		default:
-			if why, ok := unavailable[name]; ok {
-				return nil, fmt.Errorf("workload %s %s", name, why)
-			}
 			return nil, fmt.Errorf("unknown workload %q (have: %s)", name, strings.Join(Names(), ", "))
 		}
 	}

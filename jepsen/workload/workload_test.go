@@ -73,14 +73,55 @@ func TestLimiterPaces(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	ws, err := Lookup([]string{"log", "subscribe"}, Options{Channels: 2})
-	if err != nil || len(ws) != 2 || fmt.Sprint(AllChannels(ws)) != "[lin log-0 log-1 sub-0 sub-1 sub-2]" {
+	ws, err := Lookup([]string{"queue", "log", "subscribe"}, Options{Channels: 2})
+	if err != nil || len(ws) != 3 || fmt.Sprint(AllChannels(ws)) != "[lin log-0 log-1 queue-plain queue-redeliver sub-0 sub-1 sub-2]" {
 		t.Fatalf("%v %v", ws, err)
 	}
-	if _, err := Lookup([]string{"queue"}, Options{}); err == nil || !strings.Contains(err.Error(), "issue 5") {
-		t.Fatalf("queue: %v", err)
-	}
-	if _, err := Lookup([]string{"bank"}, Options{}); err == nil {
-		t.Fatal("unknown workload accepted")
+	if _, err := Lookup([]string{"bank"}, Options{}); err == nil || !strings.Contains(err.Error(), "have: queue, log, subscribe") {
+		t.Fatalf("unknown workload: %v", err)
 	}
 }
+
+func TestDeadLetterOf(t *testing.T) {
+	m := redis.XMessage{ID: "9-0", Values: map[string]interface{}{
+		"message": "3-25", "dlq-channel": "queue-redeliver", "dlq-id": "5-0", "dlq-group": "g",
+		"dlq-consumer": "c1", "dlq-deliveries": "3", "dlq-reason": "max deliveries exceeded",
+	}}
+	want := history.DeadLetter{ID: "9-0", Value: "3-25", Source: "queue-redeliver", SourceID: "5-0", Deliveries: 3}
+	if got := deadLetterOf(m); got != want {
+		t.Fatalf("%+v, want %+v", got, want)
+	}
+	delete(m.Values, "dlq-id")
+	if got := deadLetterOf(m); got.Fields == "" {
+		t.Fatalf("a dead letter without dlq-id was accepted: %+v", got)
+	}
+}
+
+func TestPoisonOnlyOnTheRedeliveryQueue(t *testing.T) {
+	q := NewQueue(Options{})
+	plain, redeliver := &consumer{spec: q.queues[0]}, &consumer{spec: q.queues[1]}
+	if plain.poison("7-25") || !redeliver.poison("7-25") || redeliver.poison("7-26") || redeliver.poison("junk") {
+		t.Fatal("poison values")
+	}
+}
+
+func TestEndOf(t *testing.T) {
+	for err, want := range map[error]string{
+		&net.OpError{Op: "read", Err: timeoutError{}}:         EndDropped,
+		errors.New("no PONG"):                                 EndDropped,
+		errors.New("EOF"):                                     EndBroken,
+		&net.OpError{Op: "read", Err: syscall.ECONNRESET}:     EndBroken,
+		fmt.Errorf("subscribe: %w", context.DeadlineExceeded): EndDropped,
+		errors.New("no UNSUBSCRIBE confirmation"):             EndDropped,
+		&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}:   EndBroken,
+	} {
+		if got := endOf(err); got != want {
+			t.Errorf("%v: %s, want %s", err, got, want)
+		}
+	}
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string { return "i/o timeout" }
+func (timeoutError) Timeout() bool { return true }

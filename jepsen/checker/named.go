@@ -1,0 +1,215 @@
+package checker
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Named (resumable) subscribers. A name's sessions, in order, from its
+// first session that ended with a confirmed UNSUBSCRIBE (which saved its
+// cursor durably) on, must together receive each channel's final log
+// without a gap: within a session every entry after the first it got, and
+// across a seam every entry after the last one received before. What the
+// guarantee allows (resp/resume.go): after a session the client dropped,
+// messages in flight may be skipped; after a session the server broke (a
+// crash: the cursor is saved about once a second) or the client dropped,
+// entries may come again. After a confirmed UNSUBSCRIBE the next session
+// continues without a gap; a repeat there is a resume-duplicate warning
+// (the README promises none, but the cursor saved at UNSUBSCRIBE is what
+// the socket had accepted, so output still queued then comes again).
+
+// How a named session ended (the workload's end event Detail).
+const (
+	endUnsubscribed = "unsubscribed"
+	endDropped      = "dropped"
+	endBroken       = "broken"
+)
+
+// NamedStats count what named subscribers received.
+type NamedStats struct {
+	Names         int            `json:"names"`
+	Sessions      int            `json:"sessions"`
+	Seams         int            `json:"seams_checked"`
+	Received      int            `json:"messages"`
+	Duplicates    int            `json:"duplicates"`
+	DuplicatesBy  map[string]int `json:"duplicates_by_previous_end"`
+	SkippedDrops  int            `json:"skipped_after_client_drop"`
+	SessionsByEnd map[string]int `json:"sessions_by_end"`
+}
+
+// namedStream is one (name, channel) stream being checked.
+type namedStream struct {
+	name     string
+	c        *channelLog
+	last     int      // final-log position of the last entry received since the anchor (-1: none)
+	baseline int64    // the anchor's Ready: a write invoked after it is after the cursor
+	ends     []string // how sessions ended since the one that received last
+}
+
+func (m *model) checkNamed() {
+	byName := map[string][]*session{}
+	for _, s := range m.sessions() {
+		if s.start.Name != "" {
+			byName[s.start.Name] = append(byName[s.start.Name], s)
+		}
+	}
+	if len(byName) == 0 {
+		return
+	}
+	st := &NamedStats{Names: len(byName), DuplicatesBy: map[string]int{}, SessionsByEnd: map[string]int{}}
+	m.namedStats = st
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ss := byName[name]
+		st.Sessions += len(ss)
+		for _, s := range ss {
+			st.SessionsByEnd[sessionEnd(s)]++
+		}
+		anchor := -1
+		for i, s := range ss {
+			if s.end.Clean {
+				anchor = i
+				break
+			}
+		}
+		if anchor < 0 {
+			continue
+		}
+		for _, ch := range ss[anchor].start.Channels {
+			c := m.channel(ch)
+			if c.finalOp < 0 {
+				continue
+			}
+			ns := &namedStream{name: name, c: c, last: -1, baseline: ss[anchor].end.Ready}
+			for i, s := range ss[anchor:] {
+				m.checkNamedSession(ns, s, i == 0)
+			}
+		}
+	}
+}
+
+// sessionEnd names how a session ended; one that never ended, or ended
+// without saying how, counts as dropped.
+func sessionEnd(s *session) string {
+	switch s.end.Detail {
+	case endUnsubscribed, endBroken, endDropped:
+		return s.end.Detail
+	}
+	if s.end.Clean {
+		return endUnsubscribed
+	}
+	return endDropped
+}
+
+// checkNamedSession checks one session's entries of ns's channel: the seam
+// before its first, and no gap after it.
+func (m *model) checkNamedSession(ns *namedStream, s *session, anchor bool) {
+	st := m.namedStats
+	got := s.received[ns.c.name]
+	cur := -1
+	for k, r := range got {
+		ps := ns.c.valuePos[r.value]
+		if len(ps) == 0 {
+			return // reported by checkDelivered (phantom or uncommitted-read)
+		}
+		st.Received++
+		if k == 0 {
+			cur = firstPosition(ps, ns.last)
+			if !anchor {
+				m.checkSeam(ns, s, cur, r)
+			}
+			continue
+		}
+		i := sort.SearchInts(ps, cur+1)
+		if i == len(ps) {
+			return // reported by checkDelivered (order)
+		}
+		if p := ps[i]; p > cur+1 {
+			m.reportNamedGap(ns, s, cur+1, p, r, "within one session")
+		}
+		cur = ps[i]
+	}
+	if cur > ns.last {
+		ns.last, ns.ends = cur, nil
+	}
+	ns.ends = append(ns.ends, sessionEnd(s))
+}
+
+// firstPosition places a session's first entry: the first position of its
+// value after last, else (a repeat) its last position up to last.
+func firstPosition(ps []int, last int) int {
+	if i := sort.SearchInts(ps, last+1); i < len(ps) {
+		return ps[i]
+	}
+	return ps[len(ps)-1]
+}
+
+// checkSeam: the first entry b of a session continues the stream.
+func (m *model) checkSeam(ns *namedStream, s *session, b int, r recv) {
+	st := m.namedStats
+	st.Seams++
+	dropped, clean := false, true
+	for _, e := range ns.ends {
+		dropped = dropped || e == endDropped
+		clean = clean && e == endUnsubscribed
+	}
+	if ns.last < 0 {
+		// Nothing received since the anchor: every entry written after the
+		// anchor subscribed is after the cursor.
+		for p := 0; p < b; p++ {
+			e := ns.c.final[p]
+			if m.writtenAfter(ns.c, e.Value, ns.baseline) && !dropped {
+				m.reportNamedGap(ns, s, p, b, r, "since the name's cursor was saved")
+				return
+			}
+		}
+		return
+	}
+	switch {
+	case b <= ns.last:
+		n := ns.last - b + 1
+		st.Duplicates += n
+		if clean {
+			m.rep.add(Anomaly{Kind: KindResumeDuplicate, Channel: ns.c.name, Value: r.value,
+				Detail: fmt.Sprintf("named subscriber %s (process %d) got %d entries again from %s after its previous session ended with a confirmed UNSUBSCRIBE", ns.name, s.start.Process, n, describeEntry(ns.c.final[b])),
+				Ops:    []int{s.start.Index, r.op}})
+			return
+		}
+		st.DuplicatesBy[lastEnd(ns.ends)] += n
+	case b > ns.last+1 && dropped:
+		st.SkippedDrops += b - ns.last - 1
+	case b > ns.last+1:
+		m.reportNamedGap(ns, s, ns.last+1, b, r, "since its previous session")
+	}
+}
+
+func lastEnd(ends []string) string {
+	for _, e := range ends {
+		if e != endUnsubscribed {
+			return e
+		}
+	}
+	return endUnsubscribed
+}
+
+// writtenAfter reports whether a write of value was invoked after t.
+func (m *model) writtenAfter(c *channelLog, value string, t int64) bool {
+	for _, a := range c.writes[value] {
+		if a.inv.Time > t {
+			return true
+		}
+	}
+	return false
+}
+
+// reportNamedGap reports final-log positions [from, to) skipped before r.
+func (m *model) reportNamedGap(ns *namedStream, s *session, from, to int, r recv, where string) {
+	missing := ns.c.final[from]
+	m.rep.add(Anomaly{Kind: KindResumeGap, Channel: ns.c.name, Value: missing.Value, ID: missing.ID,
+		Detail: fmt.Sprintf("named subscriber %s (process %d) skipped %d entries %s, first %s, before %s", ns.name, s.start.Process, to-from, where, describeEntry(missing), describeEntry(ns.c.final[to])),
+		Ops:    []int{s.start.Index, r.op, ns.c.finalOp}})
+}
