@@ -159,6 +159,7 @@ type Broker struct {
 	index *delivery.Index
 
 	msg     delivery.Message // reused by onCommit (one goroutine)
+	flusher delivery.Flusher // subscribers to flush after a batch (onCommit's goroutine)
 	metrics *metrics
 
 	done      chan struct{}
@@ -240,6 +241,7 @@ func (b *Broker) onCommit(c *wal.Commit) {
 			b.deliver(&r.Proposals[i])
 		}
 	}
+	b.flusher.Flush()
 	c.Done()
 }
 
@@ -257,7 +259,7 @@ func (b *Broker) deliver(p *wal.Proposal) {
 		kind = delivery.KindShard
 	}
 	b.msg.Reset([2]uint64{p.ID.Ms, p.ID.Seq}, p.Fields)
-	p.Receivers = b.index.Publish(kind, p.Channel, &b.msg)
+	p.Receivers = b.index.Publish(kind, p.Channel, &b.msg, &b.flusher)
 	b.msg.Fields = nil
 	b.deliveries.Add(uint64(p.Receivers))
 }

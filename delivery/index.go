@@ -5,13 +5,37 @@ import (
 	"sync"
 )
 
-// Subscriber receives messages. Deliver is called from the fan-out goroutine
-// and must not block: a subscriber buffers (boundedly) or drops itself.
+// Subscriber receives messages. Deliver and Flush are called from the
+// fan-out goroutine and must not block: a subscriber buffers (boundedly) or
+// drops itself.
 type Subscriber interface {
 	// Deliver hands over one message. pattern is nil for a channel
 	// subscription. kind says which subscription matched. The slices are
-	// valid only during the call.
-	Deliver(kind Kind, pattern, channel []byte, msg *Message)
+	// valid only during the call. It reports whether the subscriber wants
+	// Flush once the batch being delivered is over, so that a batch of
+	// messages costs it one write, not one per message.
+	Deliver(kind Kind, pattern, channel []byte, msg *Message) (flush bool)
+	// Flush starts sending what Deliver buffered.
+	Flush()
+}
+
+// Flusher collects the subscribers to flush at the end of a batch.
+type Flusher struct{ subs []Subscriber }
+
+// add records s when its Deliver asked for a flush.
+func (f *Flusher) add(s Subscriber, flush bool) {
+	if flush {
+		f.subs = append(f.subs, s)
+	}
+}
+
+// Flush flushes every subscriber collected since the last Flush.
+func (f *Flusher) Flush() {
+	for i, s := range f.subs {
+		s.Flush()
+		f.subs[i] = nil
+	}
+	f.subs = f.subs[:0]
 }
 
 // Message is what a subscriber receives: the entry's ID and fields. It also
@@ -142,15 +166,16 @@ func (x *Index) Remove(kind Kind, name string, sub Subscriber) bool {
 // Publish delivers msg on channel to every matching subscriber of the
 // namespace (KindChannel covers channel and pattern subscribers; KindShard
 // covers shard subscribers) and returns how many deliveries it made, counted
-// as Redis counts PUBLISH receivers.
-func (x *Index) Publish(kind Kind, channel []byte, msg *Message) int {
+// as Redis counts PUBLISH receivers. Subscribers that ask for a flush are
+// added to f: call f.Flush once the batch is delivered.
+func (x *Index) Publish(kind Kind, channel []byte, msg *Message, f *Flusher) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	n := 0
 	if kind == KindShard {
 		if l := x.shards[string(channel)]; l != nil {
 			for _, s := range l.subs {
-				s.Deliver(KindShard, nil, channel, msg)
+				f.add(s, s.Deliver(KindShard, nil, channel, msg))
 			}
 			n += len(l.subs)
 		}
@@ -158,7 +183,7 @@ func (x *Index) Publish(kind Kind, channel []byte, msg *Message) int {
 	}
 	if l := x.channels[string(channel)]; l != nil {
 		for _, s := range l.subs {
-			s.Deliver(KindChannel, nil, channel, msg)
+			f.add(s, s.Deliver(KindChannel, nil, channel, msg))
 		}
 		n += len(l.subs)
 	}
@@ -168,7 +193,7 @@ func (x *Index) Publish(kind Kind, channel []byte, msg *Message) int {
 			continue
 		}
 		for _, s := range l.subs {
-			s.Deliver(KindPattern, pat, channel, msg)
+			f.add(s, s.Deliver(KindPattern, pat, channel, msg))
 		}
 		n += len(l.subs)
 	}

@@ -168,6 +168,7 @@ func (c *conn) unsubscribeOne(kind broker.SubKind, name string) {
 	set := c.subSet(kind)
 	if _, ok := (*set)[name]; ok {
 		c.s.b.Unsubscribe(kind, name, c)
+		c.unstage()
 		delete(*set, name)
 		switch kind {
 		case broker.KindChannel:
@@ -192,47 +193,124 @@ func (c *conn) unsubscribeAll() {
 		}
 		*set = nil
 	}
+	c.unstage()
 }
 
-// Deliver is called by the broker's fan-out goroutine. It encodes the
-// message into the output buffer and starts a flush; it never blocks on the
-// socket. A subscriber whose unsent output passes SubscriberBufferBytes is
-// disconnected (its messages stay in the log, where it can read them again),
-// so a client that never reads costs bounded memory and never slows a
-// publisher.
-func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker.Message) {
-	c.out.mu.Lock()
-	if c.out.closed {
-		c.out.mu.Unlock()
-		return
+// Deliver is called by the broker's fan-out goroutine (one goroutine, see
+// broker.onCommit). It encodes the message into c.stage, under stageMu,
+// which is almost only that goroutine's, so a message costs a subscriber no
+// lock shared with its socket writer; the broker then calls Flush once the
+// batch is delivered, which moves the batch to the output buffer and starts
+// one write. A resumable subscriber (tracked) takes out.mu for every
+// message instead, where its cursors move (resume.go). Deliver never blocks
+// on the socket.
+func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker.Message) bool {
+	c.stageMu.Lock()
+	defer c.stageMu.Unlock()
+	if c.tracked.Load() {
+		return c.deliverTracked(kind, pattern, channel, msg)
 	}
+	first := len(c.stage) == 0
+	c.stage = c.appendPush(c.stage, kind, pattern, channel, msg)
+	return first
+}
+
+// deliverTracked is Deliver for a subscriber with cursors: the cursor
+// check and the append happen under out.mu, after anything staged.
+func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, msg *broker.Message) bool {
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	if c.out.closed {
+		return false
+	}
+	c.unstageLocked()
 	if kind == broker.KindChannel && c.cursors != nil && !c.advanceCursor(channel, msg) ||
 		kind == broker.KindPattern && c.pcursors != nil && !c.advancePatternCursor(pattern, channel, msg) {
+		return false
+	}
+	c.out.buf = c.appendPush(c.out.buf, kind, pattern, channel, msg)
+	if c.out.kicked {
+		return false
+	}
+	c.out.kicked = true
+	return true
+}
+
+// appendPush appends msg's push to dst. The bytes of a channel or shard
+// message are the same for every subscriber of the channel: they are
+// encoded once per message and protocol.
+func (c *conn) appendPush(dst []byte, kind broker.SubKind, pattern, channel []byte, msg *broker.Message) []byte {
+	proto := int(c.proto.Load())
+	if kind == broker.KindPattern {
+		w := writer{buf: dst, proto: proto}
+		encodePush(&w, kind, pattern, channel, msg)
+		return w.buf
+	}
+	slot := (proto - 2) * 2
+	if kind == broker.KindShard {
+		slot++
+	}
+	enc := msg.Cached(slot)
+	if enc == nil {
+		w := writer{buf: c.s.pushScratch[:0], proto: proto}
+		encodePush(&w, kind, nil, channel, msg)
+		c.s.pushScratch = w.buf
+		msg.SetCached(slot, w.buf)
+		enc = w.buf
+	}
+	return append(dst, enc...)
+}
+
+// maxStageBytes: a larger staging buffer is not kept between batches.
+const maxStageBytes = 64 << 10
+
+// unstage moves what Deliver staged into the output buffer. The reader
+// calls it after an unsubscribe, before the confirmation, so that no
+// message of the subscription can follow its confirmation.
+func (c *conn) unstage() {
+	c.stageMu.Lock()
+	c.out.mu.Lock()
+	if !c.out.closed {
+		c.unstageLocked()
+	}
+	c.out.mu.Unlock()
+	c.stageMu.Unlock()
+}
+
+// unstageLocked moves what Deliver staged into the output buffer. Called
+// with stageMu and out.mu held.
+func (c *conn) unstageLocked() {
+	if len(c.stage) == 0 {
+		return
+	}
+	if len(c.out.buf) == 0 && !c.out.flushing {
+		c.out.buf, c.stage = c.stage, c.out.buf[:0]
+	} else {
+		c.out.buf = append(c.out.buf, c.stage...)
+		c.stage = c.stage[:0]
+	}
+	if cap(c.stage) > maxStageBytes {
+		c.stage = nil
+	}
+}
+
+// Flush hands what Deliver buffered to the socket: on a goroutine of its
+// own, so a subscriber that does not read never blocks the fan-out. A
+// subscriber whose unsent output passes SubscriberBufferBytes is
+// disconnected (its messages stay in the log, where it can read them
+// again), so a client that never reads costs bounded memory and never slows
+// a publisher.
+func (c *conn) Flush() {
+	c.stageMu.Lock()
+	defer c.stageMu.Unlock()
+	c.out.mu.Lock()
+	c.out.kicked = false
+	if c.out.closed {
+		c.stage = nil
 		c.out.mu.Unlock()
 		return
 	}
-	proto := int(c.proto.Load())
-	if kind == broker.KindPattern {
-		w := writer{buf: c.out.buf, proto: proto}
-		encodePush(&w, kind, pattern, channel, msg)
-		c.out.buf = w.buf
-	} else {
-		// The same bytes go to every subscriber of the channel: encode
-		// them once per message and protocol.
-		slot := (proto - 2) * 2
-		if kind == broker.KindShard {
-			slot++
-		}
-		enc := msg.Cached(slot)
-		if enc == nil {
-			w := writer{buf: c.s.pushScratch[:0], proto: proto}
-			encodePush(&w, kind, nil, channel, msg)
-			c.s.pushScratch = w.buf
-			msg.SetCached(slot, w.buf)
-			enc = w.buf
-		}
-		c.out.buf = append(c.out.buf, enc...)
-	}
+	c.unstageLocked()
 	if len(c.out.buf) > c.s.limits.SubscriberBufferBytes {
 		c.s.stats.subscriberDrops.Add(1)
 		c.closeLocked("subscriber output buffer over limit (a subscriber that does not read)")
@@ -241,7 +319,7 @@ func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker
 			"limit_bytes", c.s.limits.SubscriberBufferBytes)
 		return
 	}
-	if c.out.flushing {
+	if c.out.flushing || len(c.out.buf) == 0 {
 		c.out.mu.Unlock()
 		return
 	}

@@ -72,6 +72,14 @@ type conn struct {
 	pcursors map[string]*patternResume
 	moved    []*resumeState
 	writing  []*resumeState
+	// tracked is set once the connection has cursors: Deliver then takes
+	// out.mu for every message (see Deliver).
+	tracked atomic.Bool
+
+	// stage holds messages Deliver encoded during the current fan-out
+	// batch (see Deliver); lock order: stageMu, then out.mu.
+	stageMu sync.Mutex
+	stage   []byte // guarded by stageMu
 }
 
 type cmdSpan struct{ from, to int }
@@ -94,6 +102,7 @@ type outBuf struct {
 	buf      []byte // guarded by mu
 	spare    []byte // guarded by mu
 	flushing bool   // guarded by mu
+	kicked   bool   // guarded by mu: Deliver asked the broker for a Flush call
 	closed   bool   // guarded by mu
 	reason   string // guarded by mu: why the server closed it
 

@@ -562,3 +562,87 @@ func TestPubSubLogAndPayload(t *testing.T) {
 	ts.Restart()
 	check()
 }
+
+// TestNoMessageAfterUnsubscribeConfirmation: while a publisher streams
+// pipelined PUBLISHes, a subscriber UNSUBSCRIBEs: no message of the channel
+// follows the confirmation, although fan-out buffers a batch of messages
+// per subscriber before handing them to the socket.
+func TestNoMessageAfterUnsubscribeConfirmation(t *testing.T) {
+	ts := startServerForKeysTest(t, nil)
+	ctx := keysCtx(t)
+	// Other subscribers make each batch's fan-out take longer, and with it
+	// the window in which a batch is buffered but not yet handed over.
+	others := ts.client(2)
+	for i := 0; i < 50; i++ {
+		ps := others.Subscribe(ctx, "ch")
+		t.Cleanup(func() { ps.Close() })
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for range ps.Channel() {
+			}
+		}()
+	}
+	for _, proto := range []int{2, 3} {
+		sub := ts.dialRawKeys(proto)
+		sub.do("SUBSCRIBE", "ch")
+		stop := make(chan struct{})
+		var pubs sync.WaitGroup
+		for p := 0; p < 4; p++ {
+			pubs.Go(func() {
+				pub := ts.client(2)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					pipe := pub.Pipeline()
+					for i := 0; i < 200; i++ {
+						pipe.Publish(ctx, "ch", "m")
+					}
+					if _, err := pipe.Exec(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		// Let messages flow, then unsubscribe in the middle of the stream.
+		for i := 0; i < 500; i++ {
+			if r := sub.reply(); !strings.Contains(r, "message") {
+				t.Fatalf("RESP%d: expected a message, got %q", proto, r)
+			}
+		}
+		sub.send("UNSUBSCRIBE", "ch")
+		sub.send("PING")
+		confirmed := false
+		// Read up to the PONG, then PING again and read up to its PONG: a
+		// message buffered before the unsubscribe but handed over after it
+		// would show up in between.
+		for pongs := 0; pongs < 2; {
+			r := sub.reply()
+			switch {
+			case strings.Contains(r, "unsubscribe"):
+				confirmed = true
+			case strings.Contains(r, "message"):
+				if confirmed {
+					t.Fatalf("RESP%d: a message after the unsubscribe confirmation: %q", proto, r)
+				}
+			case strings.Contains(strings.ToLower(r), "pong"):
+				if !confirmed {
+					t.Fatalf("RESP%d: PONG before the unsubscribe confirmation", proto)
+				}
+				if pongs++; pongs == 1 {
+					time.Sleep(20 * time.Millisecond)
+					sub.send("PING")
+				}
+			default:
+				t.Fatalf("RESP%d: unexpected reply %q", proto, r)
+			}
+		}
+		close(stop)
+		pubs.Wait()
+	}
+}

@@ -119,6 +119,7 @@ func (c *conn) trackChannel(channel string) (*resumeState, bool) {
 	if c.cursors == nil {
 		c.cursors = make(map[string]*resumeState)
 	}
+	c.tracked.Store(true)
 	c.cursors[channel] = st
 	c.out.mu.Unlock()
 	return st, found
@@ -239,6 +240,7 @@ func (c *conn) trackPattern(pattern string) (*patternResume, bool) {
 	if c.pcursors == nil {
 		c.pcursors = make(map[string]*patternResume)
 	}
+	c.tracked.Store(true)
 	c.pcursors[pattern] = ps
 	c.out.mu.Unlock()
 	return ps, found
