@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/tidwall/btree"
 )
 
 // Consumer groups live in the same Pebble DB as the entries they describe,
@@ -19,7 +18,7 @@ import (
 //	p/<cid BE><gid BE><ms BE><seq BE>      -> pending entry (encodePending)
 //
 // The writer goroutine owns each group's in-memory state (cursor, consumers,
-// pending entries list as a B-tree); readers see a GroupInfo summary
+// pending entries list: see pel.go); readers see a GroupInfo summary
 // published after each fsync, and read pending entries from the durable
 // snapshot. Deliveries never go past the channel's durable watermark.
 
@@ -48,13 +47,16 @@ type group struct {
 	consumers   map[string]*consumer
 	byID        map[uint64]*consumer
 	nextCID     uint64
-	pel         *btree.BTreeG[*pendingEntry]
+	slots       []*consumer // by consumer.slot; slots[0] is nil ("no owner")
+	freeSlots   []uint32
+	pel         *chunkSet[pendingEntry] // by ID (pel.go)
+	due         *chunkSet[dueKey]       // redelivery schedule; only when cfg.Enabled()
+	bigCounts   map[ID]int64            // delivery counts too large for pendingEntry.count
 	cfg         GroupConfig
 	lost        int64 // entries trimmed before the group read them
 	// trimmedUnread counts, during one trim, entries removed that the group
 	// had not read yet.
 	trimmedUnread int64
-	due           *btree.BTreeG[*pendingEntry] // by due time; only when cfg.Enabled()
 	lastBatch     uint64
 	dropped       bool
 }
@@ -62,17 +64,10 @@ type group struct {
 type consumer struct {
 	name     string
 	id       uint64
+	slot     uint32 // in group.slots; what pending entries name as owner
 	seenMs   int64
 	activeMs int64
 	pending  int64
-}
-
-type pendingEntry struct {
-	id          ID
-	owner       *consumer
-	deliveredMs int64
-	count       int64
-	due         int64 // when it is redelivered (see group_config.go); 0: not scheduled
 }
 
 func newGroup(name string, gid uint64) *group {
@@ -82,8 +77,7 @@ func newGroup(name string, gid uint64) *group {
 		consumers: make(map[string]*consumer),
 		byID:      make(map[uint64]*consumer),
 		nextCID:   1,
-		pel: btree.NewBTreeGOptions(func(a, b *pendingEntry) bool { return a.id.Less(b.id) },
-			btree.Options{NoLocks: true}),
+		pel:       newPEL(),
 	}
 }
 
@@ -235,10 +229,14 @@ func decodeConsumer(name string, b []byte) (*consumer, error) {
 	return &consumer{name: name, id: id, seenMs: seen, activeMs: active}, nil
 }
 
-func encodePending(dst []byte, p *pendingEntry) []byte {
-	dst = binary.AppendUvarint(dst, p.owner.id)
+func encodePending(dst []byte, g *group, p *pendingEntry) []byte {
+	var owner uint64
+	if c := g.owner(p); c != nil {
+		owner = c.id
+	}
+	dst = binary.AppendUvarint(dst, owner)
 	dst = binary.AppendVarint(dst, p.deliveredMs)
-	return binary.AppendVarint(dst, p.count)
+	return binary.AppendVarint(dst, g.count(p))
 }
 
 // PendingRecord is one entry of a pending entries list as stored.
@@ -297,12 +295,12 @@ func (l *Log) loadGroups() error {
 		if err != nil {
 			return err
 		}
-		g.consumers[c.name], g.byID[c.id] = c, c
+		g.addConsumer(c)
 		return nil
 	}); err != nil {
 		return err
 	}
-	return l.scanPrefix([]byte{prefixPending, '/'}, func(k, v []byte) error {
+	if err := l.scanPrefix([]byte{prefixPending, '/'}, func(k, v []byte) error {
 		g := groupOf(byCID, k)
 		if g == nil || len(k) != 34 {
 			return nil
@@ -316,12 +314,19 @@ func (l *Log) loadGroups() error {
 			return fmt.Errorf("%w: pending entry of unknown consumer %d", ErrCorrupt, owner)
 		}
 		id := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
-		e := &pendingEntry{id: id, owner: c, deliveredMs: delivered, count: count}
-		g.pel.Set(e)
-		g.schedule(e)
-		c.pending++
+		e := g.pel.Insert(pendingEntry{id: id, deliveredMs: delivered}) // in ID order: appends
+		g.setOwner(e, c)
+		g.setCount(e, count)
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	for _, ch := range l.channels {
+		for _, g := range ch.groups {
+			g.rescheduleAll()
+		}
+	}
+	return nil
 }
 
 func groupOf(byCID map[uint64]*channel, k []byte) *group {

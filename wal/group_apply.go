@@ -148,7 +148,7 @@ func (l *Log) consumerFor(b *pendingBatch, ch *channel, g *group, name []byte, n
 	}
 	c := &consumer{name: string(name), id: g.nextCID, seenMs: nowMs}
 	g.nextCID++
-	g.consumers[c.name], g.byID[c.id] = c, c
+	g.addConsumer(c)
 	l.writeConsumer(b, ch, g, c)
 	return c, true
 }
@@ -181,22 +181,14 @@ func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
 	if c == nil {
 		return
 	}
-	var owned []*pendingEntry
-	g.pel.Scan(func(e *pendingEntry) bool {
-		if e.owner == c {
-			owned = append(owned, e)
-		}
-		return true
-	})
-	for _, e := range owned {
-		g.unschedule(e)
-		g.pel.Delete(e)
-		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id), nil))
+	owned := g.ownedBy(c)
+	for _, id := range owned {
+		g.removePending(id)
+		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
 	}
 	p.N = int64(len(owned))
 	b.setErr(b.pb.Delete(consumerKey(l.w.keyBuf, ch.cid, g.gid, c.name), nil))
-	delete(g.consumers, c.name)
-	delete(g.byID, c.id)
+	g.removeConsumer(c)
 	l.touchGroup(b, ch, g)
 }
 
@@ -275,32 +267,31 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	return it.Error()
 }
 
-// redeliver hands a pending entry to c once more.
-func (g *group) redeliver(e *pendingEntry, c *consumer, nowMs int64) {
-	e.owner.pending--
-	e.owner, e.deliveredMs = c, nowMs
-	e.count++
-	c.pending++
+// redeliver hands a pending entry to c once more; restart sets its
+// delivery count to 1 instead of counting one more.
+func (g *group) redeliver(e *pendingEntry, c *consumer, nowMs int64, restart bool) {
+	g.unschedule(e)
+	g.setOwner(e, c)
+	e.deliveredMs = nowMs
+	if restart {
+		g.setCount(e, 1)
+	} else {
+		g.countOneMore(e)
+	}
 	g.schedule(e)
 }
 
 // addPending records a delivery of id to c. An entry already pending (the
-// cursor was moved back with SETID) changes owner and counts one more
-// delivery.
+// cursor was moved back with SETID) changes owner, and its delivery count
+// starts again at 1, as in Redis.
 func (l *Log) addPending(b *pendingBatch, ch *channel, g *group, c *consumer, id ID, nowMs int64) {
-	e, ok := g.pel.Get(&pendingEntry{id: id})
+	e, ok := g.getPending(id)
 	if ok {
-		e.count = 0 // delivered anew (the cursor moved back): Redis restarts the count
-		g.redeliver(e, c, nowMs)
+		g.redeliver(e, c, nowMs, true)
 	} else {
-		e = &pendingEntry{id: id, owner: c, deliveredMs: nowMs, count: 1}
-		g.pel.Set(e)
-		g.schedule(e)
-		c.pending++
+		e = g.insertPending(id, c, nowMs, 1)
 	}
-	l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, id)
-	l.w.valBuf = encodePending(l.w.valBuf[:0], e)
-	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+	l.writePending(b, ch, g, e)
 }
 
 // advanceEntriesRead keeps the group's entries-read counter, as Redis does:
@@ -329,13 +320,9 @@ func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
 		return // XACK on a missing key or group acknowledges nothing
 	}
 	for _, id := range p.IDs {
-		e, ok := g.pel.Get(&pendingEntry{id: id})
-		if !ok {
+		if _, _, ok := g.removePending(id); !ok {
 			continue
 		}
-		g.unschedule(e)
-		g.pel.Delete(e)
-		e.owner.pending--
 		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
 		p.N++
 	}
@@ -358,16 +345,15 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 	p.IDs = p.IDs[:0]
 	start, ok := p.Spec.ID.Next()
 	if ok {
-		g.pel.Ascend(&pendingEntry{id: start}, func(e *pendingEntry) bool {
-			if e.owner != c {
+		g.pel.Ascend(pendingEntry{id: start}, func(e *pendingEntry) bool {
+			if e.owner != c.slot {
 				return true
 			}
+			g.unschedule(e)
 			e.deliveredMs = nowMs
-			e.count++
+			g.countOneMore(e)
 			g.schedule(e)
-			l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
-			l.w.valBuf = encodePending(l.w.valBuf[:0], e)
-			b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+			l.writePending(b, ch, g, e)
 			p.IDs = append(p.IDs, e.id)
 			return p.Count <= 0 || len(p.IDs) < p.Count
 		})

@@ -129,18 +129,14 @@ func (l *Log) entryExists(b *pendingBatch, ch *channel, id ID) (bool, error) {
 // writePending stores e (its owner, delivery time and count) in b.
 func (l *Log) writePending(b *pendingBatch, ch *channel, g *group, e *pendingEntry) {
 	l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
-	l.w.valBuf = encodePending(l.w.valBuf[:0], e)
+	l.w.valBuf = encodePending(l.w.valBuf[:0], g, e)
 	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 }
 
-// dropPending removes e from the group's pending entries list.
-func (l *Log) dropPending(b *pendingBatch, ch *channel, g *group, e *pendingEntry) {
-	g.unschedule(e)
-	g.pel.Delete(e)
-	if e.owner != nil {
-		e.owner.pending--
-	}
-	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id), nil))
+// dropPending removes entry id from the group's pending entries list.
+func (l *Log) dropPending(b *pendingBatch, ch *channel, g *group, id ID) {
+	g.removePending(id)
+	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
 	l.touchGroup(b, ch, g)
 }
 
@@ -148,19 +144,16 @@ func (l *Log) dropPending(b *pendingBatch, ch *channel, g *group, e *pendingEntr
 // count is set to retryCount when it is not negative, else counted up
 // unless justID.
 func (l *Log) claimEntry(b *pendingBatch, ch *channel, g *group, c *consumer, e *pendingEntry, deliveredMs, retryCount int64, justID bool) {
-	if e.owner != c {
-		if e.owner != nil {
-			e.owner.pending--
-		}
-		e.owner = c
-		c.pending++
+	g.unschedule(e)
+	if e.owner != c.slot {
+		g.setOwner(e, c)
 	}
 	e.deliveredMs = deliveredMs
 	switch {
 	case retryCount >= 0:
-		e.count = retryCount
-	case !justID && e.count < math.MaxInt64:
-		e.count++
+		g.setCount(e, retryCount)
+	case !justID:
+		g.countOneMore(e)
 	}
 	g.schedule(e)
 	l.writePending(b, ch, g, e)
@@ -205,23 +198,22 @@ func (l *Log) applyClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 	deliveredMs := claimDeliveryMs(a, nowMs)
 	claimed := p.IDs[:0] // written behind the read position
 	for _, id := range p.IDs {
-		e, pending := g.pel.Get(&pendingEntry{id: id})
 		exists, err := l.entryExists(b, ch, id)
 		if err != nil {
 			p.Err = err
 			return
 		}
+		e, pending := g.getPending(id)
 		switch {
 		case !exists:
 			if pending {
-				l.dropPending(b, ch, g, e)
+				l.dropPending(b, ch, g, id)
 			}
 			continue
 		case !pending && !a.Force:
 			continue
 		case !pending:
-			e = &pendingEntry{id: id, count: 1} // FORCE: no owner, so no idle check
-			g.pel.Set(e)
+			e = g.insertPending(id, nil, 0, 1) // FORCE: no owner, so no idle check
 		case !idleEnough(e, a.MinIdleMs, nowMs):
 			continue
 		}
@@ -282,15 +274,16 @@ func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 			more = false
 			break
 		}
-		cursor, more = e.id.Next()
-		exists, err := l.entryExists(b, ch, e.id)
+		id := e.id
+		cursor, more = id.Next()
+		exists, err := l.entryExists(b, ch, id)
 		if err != nil {
 			p.Err = err
 			return
 		}
 		if !exists {
-			l.dropPending(b, ch, g, e)
-			a.Deleted = append(a.Deleted, e.id)
+			l.dropPending(b, ch, g, id) // e is no longer valid
+			a.Deleted = append(a.Deleted, id)
 			count--
 			continue
 		}
@@ -299,7 +292,7 @@ func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 		}
 		l.claimEntry(b, ch, g, c, e, nowMs, -1, a.JustID)
 		c.activeMs = nowMs
-		p.IDs = append(p.IDs, e.id)
+		p.IDs = append(p.IDs, id)
 		count--
 	}
 	a.Next = ID{}
@@ -312,10 +305,11 @@ func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 	l.writeConsumer(b, ch, g, c)
 }
 
-// firstPendingFrom returns the first pending entry at or after id, or nil.
+// firstPendingFrom returns the first pending entry at or after id, or nil;
+// the pointer is valid until the list changes.
 func (g *group) firstPendingFrom(id ID) *pendingEntry {
 	var found *pendingEntry
-	g.pel.Ascend(&pendingEntry{id: id}, func(e *pendingEntry) bool {
+	g.pel.Ascend(pendingEntry{id: id}, func(e *pendingEntry) bool {
 		found = e
 		return false
 	})
@@ -341,8 +335,9 @@ func (l *Log) applyClaimIdle(b *pendingBatch, p *Proposal, nowMs int64) {
 		p.Err = err
 		return
 	}
-	for _, e := range idle {
-		a.Claimed = append(a.Claimed, ClaimedEntry{ID: e.id, IdleMs: max(nowMs-e.deliveredMs, 0), Count: e.count})
+	for _, id := range idle {
+		e, _ := g.getPending(id)
+		a.Claimed = append(a.Claimed, ClaimedEntry{ID: id, IdleMs: max(nowMs-e.deliveredMs, 0), Count: g.count(e)})
 		l.claimEntry(b, ch, g, c, e, nowMs, -1, false)
 	}
 	if len(idle) > 0 {
@@ -363,15 +358,15 @@ func (l *Log) applyClaimIdle(b *pendingBatch, p *Proposal, nowMs int64) {
 	l.applyGroupRead(b, p, nowMs)
 }
 
-// idleEntries returns the pending entries of g that still exist and are idle
-// at least a.MinIdleMs, idlest first, at most limit of them (0: all), and
-// sets a.WakeMs from those it leaves.
-func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, limit int, nowMs int64) ([]*pendingEntry, error) {
-	var candidates []*pendingEntry
+// idleEntries returns the IDs of the pending entries of g that still exist
+// and are idle at least a.MinIdleMs, idlest first, at most limit of them
+// (0: all), and sets a.WakeMs from those it leaves.
+func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, limit int, nowMs int64) ([]ID, error) {
+	var candidates []pendingEntry
 	a.WakeMs = 0
 	g.pel.Scan(func(e *pendingEntry) bool {
 		if idleEnough(e, a.MinIdleMs, nowMs) {
-			candidates = append(candidates, e)
+			candidates = append(candidates, *e)
 		} else if wake := satAdd(e.deliveredMs, a.MinIdleMs); a.WakeMs == 0 || wake < a.WakeMs {
 			a.WakeMs = wake
 		}
@@ -384,7 +379,7 @@ func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, 
 		}
 		return x.id.Less(y.id)
 	})
-	out := candidates[:0]
+	var out []ID
 	for _, e := range candidates {
 		if limit > 0 && len(out) >= limit {
 			// Left pending and already idle: a reader may come back at once.
@@ -396,7 +391,7 @@ func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, 
 			return nil, err
 		}
 		if exists {
-			out = append(out, e)
+			out = append(out, e.id)
 		}
 	}
 	return out, nil
@@ -418,7 +413,7 @@ func (ch *channel) referenced(id ID) bool {
 		if g.lastID.Less(id) {
 			return true
 		}
-		if _, ok := g.pel.Get(&pendingEntry{id: id}); ok {
+		if _, ok := g.getPending(id); ok {
 			return true
 		}
 	}
@@ -429,8 +424,8 @@ func (ch *channel) referenced(id ID) bool {
 // (DELREF).
 func (l *Log) dropReferences(b *pendingBatch, ch *channel, id ID) {
 	for _, g := range ch.groups {
-		if e, ok := g.pel.Get(&pendingEntry{id: id}); ok {
-			l.dropPending(b, ch, g, e)
+		if _, ok := g.getPending(id); ok {
+			l.dropPending(b, ch, g, id)
 		}
 	}
 }
@@ -523,11 +518,10 @@ func (l *Log) applyAckDel(b *pendingBatch, p *Proposal) {
 		return
 	}
 	for i, id := range p.IDs {
-		e, ok := g.pel.Get(&pendingEntry{id: id})
-		if !ok {
+		if _, ok := g.getPending(id); !ok {
 			continue
 		}
-		l.dropPending(b, ch, g, e)
+		l.dropPending(b, ch, g, id)
 		switch p.Ref {
 		case RefAcked:
 			if ch.referenced(id) {

@@ -3,8 +3,6 @@ package wal
 import (
 	"encoding/binary"
 	"fmt"
-
-	"github.com/tidwall/btree"
 )
 
 // Broker-side redelivery (what Redis leaves to clients). A group with an
@@ -82,78 +80,4 @@ func decodeGroupConfig(b []byte) (GroupConfig, error) {
 	}
 	c.DeadLetter = string(b[n:])
 	return c, nil
-}
-
-// dueLess orders pending entries by when they are due, then by ID.
-func dueLess(a, b *pendingEntry) bool {
-	if a.due != b.due {
-		return a.due < b.due
-	}
-	return a.id.Less(b.id)
-}
-
-// schedule (re)computes when e is due again and indexes it. Call it after
-// any change to e's delivery time or count; call unschedule before
-// removing e from the pending entries list.
-func (g *group) schedule(e *pendingEntry) {
-	g.unschedule(e)
-	if !g.cfg.Enabled() {
-		return
-	}
-	if g.due == nil {
-		g.due = btree.NewBTreeGOptions(dueLess, btree.Options{NoLocks: true})
-	}
-	e.due = e.deliveredMs + g.cfg.WaitMs(e.count)
-	g.due.Set(e)
-}
-
-func (g *group) unschedule(e *pendingEntry) {
-	if e.due != 0 && g.due != nil {
-		g.due.Delete(e)
-	}
-	e.due = 0
-}
-
-// rescheduleAll re-indexes every pending entry after a config change.
-func (g *group) rescheduleAll() {
-	g.due = nil
-	g.pel.Scan(func(e *pendingEntry) bool {
-		e.due = 0
-		g.schedule(e)
-		return true
-	})
-}
-
-// dueEntries returns up to limit (0: no limit) pending entries due at
-// nowMs for which want is true, earliest first. Entries whose schedule went
-// stale (changed without schedule) are re-indexed first.
-func (g *group) dueEntries(nowMs int64, limit int, want func(*pendingEntry) bool) []*pendingEntry {
-	if g.due == nil {
-		return nil
-	}
-	var out, stale []*pendingEntry
-	g.due.Scan(func(e *pendingEntry) bool {
-		if e.due > nowMs {
-			return false
-		}
-		if cur, ok := g.pel.Get(e); !ok || cur != e || e.deliveredMs+g.cfg.WaitMs(e.count) != e.due {
-			stale = append(stale, e)
-			return true
-		}
-		if want(e) {
-			out = append(out, e)
-		}
-		return limit <= 0 || len(out) < limit
-	})
-	for _, e := range stale {
-		g.due.Delete(e)
-		e.due = 0
-		if cur, ok := g.pel.Get(e); ok && cur == e {
-			g.schedule(e)
-		}
-	}
-	if len(stale) > 0 && (limit <= 0 || len(out) < limit) {
-		return g.dueEntries(nowMs, limit, want)
-	}
-	return out
 }

@@ -63,13 +63,12 @@ func (l *Log) redeliverDue(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	if !g.cfg.Enabled() {
 		return
 	}
-	due := g.dueEntries(nowMs, limit, func(e *pendingEntry) bool { return !g.cfg.Exhausted(e.count) })
-	for _, e := range due {
-		g.redeliver(e, c, nowMs)
-		l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
-		l.w.valBuf = encodePending(l.w.valBuf[:0], e)
-		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
-		p.IDs = append(p.IDs, e.id)
+	due := g.dueEntries(nowMs, limit, func(e *pendingEntry) bool { return !g.cfg.Exhausted(g.count(e)) })
+	for _, id := range due {
+		e, _ := g.getPending(id)
+		g.redeliver(e, c, nowMs, false)
+		l.writePending(b, ch, g, e)
+		p.IDs = append(p.IDs, id)
 	}
 }
 
@@ -80,14 +79,14 @@ func (l *Log) applyRedeliveryScan(b *pendingBatch, p *Proposal, nowMs int64) {
 	res := &ScanResult{}
 	p.Scan = res
 	for g, ch := range l.w.redelivery {
-		dead := g.dueEntries(nowMs, 0, func(e *pendingEntry) bool { return g.cfg.Exhausted(e.count) })
-		for _, e := range dead {
-			if err := l.deadLetter(b, ch, g, e, nowMs, res); err != nil {
+		dead := g.dueEntries(nowMs, 0, func(e *pendingEntry) bool { return g.cfg.Exhausted(g.count(e)) })
+		for _, id := range dead {
+			if err := l.deadLetter(b, ch, g, id, nowMs, res); err != nil {
 				p.Err = err
 				return
 			}
 		}
-		if len(g.dueEntries(nowMs, 1, func(e *pendingEntry) bool { return !g.cfg.Exhausted(e.count) })) > 0 {
+		if len(g.dueEntries(nowMs, 1, func(e *pendingEntry) bool { return !g.cfg.Exhausted(g.count(e)) })) > 0 {
 			res.Due = append(res.Due, []byte(ch.name))
 		}
 	}
@@ -96,18 +95,27 @@ func (l *Log) applyRedeliveryScan(b *pendingBatch, p *Proposal, nowMs int64) {
 // deadLetter moves a pending entry to the group's dead-letter channel (its
 // fields, then where it came from and why) and acknowledges it, in one
 // batch.
-func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, e *pendingEntry, nowMs int64, res *ScanResult) error {
+func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs int64, res *ScanResult) error {
+	e, ok := g.getPending(id)
+	if !ok {
+		return nil
+	}
 	if g.cfg.DeadLetter != "" {
-		fields, err := l.durableFields(ch, e.id)
+		var owner string
+		if c := g.owner(e); c != nil {
+			owner = c.name
+		}
+		count := g.count(e)
+		fields, err := l.durableFields(ch, id)
 		if err != nil {
 			return err
 		}
 		fields = append(fields,
 			[]byte("dlq-channel"), []byte(ch.name),
-			[]byte("dlq-id"), []byte(e.id.String()),
+			[]byte("dlq-id"), []byte(id.String()),
 			[]byte("dlq-group"), []byte(g.name),
-			[]byte("dlq-consumer"), []byte(e.owner.name),
-			[]byte("dlq-deliveries"), strconv.AppendInt(nil, e.count, 10),
+			[]byte("dlq-consumer"), []byte(owner),
+			[]byte("dlq-deliveries"), strconv.AppendInt(nil, count, 10),
 			[]byte("dlq-reason"), []byte(DeadLetterReason))
 		q := &Proposal{Op: OpAppend, Channel: []byte(g.cfg.DeadLetter), Spec: IDSpec{Auto: true}, Fields: fields}
 		l.applyAppend(b, q, nowMs)
@@ -115,10 +123,8 @@ func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, e *pendingEntry
 			res.DeadLettered = append(res.DeadLettered, DeadLettered{Channel: q.Channel, ID: q.ID, Fields: fields})
 		}
 	}
-	g.unschedule(e)
-	g.pel.Delete(e)
-	e.owner.pending--
-	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id), nil))
+	g.removePending(id)
+	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
 	l.touchGroup(b, ch, g)
 	return nil
 }
