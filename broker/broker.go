@@ -5,6 +5,7 @@
 package broker
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,7 @@ type (
 	ChannelInfo  = wal.ChannelInfo
 	Subscriber   = delivery.Subscriber
 	Message      = delivery.Message
+	Run          = delivery.Run
 	SubKind      = delivery.Kind
 	TrimStrategy = wal.TrimStrategy
 	OpKind       = wal.OpKind
@@ -158,8 +160,13 @@ type Broker struct {
 	log   *wal.Log
 	index *delivery.Index
 
-	msg     delivery.Message // reused by onCommit (one goroutine)
-	flusher delivery.Flusher // subscribers to flush after a batch (onCommit's goroutine)
+	// Fan-out state, used by onCommit's goroutine only: the run of
+	// messages to one channel being collected, the proposals it came from,
+	// and the subscribers to flush after the batch.
+	run     delivery.Run
+	runKind delivery.Kind
+	runOf   []*wal.Proposal
+	flusher delivery.Flusher
 	metrics *metrics
 
 	done      chan struct{}
@@ -241,27 +248,49 @@ func (b *Broker) onCommit(c *wal.Commit) {
 			b.deliver(&r.Proposals[i])
 		}
 	}
+	b.publishRun()
 	b.flusher.Flush()
 	c.Done()
 }
 
+// deliver adds an appended entry to the current run: consecutive messages
+// to one channel are handed to each subscriber at once.
 func (b *Broker) deliver(p *wal.Proposal) {
 	if p.Op == wal.OpRedeliveryScan && p.Err == nil {
+		b.publishRun()
 		b.deliverDeadLettered(p)
 		return
 	}
 	if p.Op != wal.OpAppend || p.Err != nil || p.Skipped {
 		return
 	}
-	b.published.Add(1)
 	kind := delivery.KindChannel
 	if p.Tag == TagSPublish {
 		kind = delivery.KindShard
 	}
-	b.msg.Reset([2]uint64{p.ID.Ms, p.ID.Seq}, p.Fields)
-	p.Receivers = b.index.Publish(kind, p.Channel, &b.msg, &b.flusher)
-	b.msg.Fields = nil
-	b.deliveries.Add(uint64(p.Receivers))
+	if len(b.runOf) > 0 && (kind != b.runKind || !bytes.Equal(p.Channel, b.runOf[0].Channel)) {
+		b.publishRun()
+	}
+	b.runKind = kind
+	b.run.Add([2]uint64{p.ID.Ms, p.ID.Seq}, p.Fields)
+	b.runOf = append(b.runOf, p)
+}
+
+// publishRun delivers the current run and sets each of its proposals'
+// Receivers.
+func (b *Broker) publishRun() {
+	if len(b.runOf) == 0 {
+		return
+	}
+	n := b.index.Publish(b.runKind, b.runOf[0].Channel, &b.run, &b.flusher)
+	for i, p := range b.runOf {
+		p.Receivers = n
+		b.runOf[i] = nil
+	}
+	b.published.Add(uint64(len(b.runOf)))
+	b.deliveries.Add(uint64(n * len(b.runOf)))
+	b.runOf = b.runOf[:0]
+	b.run.Reset()
 }
 
 // Submit queues a write request; Wait on it for the outcome. A PUBLISH or

@@ -58,9 +58,9 @@ func (b *Broker) deliverDeadLettered(p *wal.Proposal) {
 	}
 	for _, d := range p.Scan.DeadLettered {
 		b.published.Add(1)
-		b.msg.Reset([2]uint64{d.ID.Ms, d.ID.Seq}, d.Fields)
-		n := b.index.Publish(KindChannel, d.Channel, &b.msg, &b.flusher)
+		b.run.Add([2]uint64{d.ID.Ms, d.ID.Seq}, d.Fields)
+		n := b.index.Publish(KindChannel, d.Channel, &b.run, &b.flusher)
 		b.deliveries.Add(uint64(n))
+		b.run.Reset()
 	}
-	b.msg.Fields = nil
 }

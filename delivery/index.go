@@ -14,7 +14,7 @@ type Subscriber interface {
 	// valid only during the call. It reports whether the subscriber wants
 	// Flush once the batch being delivered is over, so that a batch of
 	// messages costs it one write, not one per message.
-	Deliver(kind Kind, pattern, channel []byte, msg *Message) (flush bool)
+	Deliver(kind Kind, pattern, channel []byte, run *Run) (flush bool)
 	// Flush starts sending what Deliver buffered.
 	Flush()
 }
@@ -64,6 +64,47 @@ func (m *Message) SetCached(slot int, enc []byte) {
 	start := len(m.cacheBuf)
 	m.cacheBuf = append(m.cacheBuf, enc...)
 	m.cache[slot] = m.cacheBuf[start:len(m.cacheBuf):len(m.cacheBuf)]
+}
+
+// Run is a sequence of messages published to one channel one after the
+// other in a batch, which fan-out hands to each subscriber at once. Like
+// Message, it carries a cache for an encoding of the whole run that is the
+// same for many subscribers.
+type Run struct {
+	Msgs []Message
+
+	cache    [4][]byte
+	cacheBuf []byte
+}
+
+// Reset empties r, keeping its memory.
+func (r *Run) Reset() {
+	for i := range r.Msgs {
+		r.Msgs[i].Fields = nil
+	}
+	r.Msgs = r.Msgs[:0]
+	r.cache = [4][]byte{}
+	r.cacheBuf = r.cacheBuf[:0]
+}
+
+// Add appends a message; fields must stay valid until Reset.
+func (r *Run) Add(id [2]uint64, fields [][]byte) {
+	if len(r.Msgs) < cap(r.Msgs) {
+		r.Msgs = r.Msgs[:len(r.Msgs)+1]
+	} else {
+		r.Msgs = append(r.Msgs, Message{})
+	}
+	r.Msgs[len(r.Msgs)-1].Reset(id, fields)
+}
+
+// Cached returns the run's encoding stored in slot (0..3), or nil.
+func (r *Run) Cached(slot int) []byte { return r.cache[slot] }
+
+// SetCached stores an encoding of the whole run in slot, copying enc.
+func (r *Run) SetCached(slot int, enc []byte) {
+	start := len(r.cacheBuf)
+	r.cacheBuf = append(r.cacheBuf, enc...)
+	r.cache[slot] = r.cacheBuf[start:len(r.cacheBuf):len(r.cacheBuf)]
 }
 
 // Kind is the namespace of a subscription, as in Redis: SUBSCRIBE and
@@ -163,19 +204,20 @@ func (x *Index) Remove(kind Kind, name string, sub Subscriber) bool {
 	return true
 }
 
-// Publish delivers msg on channel to every matching subscriber of the
-// namespace (KindChannel covers channel and pattern subscribers; KindShard
-// covers shard subscribers) and returns how many deliveries it made, counted
-// as Redis counts PUBLISH receivers. Subscribers that ask for a flush are
+// Publish delivers a run of messages on channel to every matching
+// subscriber of the namespace (KindChannel covers channel and pattern
+// subscribers; KindShard covers shard subscribers) and returns to how many
+// subscriptions each message went, counted as Redis counts PUBLISH
+// receivers. Subscribers that ask for a flush are
 // added to f: call f.Flush once the batch is delivered.
-func (x *Index) Publish(kind Kind, channel []byte, msg *Message, f *Flusher) int {
+func (x *Index) Publish(kind Kind, channel []byte, run *Run, f *Flusher) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	n := 0
 	if kind == KindShard {
 		if l := x.shards[string(channel)]; l != nil {
 			for _, s := range l.subs {
-				f.add(s, s.Deliver(KindShard, nil, channel, msg))
+				f.add(s, s.Deliver(KindShard, nil, channel, run))
 			}
 			n += len(l.subs)
 		}
@@ -183,7 +225,7 @@ func (x *Index) Publish(kind Kind, channel []byte, msg *Message, f *Flusher) int
 	}
 	if l := x.channels[string(channel)]; l != nil {
 		for _, s := range l.subs {
-			f.add(s, s.Deliver(KindChannel, nil, channel, msg))
+			f.add(s, s.Deliver(KindChannel, nil, channel, run))
 		}
 		n += len(l.subs)
 	}
@@ -193,7 +235,7 @@ func (x *Index) Publish(kind Kind, channel []byte, msg *Message, f *Flusher) int
 			continue
 		}
 		for _, s := range l.subs {
-			f.add(s, s.Deliver(KindPattern, pat, channel, msg))
+			f.add(s, s.Deliver(KindPattern, pat, channel, run))
 		}
 		n += len(l.subs)
 	}

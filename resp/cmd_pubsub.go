@@ -204,15 +204,50 @@ func (c *conn) unsubscribeAll() {
 // one write. A resumable subscriber (tracked) takes out.mu for every
 // message instead, where its cursors move (resume.go). Deliver never blocks
 // on the socket.
-func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, msg *broker.Message) bool {
+func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, run *broker.Run) bool {
 	c.stageMu.Lock()
 	defer c.stageMu.Unlock()
 	if c.tracked.Load() {
-		return c.deliverTracked(kind, pattern, channel, msg)
+		flush := false
+		for i := range run.Msgs {
+			if c.deliverTracked(kind, pattern, channel, &run.Msgs[i]) {
+				flush = true
+			}
+		}
+		return flush
 	}
 	first := len(c.stage) == 0
-	c.stage = c.appendPush(c.stage, kind, pattern, channel, msg)
+	c.stage = c.appendRun(c.stage, kind, pattern, channel, run)
 	return first
+}
+
+// appendRun appends the pushes of a run of messages to dst. For a channel
+// or shard subscription the bytes are the same for every subscriber: they
+// are encoded once per run and protocol.
+func (c *conn) appendRun(dst []byte, kind broker.SubKind, pattern, channel []byte, run *broker.Run) []byte {
+	proto := int(c.proto.Load())
+	if kind == broker.KindPattern {
+		w := writer{buf: dst, proto: proto}
+		for i := range run.Msgs {
+			encodePush(&w, kind, pattern, channel, &run.Msgs[i])
+		}
+		return w.buf
+	}
+	slot := (proto - 2) * 2
+	if kind == broker.KindShard {
+		slot++
+	}
+	enc := run.Cached(slot)
+	if enc == nil {
+		w := writer{buf: c.s.pushScratch[:0], proto: proto}
+		for i := range run.Msgs {
+			encodePush(&w, kind, nil, channel, &run.Msgs[i])
+		}
+		c.s.pushScratch = w.buf
+		run.SetCached(slot, w.buf)
+		enc = w.buf
+	}
+	return append(dst, enc...)
 }
 
 // deliverTracked is Deliver for a subscriber with cursors: the cursor

@@ -77,9 +77,13 @@ type conn struct {
 	tracked atomic.Bool
 
 	// stage holds messages Deliver encoded during the current fan-out
-	// batch (see Deliver); lock order: stageMu, then out.mu.
+	// batch (see Deliver); lock order: stageMu, then out.mu. The padding
+	// keeps them off the cache lines the socket writer and the reader
+	// write, so a Deliver on another core does not miss on them.
+	_       [64]byte
 	stageMu sync.Mutex
 	stage   []byte // guarded by stageMu
+	_       [64]byte
 }
 
 type cmdSpan struct{ from, to int }
