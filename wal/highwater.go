@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	iofs "io/fs"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,14 +207,18 @@ func appendCounterRange(dst []counterRange, r counterRange) []counterRange {
 }
 
 func encodeCounterRanges(dst []byte, rs []counterRange) []byte {
-	if len(rs) > maxCounterRanges {
-		rs = append(slices.Clone(rs[:maxCounterRanges/2]), rs[len(rs)-maxCounterRanges/2:]...)
-	}
-	for _, r := range rs {
-		dst = binary.BigEndian.AppendUint64(dst, r.first)
-		dst = binary.BigEndian.AppendUint64(dst, r.last)
+	for i, r := range rs {
+		if len(rs) > maxCounterRanges && i >= maxCounterRanges/2 && i < len(rs)-maxCounterRanges/2 {
+			continue
+		}
+		dst = encodeCounterRange(dst, r)
 	}
 	return dst
+}
+
+func encodeCounterRange(dst []byte, r counterRange) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, r.first)
+	return binary.BigEndian.AppendUint64(dst, r.last)
 }
 
 // counterMerger merges the commit counter's operands (see counterRange).
@@ -229,6 +232,15 @@ func (m *counterMerger) MergeNewer(v []byte) error {
 }
 
 func (m *counterMerger) MergeOlder(v []byte) error {
+	if len(v) == counterRangeLen && len(m.ranges) > 0 {
+		// The common case (a flush merges one operand per batch, newest
+		// first): extend the oldest range downwards, without allocating.
+		r := counterRange{binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])}
+		if first := &m.ranges[0]; r.first != 0 && r.first <= r.last && first.first != 0 && first.first == r.last+1 {
+			first.first = r.first
+			return nil
+		}
+	}
 	older := decodeCounterRanges(nil, v)
 	for _, r := range m.ranges {
 		older = appendCounterRange(older, r)
@@ -341,12 +353,12 @@ func (l *Log) setCommitCounter(b *pendingBatch) {
 	if l.w.resetCounter {
 		// A loss was accepted (no high-water file): the history is
 		// complete again from here on.
-		l.w.valBuf = encodeCounterRanges(l.w.valBuf[:0], []counterRange{{1, b.counter}})
+		l.w.valBuf = encodeCounterRange(l.w.valBuf[:0], counterRange{1, b.counter})
 		b.setErr(b.pb.Set(highWaterKey, l.w.valBuf, nil))
 		l.w.resetCounter = false
 		return
 	}
-	l.w.valBuf = encodeCounterRanges(l.w.valBuf[:0], []counterRange{{b.counter, b.counter}})
+	l.w.valBuf = encodeCounterRange(l.w.valBuf[:0], counterRange{b.counter, b.counter})
 	b.setErr(b.pb.Merge(highWaterKey, l.w.valBuf, nil))
 }
 

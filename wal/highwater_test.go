@@ -566,3 +566,84 @@ func TestHighWaterOldDirectories(t *testing.T) {
 	}
 	mustClose(t, l)
 }
+
+// TestCounterMerger: however Pebble groups and orders the merges (a flush
+// merges newest to oldest, a compaction a run without the base, a read
+// everything), a complete history is one range from 1 and a history with
+// a hole is seen as one.
+func TestCounterMerger(t *testing.T) {
+	rng := rand.New(rand.NewPCG(testSeed(t), 5))
+	op := func(c uint64) []byte { return encodeCounterRange(nil, counterRange{c, c}) }
+	// mergeRun merges ops[lo:hi] in a random way into one value.
+	var mergeRun func(ops [][]byte) []byte
+	mergeRun = func(ops [][]byte) []byte {
+		if len(ops) == 1 {
+			return ops[0]
+		}
+		if rng.IntN(3) == 0 { // a partial merge, then the rest
+			cut := 1 + rng.IntN(len(ops)-1)
+			return mergeRun([][]byte{mergeRun(ops[:cut]), mergeRun(ops[cut:])})
+		}
+		start := rng.IntN(len(ops))
+		vm, err := merger.Merge(highWaterKey, ops[start])
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := start, start
+		for lo > 0 || hi < len(ops)-1 {
+			if lo > 0 && (hi == len(ops)-1 || rng.IntN(2) == 0) {
+				lo--
+				err = vm.MergeOlder(ops[lo])
+			} else {
+				hi++
+				err = vm.MergeNewer(ops[hi])
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, _, err := vm.Finish(rng.IntN(2) == 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for range 300 {
+		n := 1 + rng.IntN(40)
+		var ops [][]byte
+		holeAt := uint64(0)
+		if rng.IntN(2) == 0 {
+			holeAt = 1 + uint64(rng.IntN(n)) // commits holeAt, holeAt+1 are missing, not the last
+		}
+		for c := uint64(1); c <= uint64(n)+2; c++ {
+			if holeAt != 0 && (c == holeAt || c == holeAt+1) {
+				continue
+			}
+			ops = append(ops, op(c))
+		}
+		got := decodeCounterRanges(nil, mergeRun(ops))
+		hole := counterHole(got)
+		switch {
+		case holeAt == 0 && (hole != "" || len(got) != 1 || got[0].last != uint64(n)+2):
+			t.Fatalf("complete history 1..%d merged to %v (%q)", n+2, got, hole)
+		case holeAt != 0 && hole == "":
+			t.Fatalf("history without %d and %d merged to %v: no hole seen", holeAt, holeAt+1, got)
+		}
+	}
+	// Another key concatenates, as Pebble's default merger does.
+	vm, _ := merger.Merge([]byte("x"), []byte("b"))
+	_ = vm.MergeOlder([]byte("a"))
+	_ = vm.MergeNewer([]byte("c"))
+	if v, _, _ := vm.Finish(true); string(v) != "abc" {
+		t.Fatalf("another key merged to %q", v)
+	}
+	// A value written by a binary that concatenated the operands reads
+	// the same as a merged one; a malformed value is a hole.
+	cat := append(append(op(1), op(2)...), op(3)...)
+	if got := decodeCounterRanges(nil, cat); counterHole(got) != "" || got[0].last != 3 {
+		t.Fatalf("concatenated operands read as %v", got)
+	}
+	if got := decodeCounterRanges(nil, cat[:20]); counterHole(got) == "" {
+		t.Fatalf("a malformed value read as %v", got)
+	}
+}
