@@ -11,6 +11,7 @@ import (
 //	n/<name>                       -> channel id (8 bytes BE)
 //	m/<id BE>                      -> channel metadata (encodeMeta)
 //	e/<id BE><ms BE><seq BE>       -> entry value (encodeEntry)
+//	h/                             -> commit counter ranges (highwater.go)
 //
 // One channel's entries are contiguous and in ID order, so reads are bounded
 // iterators and trims are range deletions.
