@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	iofs "io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -300,7 +301,7 @@ func (l *Log) checkHighWater() error {
 	}
 	const damaged = "Pebble's write-ahead log (*.log) or MANIFEST was damaged, truncated or rolled back, and opening it would serve a shorter log. "
 	if bad := counterHole(ranges); bad != "" {
-		if ranges[0].first == 0 {
+		if bad == "malformed" {
 			return fmt.Errorf("%w: the commit counter (key %q) is malformed", ErrCorrupt, highWaterKey)
 		}
 		if haveFile {
@@ -333,7 +334,7 @@ func counterHole(rs []counterRange) string {
 	switch {
 	case len(rs) == 0 || len(rs) == 1 && rs[0].first == 1:
 		return ""
-	case rs[0].first == 0:
+	case slices.ContainsFunc(rs, func(r counterRange) bool { return r.first == 0 }):
 		return "malformed"
 	case rs[0].first > 1:
 		return fmt.Sprintf("the log holds commits %d to %d but not 1 to %d", rs[0].first, rs[0].last, rs[0].first-1)
