@@ -34,6 +34,7 @@ type chunkSet[T any] struct {
 	chunks   []chunk[T]
 	spare    []T // the buffer of the last chunk removed, for reuse
 	n        int
+	finger   int // the chunk of the last lookup: acks come in runs
 }
 
 type chunk[T any] struct {
@@ -62,15 +63,21 @@ func (s *chunkSet[T]) locate(k T) (ci, pos int, found bool) {
 	if c := &s.chunks[last]; s.cmp(c.buf[c.hi-1], k) < 0 {
 		return last, c.hi, false // after every item: the common case
 	}
-	// The last chunk whose first item is not after k (or the first chunk).
-	lo, hi := 0, last
-	for lo < hi {
-		m := int(uint(lo+hi+1) >> 1)
-		if c := &s.chunks[m]; s.cmp(c.buf[c.lo], k) <= 0 {
-			lo = m
-		} else {
-			hi = m - 1
+	lo := s.finger
+	if c := &s.chunks[min(lo, last)]; lo > last || s.cmp(k, c.buf[c.lo]) < 0 || s.cmp(c.buf[c.hi-1], k) < 0 {
+		// The last chunk whose first item is not after k (or the first
+		// chunk).
+		hi := last
+		lo = 0
+		for lo < hi {
+			m := int(uint(lo+hi+1) >> 1)
+			if c := &s.chunks[m]; s.cmp(c.buf[c.lo], k) <= 0 {
+				lo = m
+			} else {
+				hi = m - 1
+			}
 		}
+		s.finger = lo
 	}
 	c := &s.chunks[lo]
 	i, j := c.lo, c.hi
@@ -207,6 +214,23 @@ func (s *chunkSet[T]) Delete(k T) (T, bool) {
 	if !found {
 		return zero, false
 	}
+	return s.deleteAt(ci, pos), true
+}
+
+// find returns where the item equal to k is, for at and deleteAt.
+func (s *chunkSet[T]) find(k T) (ci, pos int, found bool) {
+	if s.n == 0 {
+		return 0, 0, false
+	}
+	return s.locate(k)
+}
+
+// at returns the item find found.
+func (s *chunkSet[T]) at(ci, pos int) *T { return &s.chunks[ci].buf[pos] }
+
+// deleteAt removes and returns the item find found.
+func (s *chunkSet[T]) deleteAt(ci, pos int) T {
+	var zero T
 	c := &s.chunks[ci]
 	v := c.buf[pos]
 	if pos-c.lo < c.hi-1-pos {
@@ -224,7 +248,7 @@ func (s *chunkSet[T]) Delete(k T) (T, bool) {
 		if ci > 0 && ci < len(s.chunks) && s.small(ci-1) { // new neighbours
 			s.merge(ci - 1)
 		}
-		return v, true
+		return v
 	}
 	switch {
 	case ci+1 < len(s.chunks) && s.small(ci):
@@ -232,7 +256,7 @@ func (s *chunkSet[T]) Delete(k T) (T, bool) {
 	case ci > 0 && s.small(ci-1):
 		s.merge(ci - 1)
 	}
-	return v, true
+	return v
 }
 
 // small reports whether chunks ci and ci+1 fit in 3/4 of a chunk.

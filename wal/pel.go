@@ -150,15 +150,16 @@ func (g *group) insertPending(id ID, c *consumer, deliveredMs, count int64) *pen
 // removePending removes entry id from the list and returns its owner and
 // delivery count.
 func (g *group) removePending(id ID) (owner *consumer, count int64, ok bool) {
-	e, ok := g.getPending(id)
+	ci, pos, ok := g.pel.find(pendingEntry{id: id})
 	if !ok {
 		return nil, 0, false
 	}
+	e := g.pel.at(ci, pos)
 	g.unschedule(e)
 	owner, count = g.owner(e), g.count(e)
 	g.setOwner(e, nil)
 	g.setCount(e, 0)
-	g.pel.Delete(*e)
+	g.pel.deleteAt(ci, pos)
 	return owner, count, true
 }
 
