@@ -38,38 +38,16 @@ func (f *Flusher) Flush() {
 	f.subs = f.subs[:0]
 }
 
-// Message is what a subscriber receives: the entry's ID and fields. It also
-// carries a small cache in which a front can keep an encoding of the message
-// that is the same for many subscribers, so fan-out encodes it once.
+// Message is what a subscriber receives: the entry's ID and fields.
 type Message struct {
 	ID     [2]uint64 // ms, seq
 	Fields [][]byte
-
-	cache    [4][]byte
-	cacheBuf []byte
-}
-
-// Reset prepares m for the next message, keeping its memory.
-func (m *Message) Reset(id [2]uint64, fields [][]byte) {
-	m.ID, m.Fields = id, fields
-	m.cache = [4][]byte{}
-	m.cacheBuf = m.cacheBuf[:0]
-}
-
-// Cached returns the encoding stored in slot (0..3), or nil.
-func (m *Message) Cached(slot int) []byte { return m.cache[slot] }
-
-// SetCached stores an encoding in slot, copying enc.
-func (m *Message) SetCached(slot int, enc []byte) {
-	start := len(m.cacheBuf)
-	m.cacheBuf = append(m.cacheBuf, enc...)
-	m.cache[slot] = m.cacheBuf[start:len(m.cacheBuf):len(m.cacheBuf)]
 }
 
 // Run is a sequence of messages published to one channel one after the
-// other in a batch, which fan-out hands to each subscriber at once. Like
-// Message, it carries a cache for an encoding of the whole run that is the
-// same for many subscribers.
+// other in a batch, which fan-out hands to each subscriber at once. It
+// carries a small cache in which a front can keep an encoding of the whole
+// run that is the same for many subscribers, so fan-out encodes it once.
 type Run struct {
 	Msgs []Message
 
@@ -94,7 +72,7 @@ func (r *Run) Add(id [2]uint64, fields [][]byte) {
 	} else {
 		r.Msgs = append(r.Msgs, Message{})
 	}
-	r.Msgs[len(r.Msgs)-1].Reset(id, fields)
+	r.Msgs[len(r.Msgs)-1] = Message{ID: id, Fields: fields}
 }
 
 // Cached returns the run's encoding stored in slot (0..3), or nil.

@@ -263,37 +263,14 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, msg 
 		kind == broker.KindPattern && c.pcursors != nil && !c.advancePatternCursor(pattern, channel, msg) {
 		return false
 	}
-	c.out.buf = c.appendPush(c.out.buf, kind, pattern, channel, msg)
+	w := writer{buf: c.out.buf, proto: int(c.proto.Load())}
+	encodePush(&w, kind, pattern, channel, msg)
+	c.out.buf = w.buf
 	if c.out.kicked {
 		return false
 	}
 	c.out.kicked = true
 	return true
-}
-
-// appendPush appends msg's push to dst. The bytes of a channel or shard
-// message are the same for every subscriber of the channel: they are
-// encoded once per message and protocol.
-func (c *conn) appendPush(dst []byte, kind broker.SubKind, pattern, channel []byte, msg *broker.Message) []byte {
-	proto := int(c.proto.Load())
-	if kind == broker.KindPattern {
-		w := writer{buf: dst, proto: proto}
-		encodePush(&w, kind, pattern, channel, msg)
-		return w.buf
-	}
-	slot := (proto - 2) * 2
-	if kind == broker.KindShard {
-		slot++
-	}
-	enc := msg.Cached(slot)
-	if enc == nil {
-		w := writer{buf: c.s.pushScratch[:0], proto: proto}
-		encodePush(&w, kind, nil, channel, msg)
-		c.s.pushScratch = w.buf
-		msg.SetCached(slot, w.buf)
-		enc = w.buf
-	}
-	return append(dst, enc...)
 }
 
 // maxStageBytes: a larger staging buffer is not kept between batches.
