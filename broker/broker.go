@@ -147,6 +147,9 @@ type Config struct {
 	RetentionInterval time.Duration
 	UnsafeNoSync      bool // test-only: acknowledge before fsync
 	ReadOnly          bool // read a stopped node's data; writes fail
+	// CacheBytes is the size of Pebble's block cache (0: wal's default,
+	// 256 MiB; 16 MiB read-only).
+	CacheBytes int64
 	// Registerer receives the broker's Prometheus metrics; nil: none.
 	Registerer prometheus.Registerer
 	// RedeliveryInterval is how often groups with an ack wait are scanned
@@ -206,6 +209,7 @@ func Open(cfg Config) (*Broker, error) {
 		OnSynced:          b.observe,
 		UnsafeNoSync:      cfg.UnsafeNoSync,
 		ReadOnly:          cfg.ReadOnly,
+		CacheBytes:        cfg.CacheBytes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)

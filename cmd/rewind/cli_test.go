@@ -594,3 +594,18 @@ func TestHelp(t *testing.T) {
 		t.Error("replay --help shows the hidden --cpuprofile flag")
 	}
 }
+
+// TestServeRejectsBadFlags: a serve flag out of range is a usage error
+// (exit 2) with a message naming it, before anything is opened.
+func TestServeRejectsBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--cache-mb", "0"},
+		{"--log-format", "xml"},
+	} {
+		_, stderr, code := runCLI(t, "", append([]string{"serve", "--dir", dir, "--port", "0"}, args...)...)
+		if code != 2 || !strings.Contains(stderr, args[0]) {
+			t.Errorf("serve %v: exit %d, stderr %q; want exit 2 naming %s", args, code, stderr, args[0])
+		}
+	}
+}

@@ -43,6 +43,7 @@ type serveFlags struct {
 	metricsAddr       string
 	resumeNames       string
 	resumeTTL         time.Duration
+	cacheMB           int64
 	testFS            testFSFlags // powerloss.go: hidden fault-injection modes
 }
 
@@ -64,6 +65,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address at /metrics (e.g. 127.0.0.1:9379; empty: off)")
 	fs.StringVar(&f.resumeNames, "resume-names", "*", "glob of client names whose SUBSCRIBEs resume after a disconnect (empty: off)")
 	fs.DurationVar(&f.resumeTTL, "resume-ttl", 7*24*time.Hour, "forget the position of a subscriber name not seen for this long")
+	fs.Int64Var(&f.cacheMB, "cache-mb", 256, "block cache for reads from disk, in MiB")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.unsafeNoSync, "unsafe-no-sync", false, "acknowledge writes before fsync (loses data on a crash; for fault-injection tests only)")
@@ -83,6 +85,10 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	logger, err := newLogger(stderr, f.logLevel, f.logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "rewind serve:", err)
+		return 2
+	}
+	if f.cacheMB < 1 || f.cacheMB > 1<<20 {
+		fmt.Fprintln(stderr, "rewind serve: --cache-mb must be between 1 and 1048576")
 		return 2
 	}
 	if f.cpuProfile != "" {
@@ -128,6 +134,7 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	b, err := broker.Open(broker.Config{
 		Registerer: reg,
 		Dir:        f.dir,
+		CacheBytes: f.cacheMB << 20,
 		FS:         fsys,
 		Logger:     logger,
 		Limits: broker.Limits{
