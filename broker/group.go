@@ -8,6 +8,7 @@ type (
 	ConsumerInfo  = wal.ConsumerInfo
 	PendingRecord = wal.PendingRecord
 	PendingQuery  = wal.PendingQuery
+	Delivered     = wal.Delivered
 )
 
 const (

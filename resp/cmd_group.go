@@ -48,6 +48,10 @@ type groupResult struct {
 	first, last broker.ID
 	ids         []broker.ID
 	claim       *broker.ClaimArgs // XREADGROUP ... CLAIM: what the claim phase took (cmd_claim.go)
+	// entries: the new entries an XREADGROUP > delivered, as the writer
+	// read them (Proposal.WantEntries). Its buffer is reused by the
+	// connection's next group read.
+	entries broker.Delivered
 }
 
 // doGroup submits the proposals fill builds, waits until they are durable,
@@ -59,6 +63,13 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 	}
 	ps := c.propose(replyNone, n)
 	fill(ps[:n])
+	// The previous results are written out: their entry buffers are free.
+	prev := c.groupResults[:cap(c.groupResults)]
+	for i := range ps[:n] {
+		if ps[i].WantEntries && i < len(prev) {
+			ps[i].Entries = prev[i].entries[:0]
+		}
+	}
 	res := c.groupResults[:0]
 	c.pending[len(c.pending)-1].custom = func(props []broker.Proposal, err error) {
 		for i := range props {
@@ -70,7 +81,7 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 			if p.Op == broker.OpGroupHistory || ((p.Op == broker.OpGroupRead || p.Op == broker.OpClaimIdle) && len(p.IDs) > 0) {
 				r.ids = append([]broker.ID(nil), p.IDs...)
 			}
-			r.claim = p.Claim
+			r.claim, r.entries = p.Claim, p.Entries
 			res = append(res, r)
 		}
 	}
@@ -335,10 +346,12 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 			for i := range ps {
 				p := &ps[i]
 				p.Channel, p.Group, p.Consumer, p.Count, p.NoAck = a.keys[i], a.group, a.consumer, a.count, a.noAck
-				p.Op = broker.OpGroupRead
+				p.Op, p.WantEntries = broker.OpGroupRead, true
 				if string(a.ids[i]) != ">" {
+					p.WantEntries = false
 					p.Op, p.Spec.ID = broker.OpGroupHistory, history[i]
 				} else if a.claim {
+					p.WantEntries = false
 					setClaimRead(p, a.claimMinIdleMs)
 				}
 			}
@@ -422,7 +435,12 @@ func (c *conn) writeDelivered(key []byte, r groupResult) {
 	n := 0
 	if r.n > 0 {
 		var err error
-		n, err = c.s.b.Range(key, broker.RangeQuery{Start: r.first, End: r.last, Count: int(r.n)}, c.writeEntry)
+		if r.entries != nil {
+			var fields [8][]byte
+			n, err = r.entries.Each(fields[:0], c.writeEntry)
+		} else {
+			n, err = c.s.b.Range(key, broker.RangeQuery{Start: r.first, End: r.last, Count: int(r.n)}, c.writeEntry)
+		}
 		if err != nil {
 			c.s.log.Warn("resp: reading delivered entries", "err", err)
 		}

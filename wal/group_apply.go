@@ -258,6 +258,13 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 		if p.N == 0 {
 			p.ID = id
 		}
+		if p.WantEntries {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return err
+			}
+			p.Entries = p.Entries.append(id, v)
+		}
 		p.LastID = id
 		p.N++
 		if !p.NoAck {

@@ -1,6 +1,8 @@
 package wal
 
 import (
+	"encoding/binary"
+	"fmt"
 	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -105,4 +107,45 @@ func (l *Log) Pending(name []byte, g *GroupInfo, q PendingQuery, fn func(Pending
 func be64(b []byte) uint64 {
 	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
 		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}
+
+// Delivered is the entries a group read delivered (Proposal.WantEntries),
+// copied from the log as the writer read them: for each, its ID (16 bytes)
+// and its stored value (uvarint length, bytes).
+type Delivered []byte
+
+func (d Delivered) append(id ID, value []byte) Delivered {
+	d = binary.BigEndian.AppendUint64(d, id.Ms)
+	d = binary.BigEndian.AppendUint64(d, id.Seq)
+	d = binary.AppendUvarint(d, uint64(len(value)))
+	return append(d, value...)
+}
+
+// Each calls fn for each entry, in order, and returns how many it called
+// it for. The entry and its fields (decoded into fields, which is reused)
+// are valid during the call only.
+func (d Delivered) Each(fields [][]byte, fn func(*Entry) error) (int, error) {
+	var e Entry
+	n := 0
+	for len(d) > 0 {
+		if len(d) < 16 {
+			return n, fmt.Errorf("%w: delivered entries", ErrCorrupt)
+		}
+		e.ID = ID{be64(d), be64(d[8:])}
+		l, k := binary.Uvarint(d[16:])
+		if k <= 0 || l > uint64(len(d)-16-k) {
+			return n, fmt.Errorf("%w: delivered entries", ErrCorrupt)
+		}
+		value := d[16+k : 16+k+int(l)]
+		d = d[16+k+int(l):]
+		var err error
+		if e.Fields, err = decodeEntry(fields[:0], value); err != nil {
+			return n, err
+		}
+		if err := fn(&e); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

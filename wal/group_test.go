@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -192,5 +193,65 @@ func TestInterestRetention(t *testing.T) {
 	}
 	if m, _ := l.Meta([]byte("s")); m.Length != 2 || m.FirstID != ids[8] {
 		t.Fatalf("after every ack: %d from %v, want the MAXLEN 2", m.Length, m.FirstID)
+	}
+}
+
+// TestGroupReadEntries: a group read with WantEntries hands back the
+// delivered entries as the writer read them (what Range would return for
+// the delivered IDs), also after deletions, into the buffer it was given.
+func TestGroupReadEntries(t *testing.T) {
+	l := openMem(t, vfs.NewMem(), nil)
+	defer l.Close()
+	var ids []ID
+	for i := 0; i < 10; i++ {
+		ids = append(ids, publish(t, l, "s", fmt.Sprint("m", i)))
+	}
+	r := NewRequest()
+	p := r.Add()
+	p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{[]byte("f"), []byte("v"), []byte("g"), []byte("")}
+	if err := l.Submit(r); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait()
+	ids = append(ids, r.Proposals[0].ID)
+	if p := do(t, l, func(p *Proposal) { p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{ids[2], ids[3]} }); p.Err != nil {
+		t.Fatal(p.Err)
+	}
+	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
+		t.Fatal(p.Err)
+	}
+	render := func(e *Entry) string {
+		s := e.ID.String()
+		for _, f := range e.Fields {
+			s += " " + string(f)
+		}
+		return s + ";"
+	}
+	buf := make(Delivered, 0, 1024)
+	var got, want string
+	for _, count := range []int{4, 0} {
+		p := do(t, l, func(p *Proposal) {
+			groupOp(OpGroupRead, "s", "g", "c")(p)
+			p.Count, p.WantEntries, p.Entries = count, true, buf[:0]
+		})
+		if p.Err != nil {
+			t.Fatal(p.Err)
+		}
+		if &p.Entries[:1][0] != &buf[:1][0] {
+			t.Fatal("the given buffer was not used")
+		}
+		n, err := p.Entries.Each(nil, func(e *Entry) error { got += render(e); return nil })
+		if err != nil || int64(n) != p.N {
+			t.Fatalf("Each: %d entries, %v; delivered %d", n, err, p.N)
+		}
+		if _, err := l.Range([]byte("s"), RangeQuery{Start: p.ID, End: p.LastID}, func(e *Entry) error { want += render(e); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got != want || strings.Count(got, ";") != 9 {
+		t.Fatalf("delivered entries\n%s\nwant (Range)\n%s", got, want)
+	}
+	if _, err := Delivered(buf[:5]).Each(nil, func(*Entry) error { return nil }); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a torn buffer: %v", err)
 	}
 }

@@ -88,6 +88,13 @@ type Proposal struct {
 	Scan        *ScanResult  // OpRedeliveryScan: filled by the apply step
 	Cursors     []Cursor     // OpSetCursors
 
+	// WantEntries (OpGroupRead, and OpClaimIdle's read): the new entries
+	// delivered are appended to Entries as the writer reads them, so the
+	// reply needs no second read of the log. The caller may set Entries to
+	// a buffer to reuse.
+	WantEntries bool
+	Entries     Delivered
+
 	// Tag is not read by wal; it travels with the proposal to whoever
 	// consumes the Commit (the broker's fan-out uses it).
 	Tag uint8
