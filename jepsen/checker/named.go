@@ -42,6 +42,7 @@ type namedStream struct {
 	name     string
 	c        *channelLog
 	last     int      // final-log position of the last entry received since the anchor (-1: none)
+	unplaced bool     // a session's entries could not be placed in the final log: skip the next seam
 	baseline int64    // the anchor's Ready: a write invoked after it is after the cursor
 	ends     []string // how sessions ended since the one that received last
 }
@@ -108,44 +109,80 @@ func sessionEnd(s *session) string {
 // checkNamedSession checks one session's entries of ns's channel: the seam
 // before its first, and no gap after it.
 func (m *model) checkNamedSession(ns *namedStream, s *session, anchor bool) {
-	st := m.namedStats
 	got := s.received[ns.c.name]
+	m.namedStats.Received += len(got)
+	cur, placed := m.placeSession(ns, s, got, anchor)
+	switch {
+	case !placed:
+		ns.unplaced, ns.ends = true, nil
+	case cur > ns.last || ns.unplaced && cur >= 0:
+		ns.last, ns.ends, ns.unplaced = cur, nil, false
+	}
+	ns.ends = append(ns.ends, sessionEnd(s))
+}
+
+// placeSession places a session's entries in the final log, checks the
+// seam before the first and that the others follow one another, and
+// returns the last one's position (-1: it got none). placed is false when
+// an entry is not in the final log (checkDelivered reports it) or out of
+// order (reported here: with values stored twice, checkDelivered's
+// subsequence test can miss it).
+func (m *model) placeSession(ns *namedStream, s *session, got []recv, anchor bool) (int, bool) {
 	cur := -1
 	for k, r := range got {
 		ps := ns.c.valuePos[r.value]
 		if len(ps) == 0 {
-			return // reported by checkDelivered (phantom or uncommitted-read)
+			return cur, false
 		}
-		st.Received++
 		if k == 0 {
-			cur = firstPosition(ps, ns.last)
-			if !anchor {
+			cur = firstPosition(ns.c, ps, ns.last, got)
+			if !anchor && !ns.unplaced {
 				m.checkSeam(ns, s, cur, r)
 			}
 			continue
 		}
 		i := sort.SearchInts(ps, cur+1)
 		if i == len(ps) {
-			return // reported by checkDelivered (order)
+			m.rep.add(Anomaly{Kind: KindOrder, Channel: ns.c.name, Value: r.value,
+				Detail: fmt.Sprintf("named subscriber %s (process %d) received %q after %s, which the final log holds only earlier (or it came twice)", ns.name, s.start.Process, r.value, describeEntry(ns.c.final[cur])),
+				Ops:    []int{r.op, ns.c.finalOp}})
+			return cur, false
 		}
 		if p := ps[i]; p > cur+1 {
 			m.reportNamedGap(ns, s, cur+1, p, r, "within one session")
 		}
 		cur = ps[i]
 	}
-	if cur > ns.last {
-		ns.last, ns.ends = cur, nil
-	}
-	ns.ends = append(ns.ends, sessionEnd(s))
+	return cur, true
 }
 
-// firstPosition places a session's first entry: the first position of its
-// value after last, else (a repeat) its last position up to last.
-func firstPosition(ps []int, last int) int {
-	if i := sort.SearchInts(ps, last+1); i < len(ps) {
-		return ps[i]
+// firstPosition places a session's first entry, whose value the final log
+// may hold more than once (a retried publish): at the candidate from which
+// the most entries received next follow one another (up to 64), preferring
+// one after last, then the earliest.
+func firstPosition(c *channelLog, ps []int, last int, got []recv) int {
+	run := func(p int) int {
+		n := 0
+		for _, r := range got[1:min(len(got), 65)] {
+			next := c.valuePos[r.value]
+			i := sort.SearchInts(next, p+1)
+			if i == len(next) || next[i] != p+1 {
+				break
+			}
+			p, n = p+1, n+1
+		}
+		return n
 	}
-	return ps[len(ps)-1]
+	best, bestRun := -1, -1
+	after := sort.SearchInts(ps, last+1)
+	for _, cands := range [][]int{ps[after:], ps[:after]} {
+		for _, p := range cands {
+			if n := run(p); n > bestRun {
+				best, bestRun = p, n
+			}
+		}
+	}
+	return best
 }
 
 // checkSeam: the first entry b of a session continues the stream.

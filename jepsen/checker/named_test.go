@@ -108,3 +108,27 @@ func TestNamedSubscriberDuplicates(t *testing.T) {
 		t.Fatalf("detail: %s", d)
 	}
 }
+
+// A retried publish stores a value twice; a repeat after a crash that
+// starts at the first copy is placed there, not at the second.
+func TestNamedSubscriberRepeatOverRetriedPublishes(t *testing.T) {
+	b := &builder{}
+	b.namedSession(10, "n", endUnsubscribed)
+	b.write(1, history.FPublish, "ch", "p1", history.Info, "")
+	b.write(1, history.FPublish, "ch", "p2", history.Info, "")
+	b.add(history.Op{Process: 3, Type: history.Invoke, F: history.FPublish, Channel: "ch", Value: "p1", Attempt: 2})
+	b.add(history.Op{Process: 3, Type: history.OK, F: history.FPublish, Channel: "ch", Value: "p1", Attempt: 2})
+	b.add(history.Op{Process: 3, Type: history.Invoke, F: history.FPublish, Channel: "ch", Value: "p2", Attempt: 2})
+	b.add(history.Op{Process: 3, Type: history.OK, F: history.FPublish, Channel: "ch", Value: "p2", Attempt: 2})
+	b.write(3, history.FPublish, "ch", "p3", history.OK, "")
+	b.namedSession(11, "n", endBroken, "p1", "p2")
+	b.namedSession(12, "n", endUnsubscribed, "p1", "p2", "p1", "p2", "p3")
+	b.read(2, "ch", true, e("1-0", "p1"), e("2-0", "p2"), e("3-0", "p1"), e("4-0", "p2"), e("5-0", "p3"))
+	res := check(t, b)
+	if !res.Valid || res.Stats.Named.Duplicates != 2 {
+		t.Fatalf("a repeat over retried publishes: %v %+v %+v", res.Counts, res.Examples, res.Stats.Named)
+	}
+	// The same with p1's second copy skipped is a gap (or p2 came twice).
+	b.ops[len(b.ops)-4].Values = []string{"p1", "p2", "p2", "p3"}
+	wantKind(t, check(t, b), KindOrder, "named subscriber n (process 12) received \"p2\" after 4-0=\"p2\"")
+}
