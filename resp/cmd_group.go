@@ -50,9 +50,14 @@ type groupResult struct {
 	claim       *broker.ClaimArgs // XREADGROUP ... CLAIM: what the claim phase took (cmd_claim.go)
 	// entries: the new entries an XREADGROUP > delivered, as the writer
 	// read them (Proposal.WantEntries). Its buffer is reused by the
-	// connection's next group read.
+	// connection's next group read, up to maxKeptEntriesBytes.
 	entries broker.Delivered
 }
+
+// maxKeptEntriesBytes is the largest entries buffer a connection keeps for
+// its next XREADGROUP (COUNT 100 of 100-byte messages takes 13 KiB): an
+// idle consumer holds no more, whatever it once read.
+const maxKeptEntriesBytes = 32 << 10
 
 // doGroup submits the proposals fill builds, waits until they are durable,
 // and returns their results. Writes queued before them that append nothing
@@ -66,7 +71,7 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 	// The previous results are written out: their entry buffers are free.
 	prev := c.groupResults[:cap(c.groupResults)]
 	for i := range ps[:n] {
-		if ps[i].WantEntries && i < len(prev) {
+		if ps[i].WantEntries && i < len(prev) && cap(prev[i].entries) <= maxKeptEntriesBytes {
 			ps[i].Entries = prev[i].entries[:0]
 		}
 	}
@@ -420,6 +425,9 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 			c.writeDelivered(a.keys[i], r)
 		} else {
 			c.writeHistory(a.keys[i], r.ids)
+		}
+		if cap(r.entries) > maxKeptEntriesBytes {
+			res[i].entries = nil // res is c.groupResults: do not keep it
 		}
 	}
 	return true
