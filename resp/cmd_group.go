@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rewind-mq/rewind/broker"
@@ -49,15 +50,34 @@ type groupResult struct {
 	ids         []broker.ID
 	claim       *broker.ClaimArgs // XREADGROUP ... CLAIM: what the claim phase took (cmd_claim.go)
 	// entries: the new entries an XREADGROUP > delivered, as the writer
-	// read them (Proposal.WantEntries). Its buffer is reused by the
-	// connection's next group read, up to maxKeptEntriesBytes.
+	// read them (Proposal.WantEntries), in buf's memory (entriesPool).
 	entries broker.Delivered
+	buf     *entriesBuf
 }
 
-// maxKeptEntriesBytes is the largest entries buffer a connection keeps for
-// its next XREADGROUP (COUNT 100 of 100-byte messages takes 13 KiB): an
-// idle consumer holds no more, whatever it once read.
-const maxKeptEntriesBytes = 32 << 10
+// entriesBuf is a buffer for the entries one XREADGROUP > delivers, shared
+// by all connections through entriesPool: steady consumers make no garbage,
+// and an idle one holds no buffer.
+type entriesBuf struct{ b broker.Delivered }
+
+var entriesPool = sync.Pool{New: func() any { return new(entriesBuf) }}
+
+// maxPooledEntriesBytes is the largest buffer given back to entriesPool
+// (COUNT 1000 of 100-byte messages takes 130 KiB).
+const maxPooledEntriesBytes = 1 << 20
+
+// releaseEntries gives the results' entry buffers back to the pool; the
+// replies that used them are written.
+func releaseEntries(res []groupResult) {
+	for i := range res {
+		r := &res[i]
+		if r.buf != nil && cap(r.entries) <= maxPooledEntriesBytes {
+			r.buf.b = r.entries[:0]
+			entriesPool.Put(r.buf)
+		}
+		r.buf, r.entries = nil, nil
+	}
+}
 
 // doGroup submits the proposals fill builds, waits until they are durable,
 // and returns their results. Writes queued before them that append nothing
@@ -68,11 +88,14 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 	}
 	ps := c.propose(replyNone, n)
 	fill(ps[:n])
-	// The previous results are written out: their entry buffers are free.
-	prev := c.groupResults[:cap(c.groupResults)]
+	var bufs []*entriesBuf
 	for i := range ps[:n] {
-		if ps[i].WantEntries && i < len(prev) && cap(prev[i].entries) <= maxKeptEntriesBytes {
-			ps[i].Entries = prev[i].entries[:0]
+		if ps[i].WantEntries {
+			if bufs == nil {
+				bufs = make([]*entriesBuf, n)
+			}
+			bufs[i] = entriesPool.Get().(*entriesBuf)
+			ps[i].Entries = bufs[i].b[:0]
 		}
 	}
 	res := c.groupResults[:0]
@@ -87,6 +110,9 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 				r.ids = append([]broker.ID(nil), p.IDs...)
 			}
 			r.claim, r.entries = p.Claim, p.Entries
+			if bufs != nil {
+				r.buf = bufs[i]
+			}
 			res = append(res, r)
 		}
 	}
@@ -397,6 +423,7 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 // nothing and reports false when no ">" stream got an entry and there is no
 // history stream.
 func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
+	defer releaseEntries(res)
 	n := 0
 	for i, r := range res {
 		if string(a.ids[i]) != ">" || !claimReadEmpty(r.claim, r) {
@@ -425,9 +452,6 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 			c.writeDelivered(a.keys[i], r)
 		} else {
 			c.writeHistory(a.keys[i], r.ids)
-		}
-		if cap(r.entries) > maxKeptEntriesBytes {
-			res[i].entries = nil // res is c.groupResults: do not keep it
 		}
 	}
 	return true
