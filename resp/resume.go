@@ -403,16 +403,34 @@ func (c *conn) advance(st *resumeState, msg *broker.Message) bool {
 	return true
 }
 
+// writeQueued writes what is queued for the socket and waits for it, so
+// that the cursors reflect it. UNSUBSCRIBE calls it before it saves a
+// cursor: its confirmation follows those messages, so a client that reads
+// the confirmation has them, and a later resume must not send them again.
+// If the write fails the connection is going away, and the save at the
+// disconnect keeps what the socket accepted.
+func (c *conn) writeQueued() {
+	c.flush()
+	c.waitFlushed()
+}
+
 // forgetCursor saves and stops tracking one channel's cursor (UNSUBSCRIBE).
 func (c *conn) forgetCursor(channel string) {
 	c.out.mu.Lock()
 	st := c.cursors[channel]
-	delete(c.cursors, channel)
 	c.out.mu.Unlock()
-	if st == nil || st.resuming {
+	if st == nil {
 		return
 	}
-	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: st.sent, SeenMs: time.Now().UnixMilli()}}
+	c.writeQueued()
+	c.out.mu.Lock()
+	delete(c.cursors, channel)
+	sent, resuming := st.sent, st.resuming
+	c.out.mu.Unlock()
+	if resuming {
+		return
+	}
+	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: sent, SeenMs: time.Now().UnixMilli()}}
 	if err := c.s.b.SaveCursors(cs); err != nil {
 		c.s.log.Warn("resp: saving a subscriber cursor", "client", c.id, "err", err)
 	}
@@ -421,14 +439,17 @@ func (c *conn) forgetCursor(channel string) {
 // forgetPattern saves and stops tracking one pattern's cursors
 // (PUNSUBSCRIBE).
 func (c *conn) forgetPattern(pattern string) {
-	name := c.name()
 	c.out.mu.Lock()
 	ps := c.pcursors[pattern]
-	delete(c.pcursors, pattern)
-	var cs []broker.Cursor
-	if ps != nil {
-		cs = ps.appendCursors(nil, name, pattern, time.Now().UnixMilli(), true)
+	c.out.mu.Unlock()
+	if ps == nil {
+		return
 	}
+	name := c.name()
+	c.writeQueued()
+	c.out.mu.Lock()
+	delete(c.pcursors, pattern)
+	cs := ps.appendCursors(nil, name, pattern, time.Now().UnixMilli(), true)
 	c.out.mu.Unlock()
 	if err := c.s.b.SaveCursors(cs); err != nil {
 		c.s.log.Warn("resp: saving a subscriber's pattern cursors", "client", c.id, "err", err)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,5 +297,79 @@ func TestResumablePatternSubscriber(t *testing.T) {
 	case m := <-alice.Channel(redis.WithChannelSize(20000)):
 		t.Fatalf("alice got %s %q after the last message", m.Channel, m.Payload)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestResumeAfterUnsubscribeNoRepeat: a named subscriber that UNSUBSCRIBEs
+// while messages are queued for its socket (it paused reading), reads up
+// to the confirmation and subscribes again resumes exactly after the last
+// message it got: the messages written before the confirmation are not
+// sent again, and nothing is skipped (jepsen/README.md, bug 4).
+func TestResumeAfterUnsubscribeNoRepeat(t *testing.T) {
+	ts := startServerForKeysTest(t, func(_ *broker.Config, c *Config) { c.ResumeNames = "*" })
+	ctx := keysCtx(t)
+	stop := make(chan struct{})
+	var pubs sync.WaitGroup
+	defer pubs.Wait()
+	defer close(stop)
+	pubs.Go(func() {
+		pub := ts.client(2)
+		for i := 0; ; {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			pipe := pub.Pipeline()
+			for k := 0; k < 50; k, i = k+1, i+1 {
+				pipe.Publish(ctx, "counter", strconv.Itoa(i))
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				return
+			}
+		}
+	})
+	round := func() (first, last int) {
+		c := redis.NewClient(&redis.Options{Addr: ts.addr, ClientName: "resumer", MaxRetries: -1})
+		defer c.Close()
+		ps := c.Subscribe(ctx, "counter")
+		defer ps.Close()
+		first, last = -1, -1
+		for got := 0; ; {
+			msg, err := ps.ReceiveTimeout(ctx, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch m := msg.(type) {
+			case *redis.Message:
+				v, _ := strconv.Atoi(m.Payload)
+				if first < 0 {
+					first = v
+				} else if v != last+1 {
+					t.Fatalf("got %d after %d", v, last)
+				}
+				last = v
+				if got++; got == 20 {
+					// Stop reading for a moment: the server's writes
+					// block with messages queued behind them.
+					time.Sleep(30 * time.Millisecond)
+					if err := ps.Unsubscribe(ctx, "counter"); err != nil {
+						t.Fatal(err)
+					}
+				}
+			case *redis.Subscription:
+				if m.Kind == "unsubscribe" {
+					return first, last
+				}
+			}
+		}
+	}
+	_, last := round()
+	for i := 0; i < 40; i++ {
+		first, l := round()
+		if first != last+1 {
+			t.Fatalf("round %d: resumed at %d after %d, the last message before the confirmation", i, first, last)
+		}
+		last = l
 	}
 }
