@@ -210,13 +210,13 @@ func (m *model) checkSeam(ns *namedStream, s *session, b int, r recv) {
 	case b <= ns.last:
 		n := ns.last - b + 1
 		st.Duplicates += n
+		st.DuplicatesBy[lastEnd(ns.ends)] += n
 		if clean {
 			m.rep.add(Anomaly{Kind: KindResumeDuplicate, Channel: ns.c.name, Value: r.value,
 				Detail: fmt.Sprintf("named subscriber %s (process %d) got %d entries again from %s after its previous session ended with a confirmed UNSUBSCRIBE", ns.name, s.start.Process, n, describeEntry(ns.c.final[b])),
 				Ops:    []int{s.start.Index, r.op}})
 			return
 		}
-		st.DuplicatesBy[lastEnd(ns.ends)] += n
 	case b > ns.last+1 && dropped:
 		st.SkippedDrops += b - ns.last - 1
 	case b > ns.last+1:
