@@ -64,6 +64,7 @@ type QueueStats struct {
 	Crashes          int            `json:"consumer_crashes"`
 	LostAcknowledged int            `json:"lost_acknowledged_xadds"`
 	RetriedValues    int            `json:"values_delivered_under_two_ids"`
+	OverMaxDeliver   int            `json:"entries_delivered_over_max_deliver"`
 }
 
 func (m *model) queue(channel, group string) *queueLog {
@@ -153,6 +154,7 @@ func (m *model) checkQueues() {
 		m.checkDeliveries(c, q)
 		m.checkRedeliveries(q)
 		m.checkPendingCounts(q)
+		m.checkMaxDeliver(q)
 		m.checkGroupDone(c, q, dead[q.channel])
 	}
 	m.checkDeadLetters(dead)
@@ -229,6 +231,25 @@ func (m *model) checkAckWait(q *queueLog, prev, d delivery) {
 		m.rep.add(Anomaly{Kind: KindDuplicate, Channel: q.channel, Value: d.entry.Value, ID: d.entry.ID,
 			Detail: fmt.Sprintf("XREADGROUP > (consumer %s) redelivered %s %s after its delivery to %s began, before the ack wait of %d ms", d.done.Consumer, describeEntry(d.entry), fmtTime(d.done.Time-prev.inv.Time), prev.done.Consumer, q.policy.AckWaitMs),
 			Ops:    []int{prev.done.Index, d.done.Index}})
+	}
+}
+
+// checkMaxDeliver: in a group with MAXDELIVER, an entry is not delivered
+// more often (a warning: bug 5, own-pending re-reads and claims deliver
+// exhausted entries and restart their ack wait).
+func (m *model) checkMaxDeliver(q *queueLog) {
+	if q.policy == nil || q.policy.MaxDeliver <= 0 {
+		return
+	}
+	for id, ds := range q.deliveries {
+		if int64(len(ds)) <= q.policy.MaxDeliver {
+			continue
+		}
+		m.queueStats.OverMaxDeliver++
+		d := ds[q.policy.MaxDeliver]
+		m.rep.add(Anomaly{Kind: KindOverMaxDeliver, Channel: q.channel, Value: d.entry.Value, ID: id,
+			Detail: fmt.Sprintf("%s delivered %d times, MAXDELIVER %d; delivery %d by %s from %q (consumer %s)", describeEntry(d.entry), len(ds), q.policy.MaxDeliver, q.policy.MaxDeliver+1, d.done.F, d.inv.From, d.done.Consumer),
+			Ops:    []int{ds[0].done.Index, d.done.Index}})
 	}
 }
 

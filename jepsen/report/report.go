@@ -57,6 +57,7 @@ var kindDocs = map[string]string{
 	checker.KindNoDrain:           "a consumer group could not be drained after the faults healed",
 	checker.KindResumeGap:         "a named (resumable) subscriber's sessions together skipped entries of the log",
 	checker.KindResumeDuplicate:   "a named subscriber got entries again after a confirmed UNSUBSCRIBE (warning: jepsen/README.md bug 4)",
+	checker.KindOverMaxDeliver:    "an entry was delivered more than its group's MAXDELIVER times (warning: jepsen/README.md bug 5)",
 	checker.KindCorruptWrongValue: "a node on damaged files served a wrong or made-up entry",
 	checker.KindCorruptSilentLoss: "a node on damaged files served a log missing acknowledged entries, without an error (warning)",
 	checker.KindCorruptCrash:      "a node on damaged files crashed with a panic instead of answering with an error (warning)",
@@ -180,7 +181,7 @@ nemeses {{.V.Run.Nemeses}} · workloads {{.V.Run.Workloads}}</p>
 <tr><td>reads</td><td>{{.Reads}} ({{.ReadEntries}} entries)</td></tr>
 <tr><td>subscriber sessions</td><td>{{.Sessions}} ({{.CleanSessions}} closed cleanly and checked for completeness), {{.Deliveries}} messages delivered</td></tr>
 <tr><td>duplicates explained by retries</td><td>{{.DuplicatesOK}}</td></tr>
-{{with .Queue}}<tr><td>consumer groups</td><td>{{.Deliveries}} deliveries, {{.Redeliveries}} redeliveries; {{.Acked}} entries acked, {{.AckedUnknown}} acked only by an XACK of unknown outcome, {{.DeadLettered}} dead-lettered; {{.Crashes}} consumer crashes; {{.LostAcknowledged}} acknowledged XADDs lost by the group; {{.RetriedValues}} values delivered under two IDs (retried XADDs)</td></tr>
+{{with .Queue}}<tr><td>consumer groups</td><td>{{.Deliveries}} deliveries, {{.Redeliveries}} redeliveries; {{.Acked}} entries acked, {{.AckedUnknown}} acked only by an XACK of unknown outcome, {{.DeadLettered}} dead-lettered; {{.Crashes}} consumer crashes; {{.LostAcknowledged}} acknowledged XADDs lost by the group; {{.RetriedValues}} values delivered under two IDs (retried XADDs); {{.OverMaxDeliver}} entries delivered more than MAXDELIVER times</td></tr>
 <tr><td>redeliveries by reason</td><td>{{range $r, $n := .RedeliveryBy}}{{$r}}: {{$n}}<br>{{end}}</td></tr>{{end}}
 {{with .Named}}<tr><td>named subscribers</td><td>{{.Names}} names, {{.Sessions}} sessions (by end: {{range $e, $n := .SessionsByEnd}}{{$e}} {{$n}} {{end}}), {{.Seams}} seams checked, {{.Received}} messages; {{.Duplicates}} duplicates ({{range $e, $n := .DuplicatesBy}}after {{$e}}: {{$n}} {{end}}); {{.SkippedDrops}} skipped after a client drop</td></tr>{{end}}
 <tr><td>final log sizes</td><td>{{range $ch, $n := .FinalEntries}}{{$ch}}: {{$n}} &nbsp; {{end}}</td></tr>
