@@ -353,7 +353,7 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 	start, ok := p.Spec.ID.Next()
 	if ok {
 		g.pel.Ascend(pendingEntry{id: start}, func(e *pendingEntry) bool {
-			if e.owner != c.slot {
+			if e.owner != c.slot || g.exhausted(e) {
 				return true
 			}
 			g.unschedule(e)

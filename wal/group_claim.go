@@ -216,6 +216,8 @@ func (l *Log) applyClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 			e = g.insertPending(id, nil, 0, 1) // FORCE: no owner, so no idle check
 		case !idleEnough(e, a.MinIdleMs, nowMs):
 			continue
+		case g.exhausted(e) && (a.RetryCount < 0 || g.cfg.Exhausted(a.RetryCount)):
+			continue // MAXDELIVER used up, and no RETRYCOUNT that resets it
 		}
 		l.claimEntry(b, ch, g, c, e, deliveredMs, a.RetryCount, a.JustID)
 		c.activeMs = nowMs
@@ -287,7 +289,7 @@ func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 			count--
 			continue
 		}
-		if !idleEnough(e, a.MinIdleMs, nowMs) {
+		if !idleEnough(e, a.MinIdleMs, nowMs) || g.exhausted(e) {
 			continue
 		}
 		l.claimEntry(b, ch, g, c, e, nowMs, -1, a.JustID)
@@ -365,6 +367,9 @@ func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, 
 	var candidates []pendingEntry
 	a.WakeMs = 0
 	g.pel.Scan(func(e *pendingEntry) bool {
+		if g.exhausted(e) {
+			return true // the broker dead-letters it
+		}
 		if idleEnough(e, a.MinIdleMs, nowMs) {
 			candidates = append(candidates, *e)
 		} else if wake := satAdd(e.deliveredMs, a.MinIdleMs); a.WakeMs == 0 || wake < a.WakeMs {

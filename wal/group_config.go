@@ -39,6 +39,16 @@ func (c *GroupConfig) Exhausted(count int64) bool {
 	return c.MaxDeliver > 0 && count >= c.MaxDeliver
 }
 
+// exhausted reports whether e used up its group's MAXDELIVER. Such an entry
+// is delivered to nobody again, by no command (history reads, XCLAIM,
+// XAUTOCLAIM, XREADGROUP CLAIM, redelivery): it stays pending, where it can
+// still be acked, until its last ack wait runs out and the broker moves it
+// to the dead-letter channel. A delivery would also restart the ack wait
+// and so put off the dead-lettering.
+func (g *group) exhausted(e *pendingEntry) bool {
+	return g.cfg.Exhausted(g.count(e))
+}
+
 func encodeGroupConfig(dst []byte, c *GroupConfig) []byte {
 	dst = binary.AppendVarint(dst, c.AckWaitMs)
 	dst = binary.AppendVarint(dst, c.MaxDeliver)

@@ -83,3 +83,70 @@ func TestRedeliveryAndDeadLetter(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxDeliverIsAHardLimit: an entry that used up MaxDeliver is handed to
+// nobody again — not by its consumer's history read, XCLAIM, XAUTOCLAIM or
+// XREADGROUP CLAIM — and none of them restarts its ack wait, so it is
+// dead-lettered when its last wait runs out; it can still be acked before,
+// and XCLAIM RETRYCOUNT below the limit gives it new tries.
+func TestMaxDeliverIsAHardLimit(t *testing.T) {
+	now := int64(1000)
+	l := openMem(t, vfs.NewMem(), func(o *Options) { o.NowMs = func() int64 { return now } })
+	defer l.Close()
+	a := publish(t, l, "orders", "a")
+	b := publish(t, l, "orders", "b")
+	cfg := &GroupConfig{AckWaitMs: 500, MaxDeliver: 2, DeadLetter: "orders.dlq"}
+	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "orders", "g", "")(p); p.EntriesRead = 0; p.Config = cfg }); p.Err != nil {
+		t.Fatal(p.Err)
+	}
+	if p := do(t, l, groupOp(OpGroupRead, "orders", "g", "w1")); p.N != 2 {
+		t.Fatalf("first delivery %+v", p)
+	}
+	now += 500
+	if p := do(t, l, groupOp(OpGroupRead, "orders", "g", "w2")); len(p.IDs) != 2 {
+		t.Fatalf("redelivery %+v", p)
+	}
+	now += 100 // both delivered twice: exhausted, their last wait runs until 2000
+	history := do(t, l, func(p *Proposal) { groupOp(OpGroupHistory, "orders", "g", "w2")(p); p.Spec = IDSpec{} })
+	claim := do(t, l, func(p *Proposal) {
+		groupOp(OpClaim, "orders", "g", "w3")(p)
+		p.IDs, p.Claim = []ID{a, b}, &ClaimArgs{RetryCount: -1}
+	})
+	auto := do(t, l, func(p *Proposal) {
+		groupOp(OpAutoClaim, "orders", "g", "w3")(p)
+		p.Count, p.Claim = 10, &ClaimArgs{RetryCount: -1}
+	})
+	idle := do(t, l, func(p *Proposal) {
+		groupOp(OpClaimIdle, "orders", "g", "w3")(p)
+		p.Count, p.Claim = 10, &ClaimArgs{RetryCount: -1}
+	})
+	for name, p := range map[string]Proposal{"history": history, "XCLAIM": claim, "XAUTOCLAIM": auto} {
+		if p.Err != nil || len(p.IDs) != 0 {
+			t.Errorf("%s delivered an exhausted entry: %v %v", name, p.IDs, p.Err)
+		}
+	}
+	if idle.Err != nil || len(idle.Claim.Claimed) != 0 {
+		t.Errorf("XREADGROUP CLAIM delivered an exhausted entry: %+v %v", idle.Claim.Claimed, idle.Err)
+	}
+	// An operator's RETRYCOUNT below the limit revives b.
+	if p := do(t, l, func(p *Proposal) {
+		groupOp(OpClaim, "orders", "g", "w3")(p)
+		p.IDs, p.Claim = []ID{b}, &ClaimArgs{RetryCount: 0}
+	}); len(p.IDs) != 1 || p.IDs[0] != b {
+		t.Fatalf("XCLAIM RETRYCOUNT 0: %+v", p)
+	}
+	now = 1999
+	scan := func() *ScanResult { return do(t, l, func(p *Proposal) { p.Op = OpRedeliveryScan }).Scan }
+	if s := scan(); len(s.DeadLettered) != 0 {
+		t.Fatalf("dead-lettered before the last ack wait ran out: %+v", s.DeadLettered)
+	}
+	now = 2000
+	s := scan()
+	if len(s.DeadLettered) != 1 || string(s.DeadLettered[0].Channel) != "orders.dlq" {
+		t.Fatalf("scan at the end of a's last ack wait: %+v", s.DeadLettered)
+	}
+	g, _ := l.Group([]byte("orders"), []byte("g"))
+	if g.Pending != 1 || g.FirstPending != b {
+		t.Fatalf("pending after dead-lettering a: %d from %v, want b alone", g.Pending, g.FirstPending)
+	}
+}
