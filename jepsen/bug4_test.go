@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -14,17 +13,14 @@ import (
 	"github.com/rewind-mq/rewind/jepsen/node"
 )
 
-// TestBug4ResumeRepeatsAfterUnsubscribe reproduces jepsen/README.md bug 4:
-// a named subscriber that UNSUBSCRIBEs and reads up to the confirmation,
-// then subscribes again, must continue after the last message it got (the
-// README: "no gap and no duplicate at the seam"). rewind saves the cursor
-// at UNSUBSCRIBE as what the socket had accepted, so messages still queued
-// then (and delivered before the confirmation) come again. It fails while
-// the bug is open, so it runs only with REWIND_BUG4=1.
+// TestBug4ResumeRepeatsAfterUnsubscribe is the regression test of
+// jepsen/README.md bug 4, on a real process: a named subscriber that
+// UNSUBSCRIBEs and reads up to the confirmation, then subscribes again,
+// continues after the last message it got (the README: "no gap and no
+// duplicate at the seam"). rewind saved the cursor at UNSUBSCRIBE as what
+// the socket had accepted, so messages still queued then (and delivered
+// before the confirmation) came again.
 func TestBug4ResumeRepeatsAfterUnsubscribe(t *testing.T) {
-	if os.Getenv("REWIND_BUG4") == "" {
-		t.Skip("reproduces an open bug (jepsen/README.md bug 4): set REWIND_BUG4=1")
-	}
 	dir := t.TempDir()
 	n, err := node.NewProcess(node.ProcessConfig{Name: "bug4", Binary: rewindBinary(t), DataDir: filepath.Join(dir, "data"), LogPath: filepath.Join(dir, "n.log")})
 	if err != nil {

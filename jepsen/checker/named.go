@@ -14,9 +14,9 @@ import (
 // messages in flight may be skipped; after a session the server broke (a
 // crash: the cursor is saved about once a second) or the client dropped,
 // entries may come again. After a confirmed UNSUBSCRIBE the next session
-// continues without a gap; a repeat there is a resume-duplicate warning
-// (the README promises none, but the cursor saved at UNSUBSCRIBE is what
-// the socket had accepted, so output still queued then comes again).
+// continues without a gap and without a repeat: a repeat there is a
+// resume-duplicate violation (it was bug 4: the cursor saved at UNSUBSCRIBE
+// was what the socket had accepted, so output still queued came again).
 
 // How a named session ended (the workload's end event Detail).
 const (

@@ -99,9 +99,9 @@ func TestNamedSubscriberDuplicates(t *testing.T) {
 	if !res.Valid || res.Stats.Named.Duplicates != 1 || res.Stats.Named.DuplicatesBy[endBroken] != 1 {
 		t.Fatalf("a repeat after a broken session: %v %+v", res.Counts, res.Stats.Named)
 	}
-	// After a confirmed UNSUBSCRIBE it should not repeat: a warning (bug 4).
+	// After a confirmed UNSUBSCRIBE it must not repeat (bug 4).
 	res = check(t, namedHistory(endUnsubscribed, "p2", "p3", "p4"))
-	if !res.Valid || res.Counts[KindResumeDuplicate] != 1 {
+	if res.Valid || res.Counts[KindResumeDuplicate] != 1 {
 		t.Fatalf("a repeat after UNSUBSCRIBE: %v", res.Counts)
 	}
 	if d := res.Examples[KindResumeDuplicate][0].Detail; !strings.Contains(d, "got 1 entries again from 2-0=\"p2\"") {

@@ -235,8 +235,8 @@ func (m *model) checkAckWait(q *queueLog, prev, d delivery) {
 }
 
 // checkMaxDeliver: in a group with MAXDELIVER, an entry is not delivered
-// more often (a warning: bug 5, own-pending re-reads and claims deliver
-// exhausted entries and restart their ack wait).
+// more often (it was bug 5: own-pending re-reads and claims delivered
+// exhausted entries and restarted their ack wait).
 func (m *model) checkMaxDeliver(q *queueLog) {
 	if q.policy == nil || q.policy.MaxDeliver <= 0 {
 		return
