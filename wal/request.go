@@ -117,7 +117,7 @@ type Proposal struct {
 // is reusable: Reset it once Wait returned.
 type Request struct {
 	Proposals []Proposal
-	TimeMs    int64 // set by Submit; the only clock the apply step reads
+	TimeMs    int64 // set by the writer as it applies the request; the only clock the apply step reads
 	done      chan struct{}
 }
 

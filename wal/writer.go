@@ -105,7 +105,6 @@ func (l *Log) Submit(r *Request) error {
 	if err := l.Failed(); err != nil {
 		return err
 	}
-	r.TimeMs = l.opts.NowMs()
 	l.queue <- r
 	return nil
 }
@@ -278,6 +277,10 @@ func (l *Log) apply(r *Request) {
 		return
 	}
 	b := l.batchFor(r)
+	// The request's time is taken as it is applied, not as it was
+	// submitted: a wait in the queue (back-pressure, a paused process)
+	// must not date a delivery, and with it its ack wait, in the past.
+	r.TimeMs = l.opts.NowMs()
 	b.reqs = append(b.reqs, r)
 	for i := range r.Proposals {
 		p := &r.Proposals[i]
