@@ -46,6 +46,7 @@ type model struct {
 	deadLetters []history.Op         // completed dead-letter reads
 	queueStats  QueueStats
 	namedStats  *NamedStats
+	diskFaults  [][2]int64 // disk fault intervals (diskFaultBetween), nil until needed
 }
 
 // probeNodePrefix names the temporary nodes that serve corrupted copies.

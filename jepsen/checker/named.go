@@ -2,7 +2,10 @@ package checker
 
 import (
 	"fmt"
+	"math"
 	"sort"
+
+	"github.com/rewind-mq/rewind/jepsen/history"
 )
 
 // Named (resumable) subscribers. A name's sessions, in order, from its
@@ -45,6 +48,7 @@ type namedStream struct {
 	unplaced bool     // a session's entries could not be placed in the final log: skip the next seam
 	baseline int64    // the anchor's Ready: a write invoked after it is after the cursor
 	ends     []string // how sessions ended since the one that received last
+	since    int64    // when the session that received last began
 }
 
 func (m *model) checkNamed() {
@@ -116,7 +120,7 @@ func (m *model) checkNamedSession(ns *namedStream, s *session, anchor bool) {
 	case !placed:
 		ns.unplaced, ns.ends = true, nil
 	case cur > ns.last || ns.unplaced && cur >= 0:
-		ns.last, ns.ends, ns.unplaced = cur, nil, false
+		ns.last, ns.ends, ns.unplaced, ns.since = cur, nil, false, s.start.Time
 	}
 	ns.ends = append(ns.ends, sessionEnd(s))
 }
@@ -211,6 +215,14 @@ func (m *model) checkSeam(ns *namedStream, s *session, b int, r recv) {
 		n := ns.last - b + 1
 		st.Duplicates += n
 		st.DuplicatesBy[lastEnd(ns.ends)] += n
+		if clean && m.diskFaultBetween(ns.since, s.start.Time) {
+			// The cursor could not be saved at UNSUBSCRIBE: the node
+			// refused writes (a disk fault, MISCONF until restarted), so
+			// the stored one is older. A repeat, never a gap.
+			st.DuplicatesBy[endUnsubscribed] -= n
+			st.DuplicatesBy[dupDiskFault] += n
+			return
+		}
 		if clean {
 			m.rep.add(Anomaly{Kind: KindResumeDuplicate, Channel: ns.c.name, Value: r.value,
 				Detail: fmt.Sprintf("named subscriber %s (process %d) got %d entries again from %s after its previous session ended with a confirmed UNSUBSCRIBE", ns.name, s.start.Process, n, describeEntry(ns.c.final[b])),
@@ -222,6 +234,39 @@ func (m *model) checkSeam(ns *namedStream, s *session, b int, r recv) {
 	case b > ns.last+1:
 		m.reportNamedGap(ns, s, ns.last+1, b, r, "since its previous session")
 	}
+}
+
+// dupDiskFault counts repeats after a confirmed UNSUBSCRIBE whose cursor
+// could not be saved because a disk fault had the node refuse writes.
+const dupDiskFault = "unsubscribed-during-disk-fault"
+
+// diskFaultBetween reports whether a disk fault (from its start until the
+// nemesis healed it, restart included) overlapped [from, to].
+func (m *model) diskFaultBetween(from, to int64) bool {
+	if m.diskFaults == nil {
+		m.diskFaults = [][2]int64{}
+		var start int64 = -1
+		for _, op := range m.ops {
+			if op.Process != history.NemesisProcess || op.F != "diskfault" {
+				continue
+			}
+			if op.Type == history.Invoke {
+				start = op.Time
+			} else if start >= 0 {
+				m.diskFaults = append(m.diskFaults, [2]int64{start, op.Time})
+				start = -1
+			}
+		}
+		if start >= 0 {
+			m.diskFaults = append(m.diskFaults, [2]int64{start, math.MaxInt64})
+		}
+	}
+	for _, f := range m.diskFaults {
+		if f[0] <= to && from <= f[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func lastEnd(ends []string) string {

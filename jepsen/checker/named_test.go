@@ -132,3 +132,24 @@ func TestNamedSubscriberRepeatOverRetriedPublishes(t *testing.T) {
 	b.ops[len(b.ops)-4].Values = []string{"p1", "p2", "p2", "p3"}
 	wantKind(t, check(t, b), KindOrder, "named subscriber n (process 12) received \"p2\" after 4-0=\"p2\"")
 }
+
+// TestRepeatAfterUnsubscribeDuringDiskFault: a repeat after a confirmed
+// UNSUBSCRIBE is explained when a disk fault had the node refuse writes in
+// between (the cursor could not be saved); it is still never a gap.
+func TestRepeatAfterUnsubscribeDuringDiskFault(t *testing.T) {
+	b := &builder{}
+	b.namedSession(10, "n", endUnsubscribed)
+	b.write(1, history.FPublish, "ch", "p1", history.OK, "")
+	b.write(1, history.FPublish, "ch", "p2", history.OK, "")
+	b.nemesis("diskfault", true)
+	b.namedSession(11, "n", endUnsubscribed, "p1", "p2")
+	b.nemesis("diskfault", false)
+	b.write(1, history.FPublish, "ch", "p3", history.OK, "")
+	b.write(1, history.FPublish, "ch", "p4", history.OK, "")
+	b.namedSession(12, "n", endUnsubscribed, "p2", "p3", "p4")
+	b.read(2, "ch", true, namedFinal...)
+	res := check(t, b)
+	if !res.Valid || res.Stats.Named.DuplicatesBy[dupDiskFault] != 1 {
+		t.Fatalf("a repeat after an UNSUBSCRIBE during a disk fault: %v %+v", res.Counts, res.Stats.Named)
+	}
+}
