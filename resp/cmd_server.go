@@ -98,6 +98,8 @@ func init() {
 			summary: "Synchronously saves the database(s) to disk.", run: func(c *conn, _ [][]byte) { c.w.OK() }},
 		&command{name: "bgsave", arity: -1, flags: flagAdmin | flagNoScript, group: "server", since: "1.0.0",
 			summary: "Asynchronously saves the database(s) to disk.", run: cmdBgSave},
+		&command{name: "shutdown", arity: -1, flags: flagAdmin | flagNoScript | flagNoMulti, group: "server", since: "1.0.0",
+			summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", run: cmdShutdown},
 		&command{name: "flushall", arity: -1, flags: flagWrite, group: "server", since: "1.0.0",
 			summary: "Removes all keys from all databases.", run: cmdFlush},
 		&command{name: "flushdb", arity: -1, flags: flagWrite, group: "server", since: "1.0.0",
@@ -109,6 +111,7 @@ func init() {
 type adminState struct {
 	allowFlush bool   // FLUSHALL without CONFIRM
 	runID      string // INFO run_id: 40 hex digits, new at every start
+	shutdown   func() // SHUTDOWN (Config.Shutdown)
 
 	peakMemoryBytes atomic.Uint64 // INFO used_memory_peak
 	// CONFIG RESETSTAT cannot zero the broker's counters; it remembers
@@ -120,7 +123,7 @@ type adminState struct {
 func newAdminState(cfg Config) *adminState {
 	var id [20]byte
 	_, _ = crand.Read(id[:]) // never fails (crypto/rand)
-	return &adminState{allowFlush: cfg.AllowFlush, runID: hex.EncodeToString(id[:])}
+	return &adminState{allowFlush: cfg.AllowFlush, runID: hex.EncodeToString(id[:]), shutdown: cfg.Shutdown}
 }
 
 // channelCount is DBSIZE: the number of channels. O(channels).
@@ -607,6 +610,42 @@ func cmdBgSave(c *conn, args [][]byte) {
 		return
 	}
 	c.w.Simple("Background saving started")
+}
+
+// cmdShutdown serves SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] with
+// Redis 7's argument rules. Every write is already durable, so SAVE and
+// NOSAVE change nothing; the node stops as on SIGTERM (clients drained,
+// Pebble flushed and closed) and, as in Redis, the client gets no reply:
+// its connection closes. No shutdown ever waits, so ABORT finds none.
+func cmdShutdown(c *conn, args [][]byte) {
+	save, nosave, abort, other := false, false, false, false
+	for _, a := range args[1:] {
+		switch {
+		case eq(a, "nosave"):
+			nosave = true
+		case eq(a, "save"):
+			save = true
+		case eq(a, "now"), eq(a, "force"):
+			other = true
+		case eq(a, "abort"):
+			abort = true
+		default:
+			c.writeError(errSyntax)
+			return
+		}
+	}
+	switch {
+	case abort && (save || nosave || other) || save && nosave:
+		c.writeError(errSyntax)
+	case abort:
+		c.w.Error("ERR No shutdown in progress.")
+	case c.s.admin.shutdown == nil:
+		c.s.log.Warn("resp: SHUTDOWN refused: this server has no shutdown hook", "client", c.id)
+		c.w.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+	default:
+		c.s.log.Info("resp: SHUTDOWN requested", "client", c.id, "addr", c.addr)
+		c.s.admin.shutdown()
+	}
 }
 
 // cmdFlush serves FLUSHALL and FLUSHDB [ASYNC|SYNC] [CONFIRM]: it drops
@@ -2819,6 +2858,23 @@ var redisCommandDocs = map[string]*commandDoc{
 		},
 		args: []docArg{
 			{name: "schedule", typ: "pure-token", token: "SCHEDULE", since: "3.2.2", flags: "optional"},
+		},
+	},
+	"shutdown": {
+		arity: -1, flags: "admin noscript loading stale no_multi allow_busy", acl: "@admin @slow @dangerous",
+		summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", since: "1.0.0", group: "server",
+		complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+		history: [][2]string{
+			{"7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."},
+		},
+		args: []docArg{
+			{name: "save-selector", typ: "oneof", flags: "optional", args: []docArg{
+				{name: "nosave", typ: "pure-token", token: "NOSAVE"},
+				{name: "save", typ: "pure-token", token: "SAVE"},
+			}},
+			{name: "now", typ: "pure-token", token: "NOW", since: "7.0.0", flags: "optional"},
+			{name: "force", typ: "pure-token", token: "FORCE", since: "7.0.0", flags: "optional"},
+			{name: "abort", typ: "pure-token", token: "ABORT", since: "7.0.0", flags: "optional"},
 		},
 	},
 	"flushall": {

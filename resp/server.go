@@ -45,6 +45,10 @@ type Config struct {
 	// ResumeTTL expires the cursors of names not seen for this long
 	// (default 7 days).
 	ResumeTTL time.Duration
+
+	// Shutdown, when set, is what SHUTDOWN calls to stop the node the way
+	// SIGTERM does (rewind serve cancels its run); nil: SHUTDOWN fails.
+	Shutdown func()
 }
 
 // Server serves the Redis protocol.

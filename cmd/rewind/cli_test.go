@@ -609,3 +609,39 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownCommand: SHUTDOWN (as redis-cli sends it) stops the node the
+// way SIGTERM does: the client gets no reply, its connection closes, the
+// process exits 0, and what was published is there after a restart.
+func TestShutdownCommand(t *testing.T) {
+	dir := t.TempDir()
+	s := startCLIServer(t, dir)
+	defer s.stop()
+	mustRun(t, "", append([]string{"publish"}, append(s.flags(), "news", "before-shutdown")...)...)
+	nc, err := net.DialTimeout("tcp", s.addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte("*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := nc.Read(make([]byte, 64)); err == nil {
+		t.Fatalf("SHUTDOWN replied (%d bytes) instead of closing the connection", n)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not exit after SHUTDOWN")
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit status %d after SHUTDOWN: %s", code, s.stderr.String())
+	}
+	s2 := startCLIServer(t, dir)
+	defer s2.stop()
+	out := mustRun(t, "", append([]string{"replay", "news", "--from", "0"}, s2.flags()...)...)
+	if !strings.Contains(out, "before-shutdown") {
+		t.Fatalf("after SHUTDOWN and a restart, replay shows %q", out)
+	}
+}

@@ -153,6 +153,8 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	srv, err := resp.Listen(resp.Config{
 		Addr:        net.JoinHostPort(f.bind, strconv.Itoa(f.port)),
 		Broker:      b,
@@ -161,13 +163,12 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		Registerer:  reg,
 		ResumeNames: f.resumeNames,
 		ResumeTTL:   f.resumeTTL,
+		Shutdown:    stop, // SHUTDOWN: as SIGTERM
 	})
 	if err != nil {
 		_ = b.Close()
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	if f.metricsAddr != "" {
 		ms, err := serveMetrics(f.metricsAddr, reg, logger)
 		if err != nil {
@@ -182,7 +183,7 @@ func serve(f serveFlags, logger *slog.Logger) error {
 	logger.Info("rewind ready", "addr", srv.Addr().String(), "dir", f.dir, "pid", os.Getpid())
 	select {
 	case <-ctx.Done():
-		logger.Info("shutting down: draining clients")
+		logger.Info("shutting down: draining clients") // a signal or SHUTDOWN
 	case err = <-served:
 		logger.Error("accept loop stopped", "err", err)
 	}
