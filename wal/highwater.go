@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -366,19 +365,7 @@ func (l *Log) setCommitCounter(b *pendingBatch) {
 // highWaterLoop writes the durable commit counter to the high-water file
 // when it changed, at most once per HighWaterInterval, until Close (which
 // writes the last value itself).
-func (l *Log) highWaterLoop() {
-	defer l.wg.Done()
-	t := time.NewTicker(l.opts.HighWaterInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.closing:
-			return
-		case <-t.C:
-			l.updateHighWater()
-		}
-	}
-}
+func (l *Log) highWaterLoop() { l.every(l.opts.HighWaterInterval, l.updateHighWater) }
 
 // updateHighWater writes the durable counter to the file if it is newer.
 // Only highWaterLoop calls it, and Close once that loop has stopped.

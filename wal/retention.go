@@ -26,17 +26,25 @@ func (r Retention) Effective(d Retention) Retention {
 }
 
 func (l *Log) retentionLoop() {
+	l.every(l.opts.RetentionInterval, func() {
+		if err := l.EnforceRetention(); err != nil && l.Failed() == nil {
+			l.opts.Logger.Warn("wal: retention pass failed", "err", err)
+		}
+	})
+}
+
+// every runs fn once per interval until the log closes; it is one of the
+// log's goroutines (l.wg).
+func (l *Log) every(interval time.Duration, fn func()) {
 	defer l.wg.Done()
-	t := time.NewTicker(l.opts.RetentionInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-l.closing:
 			return
 		case <-t.C:
-			if err := l.EnforceRetention(); err != nil && l.Failed() == nil {
-				l.opts.Logger.Warn("wal: retention pass failed", "err", err)
-			}
+			fn()
 		}
 	}
 }
