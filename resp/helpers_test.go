@@ -104,10 +104,7 @@ func (ts *keysTestServer) restart() {
 // client returns a go-redis client of the given protocol version.
 func (ts *keysTestServer) client(proto int) *redis.Client {
 	ts.t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: proto, MaxRetries: -1,
-		DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second})
-	ts.t.Cleanup(func() { _ = c.Close() })
-	return c
+	return newClientProto(ts.t, ts.addr, proto)
 }
 
 // ktEachProto runs fn as a subtest for RESP2 and RESP3.

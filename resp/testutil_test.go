@@ -3,7 +3,6 @@ package resp
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,89 +20,52 @@ import (
 // go-redis clients for RESP2 and RESP3, a raw RESP connection, and a
 // polling helper. Other test files of the package build on these.
 
-// testServer is a broker on a temporary directory served by resp on
-// 127.0.0.1. Restart stops both and reopens the same directory on the same
-// address, so clients can reconnect.
+// testServer is a keysTestServer (helpers_test.go) seen through exported
+// fields, for the tests written against this shape; Restart keeps them
+// current.
 type testServer struct {
-	t    testing.TB
+	*keysTestServer
 	Addr string
 	Dir  string
-	cfg  broker.Config
-
-	B   *broker.Broker
-	Srv *Server
-
-	served chan error
+	B    *broker.Broker
+	Srv  *Server
 }
 
-// serverOption adjusts the broker configuration of a test server.
 type serverOption func(*broker.Config)
 
-// withLimits sets the broker limits (unset fields get their defaults).
 func withLimits(l broker.Limits) serverOption {
 	return func(c *broker.Config) { c.Limits = l }
 }
 
-// newTestServer starts a broker and a resp server; both are closed at the
-// end of the test.
+// newTestServer starts a broker and a RESP server on a loopback port, with
+// its data in a temporary directory; both stop when the test ends.
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, Dir: t.TempDir()}
-	ts.cfg = broker.Config{Dir: ts.Dir}
-	for _, o := range opts {
-		o(&ts.cfg)
-	}
-	ts.start("127.0.0.1:0")
-	t.Cleanup(ts.stop)
+	k := startServerForKeysTest(t, func(b *broker.Config, _ *Config) {
+		for _, o := range opts {
+			o(b)
+		}
+	})
+	ts := &testServer{keysTestServer: k}
+	ts.sync()
 	return ts
 }
 
-// startServer is the short form: the address and a restart function.
+// startServer is newTestServer for tests that need only the address and a
+// restart.
 func startServer(t testing.TB, opts ...serverOption) (addr string, restart func()) {
 	ts := newTestServer(t, opts...)
 	return ts.Addr, ts.Restart
 }
 
-func (ts *testServer) start(addr string) {
-	ts.t.Helper()
-	b, err := broker.Open(ts.cfg)
-	if err != nil {
-		ts.t.Fatalf("broker.Open: %v", err)
-	}
-	var srv *Server
-	// The port of a just-closed listener can take a moment to be free.
-	waitFor(ts.t, 5*time.Second, "listen on "+addr, func() error {
-		srv, err = Listen(Config{Addr: addr, Broker: b})
-		return err
-	})
-	ts.B, ts.Srv, ts.Addr = b, srv, srv.Addr().String()
-	ts.served = make(chan error, 1)
-	go func() { ts.served <- srv.Serve() }()
-}
+func (ts *testServer) sync() { ts.Addr, ts.Dir, ts.B, ts.Srv = ts.addr, ts.dir, ts.b, ts.srv }
 
-func (ts *testServer) stop() {
-	if ts.Srv == nil {
-		return
-	}
-	if err := ts.Srv.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		ts.t.Errorf("Server.Close: %v", err)
-	}
-	if err := <-ts.served; err != nil {
-		ts.t.Errorf("Server.Serve: %v", err)
-	}
-	if err := ts.B.Close(); err != nil {
-		ts.t.Errorf("Broker.Close: %v", err)
-	}
-	ts.Srv, ts.B = nil, nil
-}
-
-// Restart closes the server and the broker and opens them again on the same
-// directory and address.
+// Restart closes the server and the broker and reopens the same directory
+// on the same address.
 func (ts *testServer) Restart() {
 	ts.t.Helper()
-	addr := ts.Addr
-	ts.stop()
-	ts.start(addr)
+	ts.restart()
+	ts.sync()
 }
 
 // newClient returns a go-redis client speaking RESP2, closed at the end of
