@@ -273,8 +273,10 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, msg 
 	return true
 }
 
-// maxStageBytes: a larger staging buffer is not kept between batches.
-const maxStageBytes = 64 << 10
+// maxStageBytes: a larger staging buffer is not kept between batches (a
+// subscriber that is sent to keeps at most this much besides its output
+// buffers).
+const maxStageBytes = 16 << 10
 
 // unstage moves what Deliver staged into the output buffer. The reader
 // calls it after an unsubscribe, before the confirmation, so that no
