@@ -16,7 +16,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -220,28 +219,11 @@ func copyMemTree(src vfs.FS, from, to string) error {
 		if st.IsDir() {
 			err = copyMemTree(src, sp, dp)
 		} else {
-			err = copyMemFile(src, sp, dp)
+			err = vfs.CopyAcrossFS(src, sp, vfs.Default, dp)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func copyMemFile(src vfs.FS, from, to string) error {
-	in, err := src.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		_ = out.Close()
-		return err
-	}
-	return out.Close()
 }

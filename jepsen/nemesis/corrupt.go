@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -27,7 +26,7 @@ func (r *Runner) corrupt(ctx context.Context, st Step) {
 	copyDir := filepath.Join(r.ProbeDir, fmt.Sprintf("probe-%d", r.probes))
 	err := r.Node.Stop()
 	if err == nil {
-		err = copyTree(r.Node.DataDir(), copyDir)
+		err = os.CopyFS(copyDir, os.DirFS(r.Node.DataDir()))
 	}
 	rerr := r.restart(ctx)
 	r.end(Corrupt, errors.Join(err, rerr), "restarted")
@@ -136,39 +135,4 @@ func truncate(rng *rand.Rand, path string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("truncate: %s from %d to %d bytes", filepath.Base(path), info.Size(), size), nil
-}
-
-// copyTree copies the regular files and directories under from to to.
-func copyTree(from, to string) error {
-	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		return copyFile(path, dst)
-	})
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		_ = out.Close()
-		return err
-	}
-	return out.Close()
 }
