@@ -165,7 +165,17 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			verifyAfterCrash(t, srv.addr, all, maxID)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		out := make(chan acked, 1<<16)
+		out := make(chan acked, 1024)
+		// Collect while the publishers run: a fixed buffer fills up when
+		// the server is fast, and the publishers would block in it.
+		collected := make(chan []acked, 1)
+		go func() {
+			var acks []acked
+			for a := range out {
+				acks = append(acks, a)
+			}
+			collected <- acks
+		}()
 		var wg sync.WaitGroup
 		for n := 0; n < 8; n++ {
 			wg.Add(1)
@@ -176,11 +186,9 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		wg.Wait()
 		cancel()
 		close(out)
-		got := 0
-		for a := range out {
-			all = append(all, a)
-			got++
-		}
+		acks := <-collected
+		all = append(all, acks...)
+		got := len(acks)
 		if got == 0 {
 			t.Fatalf("round %d: no write was acknowledged; server logs:\n%s", round, srv.logs)
 		}
