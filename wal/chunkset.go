@@ -104,6 +104,25 @@ func (s *chunkSet[T]) Get(k T) (*T, bool) {
 	return &s.chunks[ci].buf[pos], true
 }
 
+// Floor returns the greatest item not greater than k.
+func (s *chunkSet[T]) Floor(k T) (*T, bool) {
+	if s.n == 0 {
+		return nil, false
+	}
+	ci, pos, found := s.locate(k)
+	c := &s.chunks[ci]
+	switch {
+	case found:
+		return &c.buf[pos], true
+	case pos > c.lo:
+		return &c.buf[pos-1], true
+	case ci > 0:
+		p := &s.chunks[ci-1]
+		return &p.buf[p.hi-1], true
+	}
+	return nil, false
+}
+
 // Min returns the first item.
 func (s *chunkSet[T]) Min() (*T, bool) {
 	if s.n == 0 {

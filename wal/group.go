@@ -16,6 +16,8 @@ import (
 //	g/<cid BE><group name>                 -> group record (encodeGroup)
 //	k/<cid BE><gid BE><consumer name>      -> consumer record (encodeConsumer)
 //	p/<cid BE><gid BE><ms BE><seq BE>      -> pending entry (encodePending)
+//	d/<cid BE><gid BE><ms BE><seq BE>      -> delivery run: pending entries
+//	                                          delivered together (runs.go)
 //
 // The writer goroutine owns each group's in-memory state (cursor, consumers,
 // pending entries list: see pel.go); readers see a GroupInfo summary
@@ -50,6 +52,8 @@ type group struct {
 	slots       []*consumer // by consumer.slot; slots[0] is nil ("no owner")
 	freeSlots   []uint32
 	pel         *chunkSet[pendingEntry] // by ID (pel.go)
+	runs        *chunkSet[deliveryRun]  // by first ID (runs.go); nil until the first run
+	dirtyRuns   []ID                    // runs changed in the batch being built
 	due         *chunkSet[dueKey]       // redelivery schedule; only when cfg.Enabled()
 	bigCounts   map[ID]int64            // delivery counts too large for pendingEntry.count
 	cfg         GroupConfig
@@ -300,6 +304,22 @@ func (l *Log) loadGroups() error {
 	}); err != nil {
 		return err
 	}
+	var ids []ID
+	if err := l.scanPrefix([]byte{prefixRun, '/'}, func(k, v []byte) error {
+		g := groupOf(byCID, k)
+		if g == nil || len(k) != 34 {
+			return nil
+		}
+		first := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
+		rec, err := decodeRun(first, v, ids[:0])
+		if err != nil {
+			return err
+		}
+		ids = rec.ids
+		return g.loadRun(first, rec)
+	}); err != nil {
+		return err
+	}
 	if err := l.scanPrefix([]byte{prefixPending, '/'}, func(k, v []byte) error {
 		g := groupOf(byCID, k)
 		if g == nil || len(k) != 34 {
@@ -314,7 +334,16 @@ func (l *Log) loadGroups() error {
 			return fmt.Errorf("%w: pending entry of unknown consumer %d", ErrCorrupt, owner)
 		}
 		id := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
-		e := g.pel.Insert(pendingEntry{id: id, deliveredMs: delivered}) // in ID order: appends
+		e, ok := g.getPending(id)
+		if ok {
+			// Also in a run: never written so (an entry leaves its run in
+			// the batch that gives it a record), but the record is the
+			// newer, and the run's is rewritten at the next change.
+			g.leaveRun(e)
+		} else {
+			e = g.pel.Insert(pendingEntry{id: id, deliveredMs: delivered})
+		}
+		e.deliveredMs = delivered
 		g.setOwner(e, c)
 		g.setCount(e, count)
 		return nil

@@ -27,6 +27,7 @@ func (l *Log) sealGroups(b *pendingBatch) {
 		if t.g.dropped {
 			continue
 		}
+		l.flushRuns(b, t.ch, t.g)
 		l.w.keyBuf = groupKey(l.w.keyBuf, t.ch.cid, []byte(t.g.name))
 		l.w.valBuf = encodeGroup(l.w.valBuf[:0], t.g)
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
@@ -126,7 +127,7 @@ func (l *Log) applyGroupDestroy(b *pendingBatch, p *Proposal) {
 		return
 	}
 	b.setErr(b.pb.Delete(groupKey(l.w.keyBuf, ch.cid, p.Group), nil))
-	for _, kind := range []byte{prefixConsumer, prefixPending} {
+	for _, kind := range []byte{prefixConsumer, prefixPending, prefixRun} {
 		lower, upper := prefixBounds(groupPrefix(kind, ch.cid, g.gid))
 		b.setErr(b.pb.DeleteRange(lower, upper, nil))
 	}
@@ -183,8 +184,7 @@ func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
 	}
 	owned := g.ownedBy(c)
 	for _, id := range owned {
-		g.removePending(id)
-		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
+		l.forgetPending(b, ch, g, id)
 	}
 	p.N = int64(len(owned))
 	b.setErr(b.pb.Delete(consumerKey(l.w.keyBuf, ch.cid, g.gid, c.name), nil))
@@ -233,6 +233,12 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, nowMs int64) error {
 	start, _ := g.lastID.Next()
 	end, ok := upper.Next()
+	l.w.ids = l.w.ids[:0]
+	defer func() {
+		if cap(l.w.ids) > 1<<16 {
+			l.w.ids = nil // an unbounded read: do not keep its buffer
+		}
+	}()
 	v := l.views.acquire()
 	if v == nil {
 		return ErrClosed
@@ -268,10 +274,14 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 		p.LastID = id
 		p.N++
 		if !p.NoAck {
-			l.addPending(b, ch, g, c, id, nowMs)
+			l.w.ids = append(l.w.ids, id)
 		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	l.deliverNew(b, ch, g, c, l.w.ids, nowMs)
+	return nil
 }
 
 // redeliver hands a pending entry to c once more; restart sets its
@@ -327,11 +337,9 @@ func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
 		return // XACK on a missing key or group acknowledges nothing
 	}
 	for _, id := range p.IDs {
-		if _, _, ok := g.removePending(id); !ok {
-			continue
+		if _, _, ok := l.forgetPending(b, ch, g, id); ok {
+			p.N++
 		}
-		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
-		p.N++
 	}
 	if p.N > 0 {
 		l.touchGroup(b, ch, g)
@@ -353,7 +361,7 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 	start, ok := p.Spec.ID.Next()
 	if ok {
 		g.pel.Ascend(pendingEntry{id: start}, func(e *pendingEntry) bool {
-			if e.owner != c.slot || g.exhausted(e) {
+			if e.slot() != c.slot || g.exhausted(e) {
 				return true
 			}
 			g.unschedule(e)
@@ -372,7 +380,7 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 
 // dropGroups removes every group of a channel being dropped.
 func (l *Log) dropGroups(b *pendingBatch, ch *channel) {
-	for _, kind := range []byte{prefixGroup, prefixConsumer, prefixPending} {
+	for _, kind := range []byte{prefixGroup, prefixConsumer, prefixPending, prefixRun} {
 		lower, upper := prefixBounds(channelPrefix(kind, ch.cid))
 		b.setErr(b.pb.DeleteRange(lower, upper, nil))
 	}

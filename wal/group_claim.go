@@ -126,18 +126,34 @@ func (l *Log) entryExists(b *pendingBatch, ch *channel, id ID) (bool, error) {
 	return err == nil, err
 }
 
-// writePending stores e (its owner, delivery time and count) in b.
+// writePending stores e (its owner, delivery time and count) in b, in a
+// record of its own: an entry that changed leaves its delivery run.
 func (l *Log) writePending(b *pendingBatch, ch *channel, g *group, e *pendingEntry) {
+	g.leaveRun(e)
 	l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
 	l.w.valBuf = encodePending(l.w.valBuf[:0], g, e)
 	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
+	l.touchGroup(b, ch, g)
+}
+
+// forgetPending removes entry id from the group's pending entries list and
+// from storage (its record, or its place in a delivery run), and returns
+// its owner and delivery count.
+func (l *Log) forgetPending(b *pendingBatch, ch *channel, g *group, id ID) (owner *consumer, count int64, ok bool) {
+	owner, count, inRun, ok := g.removePending(id)
+	if !ok {
+		return nil, 0, false
+	}
+	if !inRun {
+		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
+	}
+	l.touchGroup(b, ch, g)
+	return owner, count, true
 }
 
 // dropPending removes entry id from the group's pending entries list.
 func (l *Log) dropPending(b *pendingBatch, ch *channel, g *group, id ID) {
-	g.removePending(id)
-	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
-	l.touchGroup(b, ch, g)
+	l.forgetPending(b, ch, g, id)
 }
 
 // claimEntry makes c the owner of e, delivered at deliveredMs. The delivery
@@ -145,7 +161,7 @@ func (l *Log) dropPending(b *pendingBatch, ch *channel, g *group, id ID) {
 // unless justID.
 func (l *Log) claimEntry(b *pendingBatch, ch *channel, g *group, c *consumer, e *pendingEntry, deliveredMs, retryCount int64, justID bool) {
 	g.unschedule(e)
-	if e.owner != c.slot {
+	if e.slot() != c.slot {
 		g.setOwner(e, c)
 	}
 	e.deliveredMs = deliveredMs

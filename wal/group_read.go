@@ -63,46 +63,163 @@ func (l *Log) Pending(name []byte, g *GroupInfo, q PendingQuery, fn func(Pending
 		return ErrClosed
 	}
 	defer l.views.release(v)
-	opts := &pebble.IterOptions{LowerBound: pendingKey(nil, ch.cid, g.gid, q.Start)}
-	if end, ok := q.End.Next(); ok {
-		opts.UpperBound = pendingKey(nil, ch.cid, g.gid, end)
-	} else {
-		_, opts.UpperBound = prefixBounds(groupPrefix(prefixPending, ch.cid, g.gid))
-	}
-	it, err := v.snap.NewIter(opts)
+	own, err := newOwnRecords(v.snap, ch.cid, g.gid, q.Start, q.End)
 	if err != nil {
 		return err
 	}
-	defer it.Close()
+	defer own.close()
+	runs, err := newRunRecords(v.snap, ch.cid, g.gid, q.Start, q.End)
+	if err != nil {
+		return err
+	}
+	defer runs.close()
 	n := 0
-	for ok := it.First(); ok && (q.Count <= 0 || n < q.Count); ok = it.Next() {
-		k := it.Key()
-		if len(k) != 34 {
-			continue
-		}
-		val, err := it.ValueAndErr()
+	for q.Count <= 0 || n < q.Count {
+		a, aok, err := own.peek()
 		if err != nil {
 			return err
 		}
-		owner, delivered, count, err := decodePending(val)
+		r, rok, err := runs.peek()
 		if err != nil {
 			return err
 		}
-		consumer := names[owner]
+		var rec PendingRecord
+		switch {
+		case !aok && !rok:
+			return nil
+		case aok && (!rok || !r.ID.Less(a.ID)):
+			rec = a
+			own.next()
+			if rok && r.ID == a.ID {
+				runs.next() // an entry's own record wins over a run's
+			}
+		default:
+			rec = r
+			runs.next()
+		}
+		consumer := names[rec.ConsumerID]
 		if q.Consumer != "" && consumer != q.Consumer {
 			continue
 		}
-		if q.MinIdleMs > 0 && q.NowMs-delivered < q.MinIdleMs {
+		if q.MinIdleMs > 0 && q.NowMs-rec.DeliveredMs < q.MinIdleMs {
 			continue
 		}
-		rec := PendingRecord{ID: ID{be64(k[18:]), be64(k[26:])}, ConsumerID: owner, DeliveredMs: delivered, Count: count}
 		if err := fn(rec, consumer); err != nil {
 			return err
 		}
 		n++
 	}
-	return it.Error()
+	return nil
 }
+
+// ownRecords reads, in ID order, the pending entries of a group stored in
+// records of their own, from start to end (inclusive).
+type ownRecords struct {
+	it    *pebble.Iterator
+	valid bool
+}
+
+func newOwnRecords(snap *pebble.Snapshot, cid, gid uint64, start, end ID) (*ownRecords, error) {
+	opts := &pebble.IterOptions{LowerBound: pendingKey(nil, cid, gid, start)}
+	if next, ok := end.Next(); ok {
+		opts.UpperBound = pendingKey(nil, cid, gid, next)
+	} else {
+		_, opts.UpperBound = prefixBounds(groupPrefix(prefixPending, cid, gid))
+	}
+	it, err := snap.NewIter(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &ownRecords{it: it, valid: it.First()}, nil
+}
+
+func (o *ownRecords) peek() (PendingRecord, bool, error) {
+	for ; o.valid; o.valid = o.it.Next() {
+		k := o.it.Key()
+		if len(k) != 34 {
+			continue
+		}
+		val, err := o.it.ValueAndErr()
+		if err != nil {
+			return PendingRecord{}, false, err
+		}
+		owner, delivered, count, err := decodePending(val)
+		if err != nil {
+			return PendingRecord{}, false, err
+		}
+		return PendingRecord{ID: ID{be64(k[18:]), be64(k[26:])}, ConsumerID: owner, DeliveredMs: delivered, Count: count}, true, nil
+	}
+	return PendingRecord{}, false, o.it.Error()
+}
+
+func (o *ownRecords) next()  { o.valid = o.it.Next() }
+func (o *ownRecords) close() { _ = o.it.Close() }
+
+// runRecords reads, in ID order, the pending entries of a group stored in
+// delivery runs, from start to end (inclusive). Runs do not overlap, so
+// their IDs, run after run, are in order.
+type runRecords struct {
+	it         *pebble.Iterator
+	valid      bool
+	start, end ID
+	rec        runRecord
+	ids        []ID // buffer of rec.ids
+	i          int
+}
+
+func newRunRecords(snap *pebble.Snapshot, cid, gid uint64, start, end ID) (*runRecords, error) {
+	lower, upper := prefixBounds(groupPrefix(prefixRun, cid, gid))
+	if next, ok := end.Next(); ok {
+		upper = runKey(nil, cid, gid, next)
+	}
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	r := &runRecords{it: it, start: start, end: end}
+	// The run that starts last before start may hold entries after it.
+	if r.valid = it.SeekLT(runKey(nil, cid, gid, start)); !r.valid {
+		r.valid = it.First()
+	}
+	return r, nil
+}
+
+func (r *runRecords) peek() (PendingRecord, bool, error) {
+	for {
+		for ; r.i < len(r.rec.ids); r.i++ {
+			id := r.rec.ids[r.i]
+			if id.Less(r.start) {
+				continue
+			}
+			if r.end.Less(id) {
+				r.rec.ids, r.valid = nil, false
+				return PendingRecord{}, false, nil
+			}
+			return PendingRecord{ID: id, ConsumerID: r.rec.consumerID, DeliveredMs: r.rec.deliveredMs, Count: 1}, true, nil
+		}
+		if !r.valid {
+			return PendingRecord{}, false, r.it.Error()
+		}
+		k := r.it.Key()
+		if len(k) != 34 {
+			r.valid = r.it.Next()
+			continue
+		}
+		val, err := r.it.ValueAndErr()
+		if err != nil {
+			return PendingRecord{}, false, err
+		}
+		first := ID{be64(k[18:]), be64(k[26:])}
+		if r.rec, err = decodeRun(first, val, r.ids[:0]); err != nil {
+			return PendingRecord{}, false, err
+		}
+		r.ids, r.i = r.rec.ids, 0
+		r.valid = r.it.Next()
+	}
+}
+
+func (r *runRecords) next()  { r.i++ }
+func (r *runRecords) close() { _ = r.it.Close() }
 
 func be64(b []byte) uint64 {
 	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |

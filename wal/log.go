@@ -44,8 +44,8 @@ type Options struct {
 	// goroutine; it must be quick): for metrics and slow-fsync warnings.
 	OnSynced func(CommitStats)
 
-	// NowMs returns the wall clock in ms; tests replace it. Only Submit calls
-	// it: the apply step is deterministic given each request's TimeMs.
+	// NowMs returns the wall clock in ms; tests replace it. The writer
+	// reads it once per request, as it applies it (Request.TimeMs).
 	NowMs func() int64
 
 	// ReadOnly opens the log for reading only (e.g. replay from a stopped
@@ -55,6 +55,10 @@ type Options struct {
 	// UnsafeNoSync acknowledges batches without waiting for fsync. It exists
 	// only so that the fault-injection harness can prove it detects loss.
 	UnsafeNoSync bool
+
+	// noDeliveryRuns stores every delivery in a record of its own (as
+	// before delivery runs): tests compare the two.
+	noDeliveryRuns bool
 }
 
 // CommitStats describes one committed batch.

@@ -29,8 +29,20 @@ type pendingEntry struct {
 	id          ID
 	deliveredMs int64
 	count       uint32 // deliveries, or bigCount: see group.bigCounts
-	owner       uint32 // the owning consumer's slot (group.slots); 0: none
+	// slotRun is the owning consumer's slot (group.slots; 0: none), with
+	// inRunBit set while the entry is stored in a delivery run (runs.go)
+	// rather than in a record of its own. Read it with slot and inRun.
+	slotRun uint32
 }
+
+// inRunBit marks a pending entry stored in a delivery run.
+const inRunBit = 1 << 31
+
+// slot is the owning consumer's slot; 0: none.
+func (e *pendingEntry) slot() uint32 { return e.slotRun &^ inRunBit }
+
+// inRun reports whether e is stored in a delivery run.
+func (e *pendingEntry) inRun() bool { return e.slotRun&inRunBit != 0 }
 
 // bigCount marks a delivery count kept in group.bigCounts.
 const bigCount = math.MaxUint32
@@ -69,6 +81,9 @@ func (g *group) addConsumer(c *consumer) {
 		if len(g.slots) == 0 {
 			g.slots = append(g.slots, nil) // slot 0 is "no owner"
 		}
+		if len(g.slots) >= inRunBit {
+			panic("wal: too many consumers in one group")
+		}
 		c.slot = uint32(len(g.slots))
 		g.slots = append(g.slots, c)
 	}
@@ -87,16 +102,16 @@ func (g *group) removeConsumer(c *consumer) {
 }
 
 // owner returns the consumer that owns e, or nil.
-func (g *group) owner(e *pendingEntry) *consumer { return g.slots[e.owner] }
+func (g *group) owner(e *pendingEntry) *consumer { return g.slots[e.slot()] }
 
 // setOwner makes c (nil: none) the owner of e.
 func (g *group) setOwner(e *pendingEntry, c *consumer) {
 	if old := g.owner(e); old != nil {
 		old.pending--
 	}
-	e.owner = 0
+	e.slotRun &= inRunBit
 	if c != nil {
-		e.owner = c.slot
+		e.slotRun |= c.slot
 		c.pending++
 	}
 }
@@ -147,27 +162,30 @@ func (g *group) insertPending(id ID, c *consumer, deliveredMs, count int64) *pen
 	return e
 }
 
-// removePending removes entry id from the list and returns its owner and
-// delivery count.
-func (g *group) removePending(id ID) (owner *consumer, count int64, ok bool) {
+// removePending removes entry id from the list (and from its delivery
+// run), and returns its owner and delivery count, and whether it was in a
+// run rather than in a record of its own.
+func (g *group) removePending(id ID) (owner *consumer, count int64, inRun, ok bool) {
 	ci, pos, ok := g.pel.find(pendingEntry{id: id})
 	if !ok {
-		return nil, 0, false
+		return nil, 0, false, false
 	}
 	e := g.pel.at(ci, pos)
+	inRun = e.inRun()
+	g.leaveRun(e)
 	g.unschedule(e)
 	owner, count = g.owner(e), g.count(e)
 	g.setOwner(e, nil)
 	g.setCount(e, 0)
 	g.pel.deleteAt(ci, pos)
-	return owner, count, true
+	return owner, count, inRun, true
 }
 
 // ownedBy returns the IDs of the entries c owns.
 func (g *group) ownedBy(c *consumer) []ID {
 	var ids []ID
 	g.pel.Scan(func(e *pendingEntry) bool {
-		if e.owner == c.slot {
+		if e.slot() == c.slot {
 			ids = append(ids, e.id)
 		}
 		return true

@@ -123,9 +123,7 @@ func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs in
 			res.DeadLettered = append(res.DeadLettered, DeadLettered{Channel: q.Channel, ID: q.ID, Fields: fields})
 		}
 	}
-	g.removePending(id)
-	b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
-	l.touchGroup(b, ch, g)
+	l.forgetPending(b, ch, g, id)
 	return nil
 }
 

@@ -63,6 +63,7 @@ type writerState struct {
 	redelivery map[*group]*channel
 	keyBuf     []byte
 	valBuf     []byte
+	ids        []ID // scratch: the entries one group read delivers
 }
 
 type pendingBatch struct {
