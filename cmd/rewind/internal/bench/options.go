@@ -61,7 +61,7 @@ Workloads (--workloads):
   memory   server RSS per idle subscribed connection (--conns connections), and
            bytes per stored entry (rewind: data dir on disk; redis: RAM and AOF)
   groups   consumer groups: --entries entries consumed by 8 consumers with XREADGROUP
-           COUNT 100 + XACK (entries/s); 1000 groups (smoke: 50) each consuming one
+           COUNT 100 + XACK (entries/s, the median of 3 new groups in turn); 1000 groups (smoke: 50) each consuming one
            channel (deliveries/s); server RSS per pending (unacked) entry
 
 Flags:
