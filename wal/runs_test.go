@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -319,4 +320,256 @@ func FuzzDecodeRun(f *testing.F) {
 			t.Fatalf("round trip of %x: %+v, then %x: %+v %v", data, rec, enc, again, err)
 		}
 	})
+}
+
+// TestCrashKeepsGroupState: consumers read (in runs and one by one), ack
+// parts of what they hold, read their history again and claim each
+// other's entries while the machine crashes at random moments (crash
+// clones keeping none, half or all of what was not synced). After each
+// crash: no entry whose ack was acknowledged is pending; every entry whose
+// delivery was acknowledged is pending unless an ack of it was sent; the
+// group's cursor is past every acknowledged delivery; nothing never
+// delivered is pending; the lists and counts agree; a restart changes
+// nothing; and acking everything leaves no delivery run behind.
+func TestCrashKeepsGroupState(t *testing.T) {
+	base := testSeed(t)
+	cycles := 6
+	if raceEnabled {
+		cycles = 3
+	}
+	for cycle := range cycles {
+		seed := base + uint64(cycle)
+		t.Run(fmt.Sprintf("cycle%02d", cycle), func(t *testing.T) {
+			t.Logf("cycle seed %d", seed)
+			crashCycleGroups(t, seed)
+		})
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+type groupEvent struct {
+	ids    []ID
+	before int // clones taken before it was acknowledged
+}
+
+func crashCycleGroups(t *testing.T, seed uint64) {
+	const (
+		consumers = 4
+		rounds    = 60 // per consumer
+		entries   = 15000
+	)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	fs := vfs.NewCrashableMem()
+	var clock atomic.Int64
+	clock.Store(1_000_000)
+	l := openMem(t, fs, func(o *Options) { o.NowMs = clock.Load })
+	publishMany(t, l, "s", entries)
+	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 }); p.Err != nil {
+		t.Fatal(p.Err)
+	}
+	var gate cloneGate
+	at := clonePoints(rng, len(crashPercents), int64(consumers*rounds*2))
+	stop := make(chan struct{})
+	var clones []*vfs.MemFS
+	cloned := make(chan struct{})
+	go func() {
+		defer close(cloned)
+		clones = gate.cloneAt(fs, at, rand.New(rand.NewPCG(seed, 2)), stop)
+	}()
+	var (
+		mu        sync.Mutex
+		delivered []groupEvent
+		acks      []groupEvent
+		ackSent   = map[ID]bool{}
+	)
+	counts := []int{1, 2, 3, 5, 8, 20, 50, 100, 300}
+	var wg sync.WaitGroup
+	for w := range consumers {
+		wg.Go(func() {
+			wr := rand.New(rand.NewPCG(seed, uint64(100+w)))
+			name := fmt.Sprintf("c%d", w)
+			var held []ID
+			for range rounds {
+				clock.Add(int64(wr.IntN(3)))
+				var p Proposal
+				switch wr.IntN(10) {
+				case 0: // history read: every held entry counted once more
+					p = do(t, l, func(p *Proposal) { groupOp(OpGroupHistory, "s", "g", name)(p) })
+				case 1: // claim what others hold
+					mu.Lock()
+					var ids []ID
+					for _, ev := range delivered {
+						if len(ev.ids) > 0 && wr.IntN(4) == 0 {
+							ids = append(ids, ev.ids[wr.IntN(len(ev.ids))])
+						}
+					}
+					mu.Unlock()
+					p = do(t, l, func(p *Proposal) {
+						groupOp(OpClaim, "s", "g", name)(p)
+						p.IDs, p.Claim = ids, &ClaimArgs{RetryCount: -1}
+					})
+					held = append(held, p.IDs...)
+				default:
+					count := counts[wr.IntN(len(counts))]
+					p = do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", name)(p); p.Count = count })
+					var ids []ID
+					if p.N > 0 {
+						// The entries are contiguous in the log: p.ID..p.LastID.
+						ids = idsBetween(t, l, p.ID, p.LastID)
+					}
+					before := gate.acked()
+					mu.Lock()
+					delivered = append(delivered, groupEvent{ids: ids, before: before})
+					mu.Unlock()
+					held = append(held, ids...)
+				}
+				if p.Err != nil {
+					t.Errorf("%s: %v", name, p.Err)
+					return
+				}
+				// Ack a random part of what this consumer holds.
+				var ack, keep []ID
+				frac := []int{0, 30, 100}[wr.IntN(3)]
+				for _, id := range held {
+					if wr.IntN(100) < frac {
+						ack = append(ack, id)
+					} else {
+						keep = append(keep, id)
+					}
+				}
+				held = keep
+				mu.Lock()
+				for _, id := range ack {
+					ackSent[id] = true
+				}
+				mu.Unlock()
+				if a := do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ack }); a.Err != nil {
+					t.Errorf("ack: %v", a.Err)
+					return
+				}
+				before := gate.acked()
+				mu.Lock()
+				acks = append(acks, groupEvent{ids: ack, before: before})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-cloned
+	mustClose(t, l)
+	if t.Failed() {
+		return
+	}
+	if len(clones) != len(crashPercents) {
+		t.Fatalf("took %d clones, want %d (clone points %v)", len(clones), len(crashPercents), at)
+	}
+	everDelivered := map[ID]bool{}
+	for _, ev := range delivered {
+		for _, id := range ev.ids {
+			everDelivered[id] = true
+		}
+	}
+	for k, clone := range clones {
+		t.Run(fmt.Sprintf("unsynced%d", crashPercents[k]), func(t *testing.T) {
+			l := openMem(t, clone, func(o *Options) { o.NowMs = clock.Load })
+			defer func() { mustClose(t, l) }()
+			g, ok := l.Group([]byte("s"), []byte("g"))
+			if !ok {
+				t.Fatal("the group is gone")
+			}
+			pending := map[ID]bool{}
+			perConsumer := map[string]int64{}
+			if err := l.Pending([]byte("s"), g, PendingQuery{End: MaxID}, func(r PendingRecord, c string) error {
+				pending[r.ID] = true
+				perConsumer[c]++
+				if r.Count < 1 {
+					t.Errorf("%v pending with delivery count %d", r.ID, r.Count)
+				}
+				if !everDelivered[r.ID] {
+					t.Errorf("%v pending but never delivered", r.ID)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(pending)) != g.Pending {
+				t.Errorf("summary says %d pending, the list has %d", g.Pending, len(pending))
+			}
+			for _, c := range g.Consumers {
+				if c.Pending != perConsumer[c.Name] {
+					t.Errorf("consumer %s: %d pending, owns %d in the list", c.Name, c.Pending, perConsumer[c.Name])
+				}
+			}
+			survivedAcks := 0
+			for _, ev := range acks {
+				for _, id := range ev.ids {
+					if ev.before <= k && pending[id] {
+						t.Errorf("ack of %v acknowledged before the crash, but it is pending", id)
+					}
+				}
+				if ev.before <= k {
+					survivedAcks += len(ev.ids)
+				}
+			}
+			kept := 0
+			for _, ev := range delivered {
+				if ev.before > k {
+					continue
+				}
+				for _, id := range ev.ids {
+					if g.LastID.Less(id) {
+						t.Errorf("delivery of %v acknowledged before the crash, cursor at %v", id, g.LastID)
+					}
+					if !pending[id] && !ackSent[id] {
+						t.Errorf("delivery of %v acknowledged before the crash, not pending, never acked", id)
+					}
+					kept++
+				}
+			}
+			t.Logf("%d deliveries and %d acks acknowledged before the crash; %d pending after it", kept, survivedAcks, len(pending))
+			// A restart changes nothing; then acking everything leaves no run.
+			render := func() string {
+				g, _ := l.Group([]byte("s"), []byte("g"))
+				var b strings.Builder
+				fmt.Fprintf(&b, "%v %d", g.LastID, g.Pending)
+				_ = l.Pending([]byte("s"), g, PendingQuery{End: MaxID}, func(r PendingRecord, c string) error {
+					fmt.Fprintf(&b, " %v:%s:%d:%d", r.ID, c, r.DeliveredMs, r.Count)
+					return nil
+				})
+				return b.String()
+			}
+			before := render()
+			mustClose(t, l)
+			l = openMem(t, clone, func(o *Options) { o.NowMs = clock.Load })
+			if after := render(); after != before {
+				t.Fatalf("restart after the crash changed the group:\n%s\n%s", before, after)
+			}
+			var all []ID
+			for id := range pending {
+				all = append(all, id)
+			}
+			if a := do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = all }); a.Err != nil || a.N != int64(len(all)) {
+				t.Fatalf("acking all %d pending: %d, %v", len(all), a.N, a.Err)
+			}
+			n := 0
+			if err := l.scanPrefix([]byte{prefixRun, '/'}, func(k, v []byte) error { n++; return nil }); err != nil || n != 0 {
+				t.Fatalf("%d delivery runs left with nothing pending (%v)", n, err)
+			}
+		})
+	}
+}
+
+// idsBetween lists the IDs of channel s from first to last.
+func idsBetween(t *testing.T, l *Log, first, last ID) []ID {
+	var ids []ID
+	if _, err := l.Range([]byte("s"), RangeQuery{Start: first, End: last}, func(e *Entry) error {
+		ids = append(ids, e.ID)
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
+	return ids
 }
