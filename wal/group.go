@@ -137,7 +137,12 @@ func consumerKey(dst []byte, cid, gid uint64, name string) []byte {
 }
 
 func pendingKey(dst []byte, cid, gid uint64, id ID) []byte {
-	dst = append(dst[:0], prefixPending, '/')
+	return groupIDKey(dst, prefixPending, cid, gid, id)
+}
+
+// groupIDKey is the key of kind for entry id of group gid of channel cid.
+func groupIDKey(dst []byte, kind byte, cid, gid uint64, id ID) []byte {
+	dst = append(dst[:0], kind, '/')
 	dst = binary.BigEndian.AppendUint64(dst, cid)
 	dst = binary.BigEndian.AppendUint64(dst, gid)
 	dst = binary.BigEndian.AppendUint64(dst, id.Ms)

@@ -61,11 +61,7 @@ type deliveryRun struct {
 func compareRuns(a, b deliveryRun) int { return compareIDs(a.first, b.first) }
 
 func runKey(dst []byte, cid, gid uint64, first ID) []byte {
-	dst = append(dst[:0], prefixRun, '/')
-	dst = binary.BigEndian.AppendUint64(dst, cid)
-	dst = binary.BigEndian.AppendUint64(dst, gid)
-	dst = binary.BigEndian.AppendUint64(dst, first.Ms)
-	return binary.BigEndian.AppendUint64(dst, first.Seq)
+	return groupIDKey(dst, prefixRun, cid, gid, first)
 }
 
 // runOf returns the run that holds e, which is marked in a run.
