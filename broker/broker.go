@@ -272,10 +272,11 @@ func (b *Broker) deliver(p *wal.Proposal) {
 	if p.Tag == TagSPublish {
 		kind = delivery.KindShard
 	}
-	if len(b.runOf) > 0 && (kind != b.runKind || !bytes.Equal(p.Channel, b.runOf[0].Channel)) {
+	if len(b.runOf) > 0 && (kind != b.runKind || p.Incarnation != b.run.Incarnation || !bytes.Equal(p.Channel, b.runOf[0].Channel)) {
 		b.publishRun()
 	}
 	b.runKind = kind
+	b.run.Incarnation = p.Incarnation
 	b.run.Add([2]uint64{p.ID.Ms, p.ID.Seq}, p.Fields)
 	b.runOf = append(b.runOf, p)
 }
@@ -373,14 +374,17 @@ func (b *Broker) EnforceRetention() error { return b.log.EnforceRetention() }
 // Subscriber cursors (resumable Pub/Sub subscribers).
 type Cursor = wal.Cursor
 
+// CursorPos is a stored cursor's position: an ID of one incarnation.
+type CursorPos = wal.CursorPos
+
 // CursorOf returns a named subscriber's durable cursor on a channel.
-func (b *Broker) CursorOf(name, channel []byte) (ID, bool, error) {
+func (b *Broker) CursorOf(name, channel []byte) (CursorPos, bool, error) {
 	return b.log.CursorOf(name, channel)
 }
 
 // PatternCursors returns a named subscriber's durable state on a pattern:
 // whether it subscribed to it before, and its cursor per channel.
-func (b *Broker) PatternCursors(name, pattern []byte) (bool, map[string]ID, error) {
+func (b *Broker) PatternCursors(name, pattern []byte) (bool, map[string]CursorPos, error) {
 	return b.log.PatternCursors(name, pattern)
 }
 

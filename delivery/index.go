@@ -50,6 +50,10 @@ type Message struct {
 // run that is the same for many subscribers, so fan-out encodes it once.
 type Run struct {
 	Msgs []Message
+	// Incarnation is the channel's incarnation the messages belong to: a
+	// channel deleted and created again is a new one, whose IDs start
+	// afresh (a resumable subscriber's cursor compares IDs within one).
+	Incarnation uint64
 
 	cache    [4][]byte
 	cacheBuf []byte

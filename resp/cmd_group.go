@@ -363,13 +363,20 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 		defer t.Stop()
 		deadline = t.C
 	}
+	var blockedOn []blockedGroup // what the last wait was for
 	for {
+		if blockedOn != nil && c.unblockedByDeletion(a, blockedOn) {
+			return
+		}
 		var watches []<-chan struct{}
+		blockedOn = blockedOn[:0]
 		if a.block >= 0 {
 			for i, key := range a.keys {
 				if string(a.ids[i]) == ">" {
-					_, _, ch := c.s.b.Watch(key)
+					m, _, ch := c.s.b.Watch(key)
 					watches = append(watches, ch)
+					g, _ := c.s.b.Group(key, a.group)
+					blockedOn = append(blockedOn, blockedGroup{key: key, incarnation: m.Incarnation, group: g})
 				}
 			}
 		}
@@ -417,6 +424,32 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 			return
 		}
 	}
+}
+
+// blockedGroup is a stream an XREADGROUP waits on: its incarnation and its
+// group (nil if missing) as of the wait.
+type blockedGroup struct {
+	key         []byte
+	incarnation uint64
+	group       *broker.GroupInfo
+}
+
+// unblockedByDeletion answers a woken XREADGROUP as Redis 7 does when a
+// stream it waited on was deleted (DEL, FLUSHALL; here also deleted and
+// created again before the reader woke) or its group destroyed, and reports
+// whether it did.
+func (c *conn) unblockedByDeletion(a xreadGroupArgs, on []blockedGroup) bool {
+	for _, b := range on {
+		if m, ok := c.s.b.Meta(b.key); !ok || m.Incarnation != b.incarnation {
+			c.w.Error("UNBLOCKED the stream key no longer exists")
+			return true
+		}
+		if g, ok := c.s.b.Group(b.key, a.group); b.group != nil && (!ok || !g.Same(b.group)) {
+			c.w.Error("NOGROUP the consumer group this client was blocked on no longer exists")
+			return true
+		}
+	}
+	return false
 }
 
 // writeGroupReply writes the XREADGROUP reply and reports true, or writes

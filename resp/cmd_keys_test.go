@@ -283,3 +283,35 @@ func TestRandomKey(t *testing.T) {
 		ktWantErr(t, rdb.Do(ctx, "RANDOMKEY", "x").Err(), "ERR wrong number of arguments for 'randomkey' command")
 	})
 }
+
+// TestDeletedStreamStartsAfresh: a stream that used up the last possible ID
+// takes no more entries; after DEL, UNLINK or FLUSHALL (and a restart) the
+// same name is a new stream that takes "*" IDs again, as in Redis. Before
+// channels had incarnations, the deleted stream's last ID stayed as a floor
+// and XADD * kept answering that the IDs were exhausted.
+func TestDeletedStreamStartsAfresh(t *testing.T) {
+	ts := startServerForKeysTest(t, nil)
+	ctx := keysCtx(t)
+	const exhausted = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	for _, drop := range []string{"DEL", "UNLINK", "FLUSHALL", "restart"} {
+		rdb := ts.client(2)
+		ktXAdd(t, rdb, "s", "18446744073709551615-18446744073709551615")
+		ktWantErr(t, rdb.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"f", "v"}}).Err(), exhausted)
+		switch drop {
+		case "FLUSHALL":
+			ktOK(t, rdb.Do(ctx, "FLUSHALL", "CONFIRM"))
+		case "restart":
+			ktOK(t, rdb.Del(ctx, "s"))
+			ts.restart()
+			rdb = ts.client(2)
+		default:
+			ktOK(t, rdb.Do(ctx, drop, "s"))
+		}
+		id := ktOK(t, rdb.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"f", "v"}})).Val()
+		info := ktOK(t, rdb.XInfoStream(ctx, "s")).Val()
+		if info.Length != 1 || info.EntriesAdded != 1 || info.LastGeneratedID != id || info.MaxDeletedEntryID != "0-0" {
+			t.Fatalf("after %s: XADD * = %s, XINFO STREAM %+v", drop, id, info)
+		}
+		ktOK(t, rdb.Del(ctx, "s"))
+	}
+}

@@ -210,7 +210,7 @@ func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, run *broker
 	if c.tracked.Load() {
 		flush := false
 		for i := range run.Msgs {
-			if c.deliverTracked(kind, pattern, channel, &run.Msgs[i]) {
+			if c.deliverTracked(kind, pattern, channel, run.Incarnation, &run.Msgs[i]) {
 				flush = true
 			}
 		}
@@ -252,15 +252,15 @@ func (c *conn) appendRun(dst []byte, kind broker.SubKind, pattern, channel []byt
 
 // deliverTracked is Deliver for a subscriber with cursors: the cursor
 // check and the append happen under out.mu, after anything staged.
-func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, msg *broker.Message) bool {
+func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, inc uint64, msg *broker.Message) bool {
 	c.out.mu.Lock()
 	defer c.out.mu.Unlock()
 	if c.out.closed {
 		return false
 	}
 	c.unstageLocked()
-	if kind == broker.KindChannel && c.cursors != nil && !c.advanceCursor(channel, msg) ||
-		kind == broker.KindPattern && c.pcursors != nil && !c.advancePatternCursor(pattern, channel, msg) {
+	if kind == broker.KindChannel && c.cursors != nil && !c.advanceCursor(channel, inc, msg) ||
+		kind == broker.KindPattern && c.pcursors != nil && !c.advancePatternCursor(pattern, channel, inc, msg) {
 		return false
 	}
 	w := writer{buf: c.out.buf, proto: int(c.proto.Load())}

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"errors"
 	"sort"
 	"time"
 
@@ -26,6 +27,12 @@ import (
 // receive up to a second of messages again. For at-least-once with acks,
 // use consumer groups.
 //
+// A cursor belongs to one incarnation of its channel: a channel deleted
+// (DEL, FLUSHALL) and created again is a new channel whose IDs start afresh,
+// so a cursor of an earlier incarnation resumes from the start of the
+// current one, and a live message of a later incarnation always goes out,
+// whatever its ID.
+//
 // PSUBSCRIBE resumes the same way, with a cursor per (name, pattern,
 // channel) and a base record for (name, pattern): on a resume, every
 // channel matching the pattern is caught up after its cursor, and a channel
@@ -37,12 +44,37 @@ import (
 // channel subscription or of a pattern subscription. Guarded by the
 // connection's out.mu.
 type resumeState struct {
-	id       broker.ID // last message queued for the socket
-	inflight broker.ID // last message in the buffer being written
-	sent     broker.ID // last message the socket accepted: the cursor
+	id       position // last message queued for the socket
+	inflight position // last message in the buffer being written
+	sent     position // last message the socket accepted: the cursor
 	resuming bool      // catching up from the log: live messages are dropped
 	dirty    bool      // sent moved since it was last saved
 	moved    bool      // id moved since the last flush took the buffer (in c.moved)
+}
+
+// position is a message's place: an ID in one incarnation of its channel
+// (broker.Meta.Incarnation; 0 before the channel existed).
+type position struct {
+	inc uint64
+	id  broker.ID
+}
+
+// before reports whether the message (inc, id) comes after p: later in the
+// same incarnation, or in a later one (incarnations only grow).
+func (p position) before(inc uint64, id broker.ID) bool {
+	if inc != p.inc {
+		return inc > p.inc
+	}
+	return p.id.Less(id)
+}
+
+// positionOf is a stored cursor's position; one stored without its
+// incarnation (before they were kept) belongs to the channel's current one.
+func positionOf(pos broker.CursorPos, current uint64) position {
+	if pos.Incarnation == 0 && !pos.ID.IsZero() {
+		return position{current, pos.ID}
+	}
+	return position{pos.Incarnation, pos.ID}
 }
 
 // patternResume is a named subscriber's position on a pattern: a cursor
@@ -55,8 +87,8 @@ type patternResume struct {
 
 // moveLocked records that everything of st's channel up to id is queued in
 // out.buf (call it after appending the bytes, with out.mu held).
-func (c *conn) moveLocked(st *resumeState, id broker.ID) {
-	st.id = id
+func (c *conn) moveLocked(st *resumeState, to position) {
+	st.id = to
 	if !st.moved {
 		st.moved = true
 		c.moved = append(c.moved, st)
@@ -108,10 +140,11 @@ func (c *conn) trackChannel(channel string) (*resumeState, bool) {
 		c.s.log.Warn("resp: reading a subscriber cursor", "client", c.id, "err", err)
 	}
 	st := &resumeState{resuming: found}
+	m, exists := c.s.b.Meta([]byte(channel))
 	if found {
-		st.id = from
-	} else if m, ok := c.s.b.Meta([]byte(channel)); ok {
-		st.id, st.dirty = m.LastID, true // from now on
+		st.id = positionOf(from, m.Incarnation)
+	} else if exists {
+		st.id, st.dirty = position{m.Incarnation, m.LastID}, true // from now on
 	}
 	st.inflight, st.sent = st.id, st.id
 
@@ -142,11 +175,11 @@ func (c *conn) catchUp(channel []byte, st *resumeState) {
 // while live messages for st are dropped (resuming), so only it moves st.
 func (c *conn) replay(pattern, channel []byte, st *resumeState) {
 	for {
-		next, ok := st.id.Next()
+		from, ok := c.replayFrom(channel, st)
 		if !ok {
 			return
 		}
-		n, last := c.writeLogMessages(pattern, channel, next, catchUpPage)
+		n, last, changed := c.writeLogMessages(pattern, channel, from, catchUpPage)
 		if n > 0 {
 			c.out.mu.Lock()
 			c.commitRepliesLocked()
@@ -154,10 +187,26 @@ func (c *conn) replay(pattern, channel []byte, st *resumeState) {
 			c.out.mu.Unlock()
 			c.flush()
 		}
-		if n < catchUpPage {
+		if n < catchUpPage && !changed {
 			return
 		}
 	}
+}
+
+// replayFrom returns where a catch-up of st goes on in the channel's current
+// incarnation: after st.id in the same one, from the start of a later one
+// (the channel was deleted and created again). It reports false when there
+// is nothing to read.
+func (c *conn) replayFrom(channel []byte, st *resumeState) (position, bool) {
+	m, ok := c.s.b.Meta(channel)
+	switch {
+	case !ok || m.Incarnation < st.id.inc:
+		return position{}, false
+	case m.Incarnation > st.id.inc:
+		return position{inc: m.Incarnation}, true
+	}
+	next, ok := st.id.id.Next()
+	return position{m.Incarnation, next}, ok
 }
 
 // replayLocked writes what replay has not reached yet, straight into the
@@ -169,27 +218,37 @@ func (c *conn) replayLocked(pattern, channel []byte, st *resumeState) {
 	saved := c.w
 	c.w = writer{buf: c.out.buf, proto: c.w.proto}
 	for {
-		next, ok := st.id.Next()
+		from, ok := c.replayFrom(channel, st)
 		if !ok {
 			break
 		}
-		n, last := c.writeLogMessages(pattern, channel, next, catchUpPage)
-		if n == 0 {
+		n, last, changed := c.writeLogMessages(pattern, channel, from, catchUpPage)
+		if n == 0 && !changed {
 			break
 		}
 		c.out.buf = c.w.buf
-		c.moveLocked(st, last)
+		if n > 0 {
+			c.moveLocked(st, last)
+		}
 	}
 	c.out.buf = c.w.buf
 	c.w = saved
 }
 
-// writeLogMessages writes up to limit entries from start as message (or,
-// with a pattern, pmessage) pushes into c.w, and returns how many and the
-// last ID.
-func (c *conn) writeLogMessages(pattern, channel []byte, start broker.ID, limit int) (int, broker.ID) {
-	var last broker.ID
-	n, err := c.s.b.Range(channel, broker.RangeQuery{Start: start, End: broker.MaxID, Count: limit}, func(e *broker.Entry) error {
+// errIncarnation stops a catch-up read that found the channel deleted and
+// created again since its start was chosen.
+var errIncarnation = errors.New("resp: the channel's incarnation changed")
+
+// writeLogMessages writes up to limit entries from start (in its
+// incarnation) as message (or, with a pattern, pmessage) pushes into c.w,
+// and returns how many, the last one's position, and whether it stopped
+// because the channel is now another incarnation (then read again).
+func (c *conn) writeLogMessages(pattern, channel []byte, start position, limit int) (int, position, bool) {
+	var last position
+	n, err := c.s.b.Range(channel, broker.RangeQuery{Start: start.id, End: broker.MaxID, Count: limit}, func(e *broker.Entry) error {
+		if e.Incarnation != start.inc {
+			return errIncarnation
+		}
 		if pattern != nil {
 			c.w.Push(4)
 			c.w.BulkString("pmessage")
@@ -200,13 +259,16 @@ func (c *conn) writeLogMessages(pattern, channel []byte, start broker.ID, limit 
 		}
 		c.w.Bulk(channel)
 		c.w.Bulk(payload(e.Fields))
-		last = e.ID
+		last = position{e.Incarnation, e.ID}
 		return nil
 	})
+	if errors.Is(err, errIncarnation) {
+		return n, last, true
+	}
 	if err != nil {
 		c.s.log.Warn("resp: replaying to a resumed subscriber", "client", c.id, "err", err)
 	}
-	return n, last
+	return n, last, false
 }
 
 // trackPattern sets up the cursors of a new pattern subscription. If the
@@ -224,14 +286,16 @@ func (c *conn) trackPattern(pattern string) (*patternResume, bool) {
 	}
 	ps := &patternResume{resuming: found, newBase: !found, chans: make(map[string]*resumeState)}
 	if found {
-		for ch, id := range stored {
-			ps.chans[ch] = &resumeState{id: id, inflight: id, sent: id}
+		for ch, pos := range stored {
+			m, _ := c.s.b.Meta([]byte(ch))
+			at := positionOf(pos, m.Incarnation)
+			ps.chans[ch] = &resumeState{id: at, inflight: at, sent: at}
 		}
 	} else {
 		c.s.b.Channels(func(ci broker.ChannelInfo) bool {
 			if broker.MatchPattern([]byte(pattern), []byte(ci.Name)) {
-				id := ci.Meta.LastID
-				ps.chans[ci.Name] = &resumeState{id: id, inflight: id, sent: id, dirty: true}
+				at := position{ci.Meta.Incarnation, ci.Meta.LastID}
+				ps.chans[ci.Name] = &resumeState{id: at, inflight: at, sent: at, dirty: true}
 			}
 			return true
 		})
@@ -304,7 +368,7 @@ func (c *conn) saveCursors(force bool) {
 	c.out.mu.Lock()
 	for ch, st := range c.cursors {
 		if (st.dirty || force) && !st.resuming {
-			cs = append(cs, broker.Cursor{Name: []byte(name), Channel: []byte(ch), ID: st.sent, SeenMs: now})
+			cs = append(cs, broker.Cursor{Name: []byte(name), Channel: []byte(ch), ID: st.sent.id, Incarnation: st.sent.inc, SeenMs: now})
 			st.dirty = false
 		}
 	}
@@ -329,7 +393,8 @@ func (ps *patternResume) appendCursors(cs []broker.Cursor, name, pattern string,
 	}
 	for ch, st := range ps.chans {
 		if st.dirty || force {
-			cs = append(cs, broker.Cursor{Name: []byte(name), OnPattern: true, Pattern: []byte(pattern), Channel: []byte(ch), ID: st.sent, SeenMs: now})
+			cs = append(cs, broker.Cursor{Name: []byte(name), OnPattern: true, Pattern: []byte(pattern), Channel: []byte(ch),
+				ID: st.sent.id, Incarnation: st.sent.inc, SeenMs: now})
 			st.dirty = false
 		}
 	}
@@ -371,7 +436,7 @@ func (s *Server) cursorLoop() {
 // advanceCursor decides whether a live message goes to a tracked channel
 // subscription (not while catching up, never twice) and moves the cursor.
 // Called by Deliver with out.mu held, before it appends the message.
-func (c *conn) advanceCursor(channel []byte, msg *broker.Message) bool {
+func (c *conn) advanceCursor(channel []byte, inc uint64, msg *broker.Message) bool {
 	st := c.cursors[string(channel)]
 	if st == nil {
 		return true
@@ -379,11 +444,11 @@ func (c *conn) advanceCursor(channel []byte, msg *broker.Message) bool {
 	if st.resuming {
 		return false
 	}
-	return c.advance(st, msg)
+	return c.advance(st, inc, msg)
 }
 
 // advancePatternCursor is advanceCursor for a pattern subscription.
-func (c *conn) advancePatternCursor(pattern, channel []byte, msg *broker.Message) bool {
+func (c *conn) advancePatternCursor(pattern, channel []byte, inc uint64, msg *broker.Message) bool {
 	ps := c.pcursors[string(pattern)]
 	if ps == nil {
 		return true
@@ -391,15 +456,17 @@ func (c *conn) advancePatternCursor(pattern, channel []byte, msg *broker.Message
 	if ps.resuming {
 		return false
 	}
-	return c.advance(patternState(ps, string(channel)), msg)
+	return c.advance(patternState(ps, string(channel)), inc, msg)
 }
 
-func (c *conn) advance(st *resumeState, msg *broker.Message) bool {
+// advance moves st to the message (of incarnation inc) if it comes after
+// st, and reports whether it does.
+func (c *conn) advance(st *resumeState, inc uint64, msg *broker.Message) bool {
 	id := broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}
-	if !st.id.Less(id) {
+	if !st.id.before(inc, id) {
 		return false
 	}
-	c.moveLocked(st, id)
+	c.moveLocked(st, position{inc, id})
 	return true
 }
 
@@ -430,7 +497,7 @@ func (c *conn) forgetCursor(channel string) {
 	if resuming {
 		return
 	}
-	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: sent, SeenMs: time.Now().UnixMilli()}}
+	cs := []broker.Cursor{{Name: []byte(c.name()), Channel: []byte(channel), ID: sent.id, Incarnation: sent.inc, SeenMs: time.Now().UnixMilli()}}
 	if err := c.s.b.SaveCursors(cs); err != nil {
 		c.s.log.Warn("resp: saving a subscriber cursor", "client", c.id, "err", err)
 	}

@@ -61,7 +61,7 @@ func TestResumableSubscriber(t *testing.T) {
 	alice.Close()
 	waitUntil(t, "alice's cursor saved", func() bool {
 		id, ok, _ := ts.b.CursorOf([]byte("app-alice"), []byte("news"))
-		return ok && id.Seq == 4
+		return ok && id.ID.Seq == 4
 	})
 
 	publish(5, 10005)
@@ -259,7 +259,7 @@ func TestResumablePatternSubscriber(t *testing.T) {
 		base, cs, _ := ts.b.PatternCursors([]byte("app-alice"), []byte("news.*"))
 		ma, _ := ts.b.Meta([]byte("news.a"))
 		mb, _ := ts.b.Meta([]byte("news.b"))
-		return base && cs["news.a"] == ma.LastID && cs["news.b"] == mb.LastID
+		return base && cs["news.a"] == broker.CursorPos{ID: ma.LastID, Incarnation: ma.Incarnation} && cs["news.b"] == broker.CursorPos{ID: mb.LastID, Incarnation: mb.Incarnation}
 	})
 
 	publish("news.a", 5, 3005)

@@ -20,28 +20,23 @@ import (
 // either way it never trims past the exact bound.
 const approxNodeEntries = 100
 
-// nextID assigns the ID of a new entry, deterministically, from the channel's
-// last ID, the floor left by a deleted incarnation of the channel, the
-// requested spec and the request's time. The same inputs always give the same
-// ID; a clock that goes back never makes an ID go back.
-func nextID(last, floor ID, spec IDSpec, nowMs int64) (ID, error) {
+// nextID assigns the ID of a new entry, deterministically, from the
+// channel's last ID (0-0 for a new incarnation), the requested spec and the
+// request's time. The same inputs always give the same ID; a clock that goes
+// back never makes an ID go back within an incarnation. A channel deleted
+// and created again starts afresh, as a Redis stream does: its IDs are
+// increasing within the new incarnation only (see channel.cid).
+func nextID(last ID, spec IDSpec, nowMs int64) (ID, error) {
 	if last == MaxID {
 		return ID{}, ErrIDExhausted // Redis checks this first, whatever the spec
 	}
 	switch {
 	case spec.Auto:
-		top := last
-		if top.Less(floor) {
-			top = floor
-		}
-		if top == MaxID {
-			return ID{}, ErrIDExhausted
-		}
 		now := uint64(max(nowMs, 0))
-		if now > top.Ms {
+		if now > last.Ms {
 			return ID{Ms: now}, nil
 		}
-		id, _ := top.Next()
+		id, _ := last.Next()
 		return id, nil
 	case spec.SeqAuto:
 		ms := spec.ID.Ms
@@ -81,13 +76,11 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 		p.Skipped = true
 		return
 	}
-	var last, floor ID
+	var last ID
 	if ch != nil && ch.exists {
-		last, floor = ch.w.LastID, ch.idFloor
-	} else if ch != nil {
-		floor = ch.idFloor
+		last = ch.w.LastID
 	}
-	id, err := nextID(last, floor, p.Spec, nowMs)
+	id, err := nextID(last, p.Spec, nowMs)
 	if err != nil {
 		p.Err = err
 		return
@@ -106,7 +99,7 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 	m.LastID = id
 	m.EntriesAdded++
 	m.Bytes += uint64(len(w.keyBuf) + len(w.valBuf))
-	p.ID = id
+	p.ID, p.Incarnation = id, ch.cid
 	l.touch(b, ch, false)
 	if p.Trim.Strategy != TrimNone && trimMayRemove(m, &p.Trim, 0) {
 		p.N, p.Err = l.trimRef(b, ch, &p.Trim, p.Ref)
@@ -337,9 +330,10 @@ func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
 	b.setErr(b.pb.Delete(nameKey(l.w.keyBuf, p.Channel), nil))
 	b.setErr(b.pb.Delete(metaKey(l.w.keyBuf, ch.cid), nil))
 	l.dropGroups(b, ch)
-	if ch.idFloor.Less(ch.w.LastID) {
-		ch.idFloor = ch.w.LastID
-	}
+	// The incarnation ends: a channel of this name created later gets a
+	// new cid, so the cursors of this one (which name its cid) never apply
+	// to it, and its IDs may start again from 0-0, as in Redis.
+	ch.cid = 0
 	ch.w = Meta{}
 	ch.exists = false
 	l.touch(b, ch, true)

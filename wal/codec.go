@@ -87,6 +87,10 @@ type Meta struct {
 	EntriesAdded uint64
 	Bytes        uint64 // sum of key and value sizes of live entries
 	Retention    Retention
+	// Incarnation identifies this life of the channel: it changes when
+	// the channel is deleted and created again, and is never reused (it
+	// is the channel's cid; not part of the encoded metadata).
+	Incarnation uint64
 }
 
 // Retention limits one channel. Zero means "not set here": the server-wide

@@ -31,7 +31,13 @@ type Cursor struct {
 	Channel []byte
 	ID      ID    // last entry written to the client
 	SeenMs  int64 // when the client was last connected
-	Delete  bool  // OpSetCursors: remove it
+	// Incarnation is the channel incarnation (Meta.Incarnation) ID belongs
+	// to. A cursor of an earlier incarnation (the channel was deleted and
+	// created again) means "from the start" of the current one. 0: not
+	// known (a cursor stored before incarnations were kept, or on a
+	// channel that did not exist).
+	Incarnation uint64
+	Delete      bool // OpSetCursors: remove it
 	// OnPattern: the cursor of the pattern subscription Pattern on
 	// Channel, or with Base the pattern subscription's own record.
 	OnPattern bool
@@ -65,26 +71,48 @@ func patternCursorPrefix(dst, name, pattern []byte) []byte {
 	return append(dst, pattern...)
 }
 
+// CursorPos is where a stored cursor stands: an ID of one incarnation of
+// its channel (see Cursor.Incarnation).
+type CursorPos struct {
+	ID          ID
+	Incarnation uint64
+}
+
+// encodeCursor writes <uvarint ms><uvarint seq><varint seenMs>, then
+// <uvarint incarnation> when it is known.
 func encodeCursor(dst []byte, c *Cursor) []byte {
 	dst = binary.AppendUvarint(dst, c.ID.Ms)
 	dst = binary.AppendUvarint(dst, c.ID.Seq)
-	return binary.AppendVarint(dst, c.SeenMs)
+	dst = binary.AppendVarint(dst, c.SeenMs)
+	if c.Incarnation != 0 {
+		dst = binary.AppendUvarint(dst, c.Incarnation)
+	}
+	return dst
 }
 
-func decodeCursorValue(b []byte) (ID, int64, error) {
+func decodeCursorValue(b []byte) (CursorPos, int64, error) {
+	bad := fmt.Errorf("%w: cursor", ErrCorrupt)
 	ms, n1 := binary.Uvarint(b)
 	if n1 <= 0 {
-		return ID{}, 0, fmt.Errorf("%w: cursor", ErrCorrupt)
+		return CursorPos{}, 0, bad
 	}
 	seq, n2 := binary.Uvarint(b[n1:])
 	if n2 <= 0 {
-		return ID{}, 0, fmt.Errorf("%w: cursor", ErrCorrupt)
+		return CursorPos{}, 0, bad
 	}
 	seen, n3 := binary.Varint(b[n1+n2:])
-	if n3 <= 0 || n1+n2+n3 != len(b) {
-		return ID{}, 0, fmt.Errorf("%w: cursor", ErrCorrupt)
+	if n3 <= 0 {
+		return CursorPos{}, 0, bad
 	}
-	return ID{ms, seq}, seen, nil
+	pos, rest := CursorPos{ID: ID{ms, seq}}, b[n1+n2+n3:]
+	if len(rest) > 0 {
+		inc, n4 := binary.Uvarint(rest)
+		if n4 != len(rest) || inc == 0 {
+			return CursorPos{}, 0, bad
+		}
+		pos.Incarnation = inc
+	}
+	return pos, seen, nil
 }
 
 func (l *Log) applySetCursors(b *pendingBatch, p *Proposal) {
@@ -101,27 +129,27 @@ func (l *Log) applySetCursors(b *pendingBatch, p *Proposal) {
 }
 
 // CursorOf returns the durable cursor of a named subscriber on a channel.
-func (l *Log) CursorOf(name, channel []byte) (ID, bool, error) {
+func (l *Log) CursorOf(name, channel []byte) (CursorPos, bool, error) {
 	v := l.views.acquire()
 	if v == nil {
-		return ID{}, false, ErrClosed
+		return CursorPos{}, false, ErrClosed
 	}
 	defer l.views.release(v)
 	val, closer, err := v.snap.Get(cursorKey(nil, name, channel))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return ID{}, false, nil
+		return CursorPos{}, false, nil
 	}
 	if err != nil {
-		return ID{}, false, err
+		return CursorPos{}, false, err
 	}
 	defer closer.Close()
-	id, _, err := decodeCursorValue(val)
-	return id, err == nil, err
+	pos, _, err := decodeCursorValue(val)
+	return pos, err == nil, err
 }
 
 // PatternCursors returns a named subscriber's durable state on a pattern:
 // whether it subscribed to it before (base), and its cursor per channel.
-func (l *Log) PatternCursors(name, pattern []byte) (bool, map[string]ID, error) {
+func (l *Log) PatternCursors(name, pattern []byte) (bool, map[string]CursorPos, error) {
 	v := l.views.acquire()
 	if v == nil {
 		return false, nil, ErrClosed
@@ -134,7 +162,7 @@ func (l *Log) PatternCursors(name, pattern []byte) (bool, map[string]ID, error) 
 	}
 	defer it.Close()
 	base := false
-	cursors := make(map[string]ID)
+	cursors := make(map[string]CursorPos)
 	for ok := it.First(); ok; ok = it.Next() {
 		rest := it.Key()[len(lower):]
 		if len(rest) == 0 || rest[0] > 1 {
@@ -144,14 +172,14 @@ func (l *Log) PatternCursors(name, pattern []byte) (bool, map[string]ID, error) 
 		if err != nil {
 			return false, nil, err
 		}
-		id, _, err := decodeCursorValue(val)
+		pos, _, err := decodeCursorValue(val)
 		if err != nil {
 			return false, nil, err
 		}
 		if rest[0] == 0 {
 			base = true
 		} else {
-			cursors[string(rest[1:])] = id
+			cursors[string(rest[1:])] = pos
 		}
 	}
 	return base, cursors, it.Error()

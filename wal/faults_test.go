@@ -348,10 +348,11 @@ func TestCloseFinishesQueuedRequests(t *testing.T) {
 	}
 }
 
-// TestIDsSurviveClockJumpAndDel proves IDs never go back: across restarts
-// with the clock going backwards, after XDEL of the last entry and a trim to
-// zero (also across a restart), and after DEL of the channel and its
-// re-creation within the process, in separate requests and in one.
+// TestIDsSurviveClockJumpAndDel proves IDs never go back within a channel's
+// incarnation: across restarts with the clock going backwards, after XDEL of
+// the last entry and a trim to zero (also across a restart). DEL ends the
+// incarnation: the channel created again starts afresh with an incarnation
+// never used before, in separate requests and in one, and across a restart.
 func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	fs := vfs.NewMem()
 	var clock atomic.Int64
@@ -429,7 +430,11 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 		t.Fatalf("after trimming to zero and a restart: %v", id)
 	}
 
-	// DEL, then re-create: auto IDs stay above the dropped channel's last ID.
+	// DEL ends the incarnation: the channel created again starts afresh
+	// (IDs from the clock, as a new Redis stream), with a new incarnation,
+	// also when the DEL and the XADD share a request, and across a
+	// restart after the channel of the highest cid was deleted.
+	before, _ := l.Meta([]byte("s"))
 	r = NewRequest()
 	p = r.Add()
 	p.Op, p.Channel = OpDrop, []byte("s")
@@ -437,30 +442,41 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	if _, ok := l.Meta([]byte("s")); ok {
 		t.Fatal("channel exists after DEL")
 	}
-	next(l, "s")
+	seen := map[uint64]bool{before.Incarnation: true}
+	fresh := func(want ID) {
+		t.Helper()
+		id := publish(t, l, "s", "fresh")
+		m, _ := l.Meta([]byte("s"))
+		if id != want || m.Length != 1 || m.EntriesAdded != 1 || seen[m.Incarnation] {
+			t.Fatalf("after DEL: ID %v (want %v), %+v, incarnations seen %v", id, want, m, seen)
+		}
+		seen[m.Incarnation] = true
+	}
+	fresh(ID{10, 0})
 	clock.Store(1)
-	// DEL and XADD in one request, twice in a row.
-	for i := 0; i < 2; i++ {
+	for i := 0; i < 2; i++ { // DEL and XADD in one request, twice in a row
 		r = NewRequest()
 		p = r.Add()
 		p.Op, p.Channel = OpDrop, []byte("s")
 		p = r.Add()
 		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("x")}
 		submit(l, r)
-		if id := r.Proposals[1].ID; !last.Less(id) {
-			t.Fatalf("DEL+XADD in one request: %v not above %v", id, last)
-		} else {
-			last = id
+		m, _ := l.Meta([]byte("s"))
+		if id := r.Proposals[1].ID; id != (ID{1, 0}) || r.Proposals[1].Incarnation != m.Incarnation || seen[m.Incarnation] {
+			t.Fatalf("DEL+XADD in one request: %v in incarnation %d, %+v", id, r.Proposals[1].Incarnation, m)
 		}
+		seen[m.Incarnation] = true
 	}
-	if got := rangeAll(t, l, "s"); len(got) != 1 || got[0].ID != last {
+	if got := rangeAll(t, l, "s"); len(got) != 1 || got[0].ID != (ID{1, 0}) {
 		t.Fatalf("after DEL+XADD: %v", ids(got))
 	}
-	// Time moving forward again takes over.
-	clock.Store(3000)
-	if id := next(l, "s"); id != (ID{3000, 0}) {
-		t.Fatalf("clock forward: %v", id)
-	}
+	r = NewRequest()
+	p = r.Add()
+	p.Op, p.Channel = OpDrop, []byte("s")
+	submit(l, r)
+	mustClose(t, l)
+	l = open()
+	fresh(ID{1, 0})
 }
 
 // faultRecord is one request of TestFsyncFailureNeverAcknowledged.

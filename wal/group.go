@@ -99,6 +99,10 @@ type GroupInfo struct {
 	gid          uint64
 }
 
+// Same reports whether g and o describe the same group: not one destroyed
+// and then created again under the same name (within the process's life).
+func (g *GroupInfo) Same(o *GroupInfo) bool { return g.gid == o.gid }
+
 // ConsumerInfo is one consumer of a group.
 type ConsumerInfo struct {
 	Name     string

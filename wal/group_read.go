@@ -58,17 +58,21 @@ func (l *Log) Pending(name []byte, g *GroupInfo, q PendingQuery, fn func(Pending
 	for _, c := range g.Consumers {
 		names[c.id] = c.Name
 	}
+	m, live := l.Meta(name)
+	if !live {
+		return nil
+	}
 	v := l.views.acquire()
 	if v == nil {
 		return ErrClosed
 	}
 	defer l.views.release(v)
-	own, err := newOwnRecords(v.snap, ch.cid, g.gid, q.Start, q.End)
+	own, err := newOwnRecords(v.snap, m.Incarnation, g.gid, q.Start, q.End)
 	if err != nil {
 		return err
 	}
 	defer own.close()
-	runs, err := newRunRecords(v.snap, ch.cid, g.gid, q.Start, q.End)
+	runs, err := newRunRecords(v.snap, m.Incarnation, g.gid, q.Start, q.End)
 	if err != nil {
 		return err
 	}

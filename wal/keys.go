@@ -12,6 +12,7 @@ import (
 //	m/<id BE>                      -> channel metadata (encodeMeta)
 //	e/<id BE><ms BE><seq BE>       -> entry value (encodeEntry)
 //	h/                             -> commit counter ranges (highwater.go)
+//	c/                             -> the next channel id to assign (8 bytes BE)
 //
 // One channel's entries are contiguous and in ID order, so reads are bounded
 // iterators and trims are range deletions.
@@ -19,9 +20,14 @@ const (
 	prefixName  = 'n'
 	prefixMeta  = 'm'
 	prefixEntry = 'e'
+	prefixCID   = 'c'
 
 	entryKeyLen = 2 + 8 + 8 + 8
 )
+
+// nextCIDKey holds the next channel id (cid) to assign. Channel ids are
+// never reused: a cid names one incarnation of a channel.
+var nextCIDKey = []byte{prefixCID, '/'}
 
 func nameKey(dst, name []byte) []byte {
 	dst = append(dst[:0], prefixName, '/')

@@ -166,13 +166,17 @@ type Log struct {
 // channel is one channel's in-memory state.
 type channel struct {
 	name string
-	cid  uint64
+	// cid is the channel's incarnation, owned by the writer: the key of
+	// its entries, groups and metadata, assigned from a persisted counter
+	// when the channel is created and never reused, so that a channel
+	// deleted and created again is a new one (0 while it does not exist).
+	// Readers take it from the durable Meta (Meta.Incarnation).
+	cid uint64
 
 	// Owned by the writer goroutine.
 	w         Meta
 	exists    bool   // in the writer's view
 	lastBatch uint64 // the batch number that last touched w
-	idFloor   ID     // the last ID before a DEL: auto IDs stay above it
 	forceMeta bool   // write the metadata in the current batch
 	metaDirty bool   // appends since the metadata was last written
 	// metaWrittenMs is when the metadata was last written (see seal).
@@ -295,18 +299,21 @@ func (l *Log) load() error {
 		if err := l.recoverAppends(cid, &m); err != nil {
 			return fmt.Errorf("wal: channel %q: %w", name, err)
 		}
+		m.Incarnation = cid
 		ch := &channel{name: name, cid: cid, w: m, exists: true, durable: m, live: true}
 		l.channels[name] = ch
 		if cid >= l.w.nextCID {
 			l.w.nextCID = cid + 1
 		}
 	}
-	if l.w.nextCID == 0 {
-		l.w.nextCID = 1
-	}
 	if err := it.Error(); err != nil {
 		return err
 	}
+	next, err := l.loadNextCID()
+	if err != nil {
+		return err
+	}
+	l.w.nextCID = max(l.w.nextCID, next, 1)
 	if err := l.loadGroups(); err != nil {
 		return fmt.Errorf("wal: consumer groups: %w", err)
 	}
@@ -432,3 +439,20 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 type fatalError struct{ msg string }
 
 func (e fatalError) Error() string { return e.msg }
+
+// loadNextCID reads the stored next channel id (0 if none was stored: a log
+// written before it was kept, whose names table then gives the counter).
+func (l *Log) loadNextCID() (uint64, error) {
+	v, closer, err := l.db.Get(nextCIDKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("wal: next channel id: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: next channel id", ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}

@@ -12,6 +12,8 @@ import (
 type Entry struct {
 	ID     ID
 	Fields [][]byte
+	// Incarnation is the incarnation of the channel read (Range sets it).
+	Incarnation uint64
 }
 
 // RangeQuery selects entries of one channel.
@@ -62,7 +64,7 @@ func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, erro
 	if !live || m.Length == 0 {
 		return 0, nil
 	}
-	cid := ch.cid // set by the writer before the channel first went live
+	cid := m.Incarnation
 	start, end := q.Start, q.End
 	if m.LastID.Less(end) {
 		end = m.LastID // the durable watermark
@@ -89,6 +91,7 @@ func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, erro
 		return 0, err
 	}
 	defer it.Close() // before st goes back to the pool: the bounds are st's
+	st.e.Incarnation = cid
 	return visit(it, q, &st.e, st.fields[:0], fn)
 }
 

@@ -100,12 +100,15 @@ type Proposal struct {
 	Tag uint8
 
 	// Results.
-	ID        ID    // the ID assigned by OpAppend; OpGroupRead: first delivered
-	LastID    ID    // OpGroupRead: last delivered (deliveries are contiguous in the log)
-	N         int64 // entries deleted or trimmed; 1 if OpDrop removed a channel
-	Skipped   bool  // NoCreate and the channel did not exist
-	Err       error
-	Receivers int // set by whoever consumes Commit (fan-out count)
+	ID ID // the ID assigned by OpAppend; OpGroupRead: first delivered
+	// Incarnation is OpAppend's channel incarnation (Meta.Incarnation):
+	// IDs increase within one incarnation only.
+	Incarnation uint64
+	LastID      ID    // OpGroupRead: last delivered (deliveries are contiguous in the log)
+	N           int64 // entries deleted or trimmed; 1 if OpDrop removed a channel
+	Skipped     bool  // NoCreate and the channel did not exist
+	Err         error
+	Receivers   int // set by whoever consumes Commit (fan-out count)
 
 	// Claims and reference-aware deletes (see group_claim.go).
 	Claim *ClaimArgs // OpClaim, OpAutoClaim, OpClaimIdle: options and results

@@ -365,8 +365,13 @@ func (l *Log) channelForWrite(b *pendingBatch, name []byte) *channel {
 	if ch.cid == 0 {
 		ch.cid = l.w.nextCID
 		l.w.nextCID++
+		// The counter is stored with the channel it made, so that a cid
+		// is never given twice, even to a name created after the
+		// channel of the highest cid was deleted and the node restarted.
+		l.w.valBuf = appendUint64(l.w.valBuf[:0], l.w.nextCID)
+		b.setErr(b.pb.Set(nextCIDKey, l.w.valBuf, nil))
 	}
-	ch.w = Meta{}
+	ch.w = Meta{Incarnation: ch.cid}
 	ch.exists = true
 	l.w.valBuf = appendUint64(l.w.valBuf[:0], ch.cid)
 	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, name), l.w.valBuf, nil))
