@@ -47,9 +47,9 @@ type resumeState struct {
 	id       position // last message queued for the socket
 	inflight position // last message in the buffer being written
 	sent     position // last message the socket accepted: the cursor
-	resuming bool      // catching up from the log: live messages are dropped
-	dirty    bool      // sent moved since it was last saved
-	moved    bool      // id moved since the last flush took the buffer (in c.moved)
+	resuming bool     // catching up from the log: live messages are dropped
+	dirty    bool     // sent moved since it was last saved
+	moved    bool     // id moved since the last flush took the buffer (in c.moved)
 }
 
 // position is a message's place: an ID in one incarnation of its channel
