@@ -410,3 +410,33 @@ func (b *Broker) ExpireCursors(ttl time.Duration) (int, error) {
 	}
 	return len(expired), b.SaveCursors(expired)
 }
+
+// NodeLimits are Redis's stream-node-max-entries and stream-node-max-bytes:
+// where stream nodes end, which decides what a "~" trim removes.
+type NodeLimits = wal.NodeLimits
+
+// NodeLimits returns the stream node limits in force.
+func (b *Broker) NodeLimits() NodeLimits { return b.log.NodeLimits() }
+
+// SetNodeLimits changes the stream node limits, durably (they apply to the
+// appends that follow).
+func (b *Broker) SetNodeLimits(n NodeLimits) error {
+	r := NewRequest()
+	p := r.Add()
+	p.Op, p.NodeLimits = wal.OpSetNodeLimits, n
+	if err := b.Do(r); err != nil {
+		return err
+	}
+	return p.Err
+}
+
+// ApproxTrimLimit is the most entries a "~" trim without LIMIT removes:
+// Redis's 100 nodes' worth (100 × stream-node-max-entries, 10,000 when that
+// is 0, at most 1,000,000).
+func (b *Broker) ApproxTrimLimit() int64 {
+	n := 100 * b.NodeLimits().MaxEntries
+	if n <= 0 || n/100 != b.NodeLimits().MaxEntries {
+		return 10000
+	}
+	return min(n, 1000000)
+}

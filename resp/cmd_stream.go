@@ -53,7 +53,7 @@ type addTrimArgs struct {
 // checking them in Redis's order (streamParseAddOrTrimArgsOrReply). For
 // XADD it stops at the first argument that is not an option, and parses it
 // as the ID.
-func parseAddTrimArgs(args [][]byte, xadd bool) (a addTrimArgs, err error) {
+func parseAddTrimArgs(args [][]byte, xadd bool, approxLimit int64) (a addTrimArgs, err error) {
 	limit, limitGiven := int64(0), false
 	i := 2
 loop:
@@ -125,7 +125,7 @@ loop:
 	case limitGiven:
 		a.trim.Limit = limit
 	case a.trim.Approx:
-		a.trim.Limit = 100 * 100 // Redis: 100 × stream-node-max-entries
+		a.trim.Limit = approxLimit // Redis: 100 × stream-node-max-entries
 	}
 	if a.ref != broker.RefKeep {
 		a.trim.Approx = false // Redis trims entry by entry then, up to LIMIT
@@ -134,7 +134,7 @@ loop:
 }
 
 func cmdXAdd(c *conn, args [][]byte) {
-	a, err := parseAddTrimArgs(args, true)
+	a, err := parseAddTrimArgs(args, true, c.s.b.ApproxTrimLimit())
 	if err != nil {
 		c.failWrite(err)
 		return
@@ -169,7 +169,7 @@ func (c *conn) failWrite(err error) {
 }
 
 func cmdXTrim(c *conn, args [][]byte) {
-	a, err := parseAddTrimArgs(args, false)
+	a, err := parseAddTrimArgs(args, false, c.s.b.ApproxTrimLimit())
 	if err != nil {
 		c.failWrite(err)
 		return

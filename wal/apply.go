@@ -100,22 +100,26 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 	m.EntriesAdded++
 	m.Bytes += uint64(len(w.keyBuf) + len(w.valBuf))
 	p.ID, p.Incarnation = id, ch.cid
+	l.nodeAppend(b, ch, id, p.Fields)
 	l.touch(b, ch, false)
-	if p.Trim.Strategy != TrimNone && trimMayRemove(m, &p.Trim, 0) {
+	if p.Trim.Strategy != TrimNone && trimMayRemove(ch, &p.Trim, 0) {
 		p.N, p.Err = l.trimRef(b, ch, &p.Trim, p.Ref)
 	}
 }
 
-// trimMayRemove reports, from metadata alone, whether trim t could remove an
-// entry once adding more entries are appended.
-func trimMayRemove(m *Meta, t *Trim, adding uint64) bool {
+// trimMayRemove reports, from what the writer knows without reading,
+// whether trim t could remove an entry once adding more entries are
+// appended.
+func trimMayRemove(ch *channel, t *Trim, adding uint64) bool {
+	m := &ch.w
 	length := m.Length + adding
 	switch t.Strategy {
 	case TrimMaxLen:
 		if length <= t.MaxLen {
 			return false
 		}
-		return !t.Approx || length-t.MaxLen >= min(firstNodeEntries(m), length)
+		oldest, known := ch.oldestNodeLive()
+		return !t.Approx || !known || length-t.MaxLen >= min(oldest, length)
 	case TrimMinID:
 		return length > 0 && (m.Length == 0 || m.FirstID.Less(t.MinID))
 	case TrimMaxBytes:
@@ -128,7 +132,7 @@ func trimMayRemove(m *Meta, t *Trim, adding uint64) bool {
 // It runs on an indexed batch (see batchFor), so it sees every write.
 func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	m := &ch.w
-	if m.Length == 0 || !trimMayRemove(m, t, 0) {
+	if m.Length == 0 || !trimMayRemove(ch, t, 0) {
 		return 0, nil
 	}
 	lower, upper := channelEntryBounds(ch.cid)
@@ -137,7 +141,13 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 		return 0, err
 	}
 	defer it.Close()
-	count, err := trimCount(it, m, t)
+	var count, keptLive uint64
+	var looked bool
+	if t.Approx && t.Strategy != TrimMaxBytes {
+		count, keptLive, looked, err = l.approxTrim(b, ch, it, t)
+	} else {
+		count, err = trimCount(it, m, t)
+	}
 	if err == nil && t.Interest {
 		count, err = interestCap(it, ch, count)
 	}
@@ -159,6 +169,7 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 		removed++
 		bytes += uint64(len(it.Key()) + len(v))
 		lastDel = id
+		ch.entryRemoved(id)
 		for _, g := range ch.groups {
 			if g.lastID.Less(id) {
 				g.trimmedUnread++ // a group never saw this entry
@@ -182,6 +193,16 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	b.setErr(b.pb.DeleteRange(lower, endKey, nil))
 	m.Length -= removed
 	m.Bytes -= min(bytes, m.Bytes)
+	if looked && removed == count {
+		ch.firstNodeLive, ch.firstNodeKnown = keptLive, true
+	}
+	ch.trimsSinceNodeClean++
+	if t.Approx || ch.trimsSinceNodeClean >= 64 || m.Length == 0 {
+		ch.trimsSinceNodeClean = 0
+		if err := l.trimNodes(b, ch); err != nil {
+			return 0, err
+		}
+	}
 	l.touch(b, ch, true)
 	return int64(removed), nil
 }
@@ -214,10 +235,7 @@ func trimCount(it *pebble.Iterator, m *Meta, t *Trim) (uint64, error) {
 			n++
 		}
 	}
-	switch {
-	case t.Approx && t.Strategy != TrimMaxBytes:
-		n = approxTrimCount(m, n, t.Limit)
-	case t.Limit > 0:
+	if t.Limit > 0 {
 		n = min(n, uint64(t.Limit))
 	}
 	return n, it.Error()
@@ -231,23 +249,6 @@ func firstNodeEntries(m *Meta) uint64 {
 		first = m.EntriesAdded - m.Length
 	}
 	return approxNodeEntries - first%approxNodeEntries
-}
-
-// approxTrimCount returns how many of the n oldest entries (those an exact
-// trim removes) a "~" trim removes: whole nodes only, as Redis does, and no
-// more than limit entries (0: no limit).
-func approxTrimCount(m *Meta, n uint64, limit int64) uint64 {
-	var removed uint64
-	node := firstNodeEntries(m)
-	for removed < m.Length {
-		node = min(node, m.Length-removed)
-		if removed+node > n || (limit > 0 && removed+node > uint64(limit)) {
-			break
-		}
-		removed += node
-		node = approxNodeEntries
-	}
-	return removed
 }
 
 func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
@@ -270,6 +271,7 @@ func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
 		size := uint64(len(w.keyBuf) + len(v))
 		_ = closer.Close()
 		b.setErr(b.pb.Delete(w.keyBuf, nil))
+		ch.entryRemoved(id)
 		m.Length--
 		m.Bytes -= min(size, m.Bytes)
 		p.N++
@@ -330,6 +332,9 @@ func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
 	b.setErr(b.pb.Delete(nameKey(l.w.keyBuf, p.Channel), nil))
 	b.setErr(b.pb.Delete(metaKey(l.w.keyBuf, ch.cid), nil))
 	l.dropGroups(b, ch)
+	lower, upper = prefixBounds(channelPrefix(prefixNode, ch.cid))
+	b.setErr(b.pb.DeleteRange(lower, upper, nil))
+	ch.firstNodeKnown = false
 	// The incarnation ends: a channel of this name created later gets a
 	// new cid, so the cursors of this one (which name its cid) never apply
 	// to it, and its IDs may start again from 0-0, as in Redis.

@@ -87,6 +87,8 @@ type Meta struct {
 	EntriesAdded uint64
 	Bytes        uint64 // sum of key and value sizes of live entries
 	Retention    Retention
+	// Tail is the channel's newest stream node (nodes.go).
+	Tail TailNode
 	// Incarnation identifies this life of the channel: it changes when
 	// the channel is deleted and created again, and is never reused (it
 	// is the channel's cid; not part of the encoded metadata).
@@ -105,7 +107,8 @@ type Retention struct {
 	Interest bool
 }
 
-const metaVersion = 2
+// metaVersion 3 added the newest node (Tail); 2 the interest flag.
+const metaVersion = 3
 
 func encodeMeta(dst []byte, m *Meta) []byte {
 	dst = append(dst, metaVersion)
@@ -116,15 +119,47 @@ func encodeMeta(dst []byte, m *Meta) []byte {
 	for _, v := range [...]int64{m.Retention.MaxAgeMs, m.Retention.MaxLen, m.Retention.MaxBytes} {
 		dst = binary.AppendVarint(dst, v)
 	}
+	flag := byte(0)
 	if m.Retention.Interest {
-		return append(dst, 1)
+		flag = 1
 	}
-	return append(dst, 0)
+	dst = append(dst, flag)
+	return encodeTail(dst, &m.Tail)
+}
+
+func encodeTail(dst []byte, t *TailNode) []byte {
+	for _, v := range [...]uint64{t.Start.Ms, t.Start.Seq, t.Last.Ms, t.Last.Seq, t.Appended, t.Live, t.BaseBytes, uint64(len(t.Fields))} {
+		dst = binary.AppendUvarint(dst, v)
+	}
+	return append(dst, t.Fields...)
+}
+
+func decodeTail(b []byte, t *TailNode) error {
+	bad := fmt.Errorf("%w: channel metadata: newest node", ErrCorrupt)
+	var size uint64
+	for _, p := range [...]*uint64{&t.Start.Ms, &t.Start.Seq, &t.Last.Ms, &t.Last.Seq, &t.Appended, &t.Live, &t.BaseBytes, &size} {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return bad
+		}
+		*p, b = v, b[n:]
+	}
+	if size != uint64(len(b)) || t.Live > t.Appended {
+		return bad
+	}
+	t.Fields = string(b)
+	for rest := t.Fields; rest != ""; {
+		var ok bool
+		if _, rest, ok = nextName(rest); !ok {
+			return bad
+		}
+	}
+	return nil
 }
 
 func decodeMeta(b []byte) (Meta, error) {
 	var m Meta
-	if len(b) == 0 || (b[0] != metaVersion && b[0] != 1) {
+	if len(b) == 0 || b[0] < 1 || b[0] > metaVersion {
 		return m, fmt.Errorf("%w: channel metadata version", ErrCorrupt)
 	}
 	version := b[0]
@@ -148,9 +183,12 @@ func decodeMeta(b []byte) (Meta, error) {
 	if version == 1 && len(b) == 0 {
 		return m, nil // written before interest retention existed
 	}
-	if len(b) != 1 || b[0] > 1 {
+	if len(b) == 0 || b[0] > 1 || version < 3 && len(b) != 1 {
 		return m, fmt.Errorf("%w: channel metadata flags", ErrCorrupt)
 	}
 	m.Retention.Interest = b[0] == 1
-	return m, nil
+	if version < 3 {
+		return m, nil // written before stream nodes were kept
+	}
+	return m, decodeTail(b[1:], &m.Tail)
 }

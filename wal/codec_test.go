@@ -2,6 +2,7 @@ package wal
 
 import (
 	"encoding/binary"
+	"reflect"
 	"testing"
 )
 
@@ -27,7 +28,7 @@ func TestDecodeMetaVersion1(t *testing.T) {
 	}
 	m.Retention.Interest = true
 	back, err := decodeMeta(encodeMeta(nil, &m))
-	if err != nil || back != m {
+	if err != nil || !reflect.DeepEqual(back, m) {
 		t.Fatalf("round trip %+v, %v", back, err)
 	}
 }

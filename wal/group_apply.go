@@ -51,15 +51,25 @@ func publishGroups(touched []touchedGroup) {
 		for k, v := range ch.durableGroups {
 			next[k] = v
 		}
+		removed := false
 		for _, t := range ts {
 			if t.info == nil {
 				delete(next, t.g.name)
+				removed = true
 			} else {
 				next[t.g.name] = t.info
 			}
 		}
 		ch.durableGroups = next
+		var wake chan struct{}
+		if removed {
+			// Readers blocked on a group learn that it is gone (Watch).
+			wake, ch.waitCh = ch.waitCh, nil
+		}
 		ch.mu.Unlock()
+		if wake != nil {
+			close(wake)
+		}
 	}
 }
 

@@ -477,6 +477,7 @@ func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
 		return false, err
 	}
 	b.setErr(b.pb.Delete(key, nil))
+	ch.entryRemoved(id)
 	m := &ch.w
 	m.Length--
 	m.Bytes -= min(size, m.Bytes)
@@ -592,7 +593,7 @@ func (l *Log) trimRef(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) (int
 		return l.trim(b, ch, &exact) // nothing references the entries
 	}
 	m := &ch.w
-	if m.Length == 0 || !trimMayRemove(m, &exact, 0) {
+	if m.Length == 0 || !trimMayRemove(ch, &exact, 0) {
 		return 0, nil
 	}
 	if !b.indexed {
@@ -683,6 +684,7 @@ func (l *Log) scanRefTrim(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) 
 		} else {
 			r.runs, inRun = append(r.runs, [2]ID{id, id}), true
 		}
+		ch.entryRemoved(id)
 		m.Length--
 		m.Bytes -= min(uint64(len(it.Key())+len(v)), m.Bytes)
 		r.deleted++

@@ -145,7 +145,8 @@ type Log struct {
 	wg      sync.WaitGroup
 	failed  atomic.Pointer[error]
 
-	redeliveryGroups atomic.Int64 // groups with a redelivery policy
+	redeliveryGroups atomic.Int64               // groups with a redelivery policy
+	nodeLimits       atomic.Pointer[NodeLimits] // as of the last fsync'd batch
 
 	// durableCounter is the commit counter of the last fsync'd batch
 	// (highwater.go); the committer stores it.
@@ -181,6 +182,12 @@ type channel struct {
 	metaDirty bool   // appends since the metadata was last written
 	// metaWrittenMs is when the metadata was last written (see seal).
 	metaWrittenMs int64
+
+	// The oldest node's entries, when known without reading (nodes.go),
+	// and trims since node markers were last cleaned; writer-owned.
+	firstNodeLive       uint64
+	firstNodeKnown      bool
+	trimsSinceNodeClean int
 
 	// Consumer groups, owned by the writer (see group.go).
 	groups     map[string]*group
@@ -309,6 +316,9 @@ func (l *Log) load() error {
 	if err := it.Error(); err != nil {
 		return err
 	}
+	if err := l.loadNodeLimits(); err != nil {
+		return err
+	}
 	next, err := l.loadNextCID()
 	if err != nil {
 		return err
@@ -342,6 +352,7 @@ func (l *Log) recoverAppends(cid uint64, m *Meta) error {
 		return err
 	}
 	defer it.Close()
+	var fields [][]byte
 	for ok := it.First(); ok; ok = it.Next() {
 		_, id, err := decodeEntryKey(it.Key())
 		if err != nil {
@@ -349,6 +360,12 @@ func (l *Log) recoverAppends(cid uint64, m *Meta) error {
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
+			return err
+		}
+		if fields, err = decodeEntry(fields[:0], v); err != nil {
+			return err
+		}
+		if err := l.recoverNode(cid, &m.Tail, id, fields); err != nil {
 			return err
 		}
 		if m.Length == 0 {

@@ -23,6 +23,7 @@ const (
 	OpGroupConfig    // XGROUP SETCONFIG: Group, Config
 	OpRedeliveryScan // the broker's periodic scan: dead-letters exhausted entries; Scan results
 	OpSetCursors     // subscriber cursors: Cursors (see cursor.go)
+	OpSetNodeLimits  // stream-node-max-entries/bytes: NodeLimits (see nodes.go)
 
 	// Claims and reference-aware deletes (see group_claim.go).
 	OpClaim     // XCLAIM: Group, Consumer, IDs, Claim; claimed IDs in IDs
@@ -87,6 +88,7 @@ type Proposal struct {
 	Config      *GroupConfig // OpGroupCreate, OpGroupConfig: redelivery policy (nil: none)
 	Scan        *ScanResult  // OpRedeliveryScan: filled by the apply step
 	Cursors     []Cursor     // OpSetCursors
+	NodeLimits  NodeLimits   // OpSetNodeLimits
 
 	// WantEntries (OpGroupRead, and OpClaimIdle's read): the new entries
 	// delivered are appended to Entries as the writer reads them, so the

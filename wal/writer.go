@@ -61,6 +61,9 @@ type writerState struct {
 	token         bool // the committer is idle and nothing is in flight
 	// redelivery holds the groups with a redelivery policy (group_config.go).
 	redelivery map[*group]*channel
+	// nodeLimits decide where stream nodes end (nodes.go); set by
+	// OpSetNodeLimits, stored with the state.
+	nodeLimits NodeLimits
 	keyBuf     []byte
 	valBuf     []byte
 	ids        []ID // scratch: the entries one group read delivers
@@ -74,8 +77,9 @@ type pendingBatch struct {
 	touched       []touchedChannel
 	touchedGroups []touchedGroup
 	bytes         int
-	counter       uint64 // its commit counter; 0 for an empty batch
-	err           error  // commit result
+	counter       uint64      // its commit counter; 0 for an empty batch
+	nodeLimits    *NodeLimits // set by OpSetNodeLimits: published once durable
+	err           error       // commit result
 }
 
 type touchedChannel struct {
@@ -252,7 +256,7 @@ func (l *Log) needsReads(r *Request) bool {
 			if ch == nil || !ch.exists {
 				return true // its first entries may already be trimmable
 			}
-			if trimMayRemove(&ch.w, &p.Trim, appendsTo(r, p.Channel)) {
+			if trimMayRemove(ch, &p.Trim, appendsTo(r, p.Channel)) {
 				return true
 			}
 		}
@@ -331,6 +335,8 @@ func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
 		l.applyRedeliveryScan(b, p, nowMs)
 	case OpSetCursors:
 		l.applySetCursors(b, p)
+	case OpSetNodeLimits:
+		l.applySetNodeLimits(b, p)
 	case OpClaim:
 		l.applyClaim(b, p, nowMs)
 	case OpAutoClaim:
@@ -477,6 +483,9 @@ func (l *Log) commit(b *pendingBatch) {
 		b.touched[i].ch.publish(b.touched[i].meta, b.touched[i].exists)
 	}
 	publishGroups(b.touchedGroups)
+	if b.nodeLimits != nil {
+		l.nodeLimits.Store(b.nodeLimits)
+	}
 	c := l.commitPool.Get().(*Commit)
 	c.Requests = append(c.Requests, b.reqs...)
 	if l.opts.OnCommit != nil {
