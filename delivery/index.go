@@ -50,6 +50,10 @@ type Message struct {
 // run that is the same for many subscribers, so fan-out encodes it once.
 type Run struct {
 	Msgs []Message
+	// Live: the messages are in no log (keyspace notifications). They
+	// have no IDs, so a resumable subscriber's cursors do not move for
+	// them and a resume does not send them again.
+	Live bool
 
 	cache    [4][]byte
 	cacheBuf []byte
@@ -61,6 +65,7 @@ func (r *Run) Reset() {
 		r.Msgs[i].Fields = nil
 	}
 	r.Msgs = r.Msgs[:0]
+	r.Live = false
 	r.cache = [4][]byte{}
 	r.cacheBuf = r.cacheBuf[:0]
 }

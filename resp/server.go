@@ -72,6 +72,8 @@ type Server struct {
 
 	resumeNames string
 	resumeTTL   time.Duration
+	// notifyFlags is notify-keyspace-events, as classes (notify.go).
+	notifyFlags atomic.Int32
 	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
 }
 
@@ -203,6 +205,9 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	if s.notifyFlags.Load() != 0 {
+		s.b.SetNotifier(nil)
+	}
 	return err
 }
 
