@@ -2,6 +2,7 @@ package resp
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rewind-mq/rewind/broker"
@@ -159,5 +160,22 @@ func TestNotifyResumable(t *testing.T) {
 	}
 	if n := w.do("XLEN", ch); n != ":2\r\n" {
 		t.Fatalf("XLEN of the notification channel = %q: only the PUBLISHes are logged", n)
+	}
+}
+
+// TestNotifyConfigAtStart: Config.NotifyKeyspaceEvents (serve
+// --notify-keyspace-events) is the value at start; a bad one fails Listen.
+func TestNotifyConfigAtStart(t *testing.T) {
+	ts := startServerForKeysTest(t, func(_ *broker.Config, c *Config) { c.NotifyKeyspaceEvents = "KEt" })
+	raw := ts.dialRawKeys(2)
+	if got, want := raw.do("CONFIG", "GET", "notify-keyspace-events"), "*2\r\n"+ktBulk("notify-keyspace-events")+ktBulk("tKE"); got != want {
+		t.Fatalf("CONFIG GET = %q, want %q", got, want)
+	}
+	if !ts.b.Notifying() {
+		t.Fatal("no notifier installed at start")
+	}
+	if _, err := Listen(Config{Addr: "127.0.0.1:0", Broker: ts.b, NotifyKeyspaceEvents: "KEq"}); err == nil ||
+		!strings.Contains(err.Error(), "Invalid event class character") {
+		t.Fatalf("Listen with a bad value: %v", err)
 	}
 }

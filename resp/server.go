@@ -46,6 +46,10 @@ type Config struct {
 	// (default 7 days).
 	ResumeTTL time.Duration
 
+	// NotifyKeyspaceEvents is notify-keyspace-events at start, in Redis's
+	// class letters (see notify.go); CONFIG SET changes it.
+	NotifyKeyspaceEvents string
+
 	// Shutdown, when set, is what SHUTDOWN calls to stop the node the way
 	// SIGTERM does (rewind serve cancels its run); nil: SHUTDOWN fails.
 	Shutdown func()
@@ -92,6 +96,10 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	notifyFlags, err := parseNotifyFlags(cfg.NotifyKeyspaceEvents)
+	if err != nil {
+		return nil, fmt.Errorf("resp: notify-keyspace-events %q: %w", cfg.NotifyKeyspaceEvents, err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("resp: listen %s: %w", cfg.Addr, err)
@@ -112,6 +120,7 @@ func Listen(cfg Config) (*Server, error) {
 	if s.resumeTTL <= 0 {
 		s.resumeTTL = 7 * 24 * time.Hour
 	}
+	s.setNotifyFlags(notifyFlags)
 	s.wg.Add(1)
 	go s.cursorLoop()
 	return s, nil
