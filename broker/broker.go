@@ -63,8 +63,12 @@ const (
 
 // Proposal tags: which subscribers an append is delivered to.
 const (
-	TagPublish  uint8 = iota // PUBLISH, XADD: channel and pattern subscribers
+	TagPublish  uint8 = iota // PUBLISH: channel and pattern subscribers
 	TagSPublish              // SPUBLISH: shard subscribers
+	// TagNotify marks a write whose outcome the Notifier sees (see
+	// notify.go); an append tagged so goes to channel and pattern
+	// subscribers, as TagPublish.
+	TagNotify
 )
 
 var (
@@ -172,6 +176,13 @@ type Broker struct {
 	flusher delivery.Flusher
 	metrics *metrics
 
+	// Live-only notifications (notify.go): the installed Notifier (nil:
+	// none), and fan-out's buffers for its notices.
+	notifier   atomic.Pointer[Notifier]
+	notices    Notices
+	liveRun    delivery.Run
+	liveFields [2][]byte
+
 	done      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -247,9 +258,14 @@ func (b *Broker) Started() time.Time { return b.started }
 // output buffers never blocks) and then acknowledges the batch, so a
 // PUBLISH is answered with the number of clients it reached.
 func (b *Broker) onCommit(c *wal.Commit) {
+	notify := b.notifier.Load()
 	for _, r := range c.Requests {
 		for i := range r.Proposals {
-			b.deliver(&r.Proposals[i])
+			p := &r.Proposals[i]
+			b.deliver(p)
+			if notify != nil && p.Tag == TagNotify && p.Err == nil {
+				b.notify(*notify, p)
+			}
 		}
 	}
 	b.publishRun()

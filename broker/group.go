@@ -51,6 +51,8 @@ const (
 	DeliveryNow  = wal.DeliveryNow
 	DeliveryIdle = wal.DeliveryIdle
 	DeliveryTime = wal.DeliveryTime
+
+	CodeDeleted = wal.CodeDeleted // Proposal.Codes: the entry was deleted
 )
 
 // Groups returns a channel's consumer groups (durable state), sorted by

@@ -54,6 +54,10 @@ type Run struct {
 	// channel deleted and created again is a new one, whose IDs start
 	// afresh (a resumable subscriber's cursor compares IDs within one).
 	Incarnation uint64
+	// Live: the messages are in no log (keyspace notifications). They
+	// have no IDs, so a resumable subscriber's cursors do not move for
+	// them and a resume does not send them again.
+	Live bool
 
 	cache    [4][]byte
 	cacheBuf []byte
@@ -65,6 +69,7 @@ func (r *Run) Reset() {
 		r.Msgs[i].Fields = nil
 	}
 	r.Msgs = r.Msgs[:0]
+	r.Live = false
 	r.cache = [4][]byte{}
 	r.cacheBuf = r.cacheBuf[:0]
 }

@@ -40,7 +40,9 @@ func claimNoGroupText(key, group []byte) string {
 // (its slices copied: the request is reused).
 func (c *conn) doOne(fill func(p *broker.Proposal)) broker.Proposal {
 	c.drain()
-	fill(&c.propose(replyNone, 1)[0])
+	p := &c.propose(replyNone, 1)[0]
+	fill(p)
+	p.Tag = broker.TagNotify // XCLAIM, XAUTOCLAIM, XDELEX, XACKDEL
 	var out broker.Proposal
 	c.pending[len(c.pending)-1].custom = func(props []broker.Proposal, err error) {
 		out = props[0]

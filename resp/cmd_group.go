@@ -88,6 +88,9 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 	}
 	ps := c.propose(replyNone, n)
 	fill(ps[:n])
+	for i := range ps[:n] {
+		ps[i].Tag = broker.TagNotify // XGROUP, XREADGROUP: keyspace notifications
+	}
 	var bufs []*entriesBuf
 	for i := range ps[:n] {
 		if ps[i].WantEntries {

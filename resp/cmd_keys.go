@@ -43,7 +43,7 @@ func init() {
 func cmdDel(c *conn, args [][]byte) {
 	props := c.propose(replyCount, len(args)-1)
 	for i, key := range args[1:] {
-		props[i].Op, props[i].Channel = broker.OpDrop, key
+		props[i].Op, props[i].Channel, props[i].Tag = broker.OpDrop, key, broker.TagNotify
 	}
 }
 

@@ -210,7 +210,7 @@ func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, run *broker
 	if c.tracked.Load() {
 		flush := false
 		for i := range run.Msgs {
-			if c.deliverTracked(kind, pattern, channel, run.Incarnation, &run.Msgs[i]) {
+			if c.deliverTracked(kind, pattern, channel, run, &run.Msgs[i]) {
 				flush = true
 			}
 		}
@@ -251,16 +251,16 @@ func (c *conn) appendRun(dst []byte, kind broker.SubKind, pattern, channel []byt
 }
 
 // deliverTracked is Deliver for a subscriber with cursors: the cursor
-// check and the append happen under out.mu, after anything staged.
-func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, inc uint64, msg *broker.Message) bool {
+// check and the append happen under out.mu, after anything staged. A live
+// message (a keyspace notification, in no log) moves no cursor.
+func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, run *broker.Run, msg *broker.Message) bool {
 	c.out.mu.Lock()
 	defer c.out.mu.Unlock()
 	if c.out.closed {
 		return false
 	}
 	c.unstageLocked()
-	if kind == broker.KindChannel && c.cursors != nil && !c.advanceCursor(channel, inc, msg) ||
-		kind == broker.KindPattern && c.pcursors != nil && !c.advancePatternCursor(pattern, channel, inc, msg) {
+	if !run.Live && !c.advanceAny(kind, pattern, channel, run.Incarnation, msg) {
 		return false
 	}
 	w := writer{buf: c.out.buf, proto: int(c.proto.Load())}
@@ -270,6 +270,19 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, inc 
 		return false
 	}
 	c.out.kicked = true
+	return true
+}
+
+// advanceAny moves the cursor of the subscription that matched msg, if it
+// has one, and reports whether msg is to be sent (false: the subscription
+// is catching up, or already sent it). Called with out.mu held.
+func (c *conn) advanceAny(kind broker.SubKind, pattern, channel []byte, inc uint64, msg *broker.Message) bool {
+	switch {
+	case kind == broker.KindChannel && c.cursors != nil:
+		return c.advanceCursor(channel, inc, msg)
+	case kind == broker.KindPattern && c.pcursors != nil:
+		return c.advancePatternCursor(pattern, channel, inc, msg)
+	}
 	return true
 }
 

@@ -1654,49 +1654,60 @@ func (s *Server) infoKeyspace(sb *strings.Builder) {
 
 // --- CONFIG ---
 
-// configParam is a parameter CONFIG GET reports. rewind's configuration is
-// fixed at start (flags of rewind serve), so CONFIG SET changes nothing.
+// configParam is a parameter CONFIG GET reports. Most of rewind's
+// configuration is fixed at start (flags of rewind serve): CONFIG SET
+// changes only the parameters with a set function.
 type configParam struct {
 	name  string
 	value func(s *Server) string
+	// check validates a value for CONFIG SET and set applies it; nil:
+	// the parameter is immutable.
+	check func(v string) error
+	set   func(s *Server, v string)
 }
 
 func configInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 var configParams = []configParam{
-	{"appendfsync", func(s *Server) string {
+	{name: "appendfsync", value: func(s *Server) string {
 		if s.b.Config().UnsafeNoSync {
 			return "no"
 		}
 		return "always"
 	}},
-	{"appendonly", func(*Server) string { return "yes" }},
-	{"bind", func(s *Server) string { h, _ := s.listenAddr(); return h }},
-	{"client-output-buffer-limit", func(s *Server) string {
+	{name: "appendonly", value: func(*Server) string { return "yes" }},
+	{name: "bind", value: func(s *Server) string { h, _ := s.listenAddr(); return h }},
+	{name: "client-output-buffer-limit", value: func(s *Server) string {
 		return "normal 0 0 0 slave 0 0 0 pubsub " + strconv.Itoa(s.limits.SubscriberBufferBytes) + " 0 0"
 	}},
-	{"cluster-enabled", func(*Server) string { return "no" }},
-	{"databases", func(*Server) string { return "1" }},
-	{"dir", func(s *Server) string {
+	{name: "cluster-enabled", value: func(*Server) string { return "no" }},
+	{name: "databases", value: func(*Server) string { return "1" }},
+	{name: "dir", value: func(s *Server) string {
 		if abs, err := filepath.Abs(s.b.Config().Dir); err == nil {
 			return abs
 		}
 		return s.b.Config().Dir
 	}},
-	{"max-message-bytes", func(s *Server) string { return strconv.Itoa(s.limits.MaxMessageBytes) }},
-	{"maxclients", func(s *Server) string { return strconv.Itoa(s.limits.MaxClients) }},
-	{"maxmemory", func(*Server) string { return "0" }},
-	{"maxmemory-policy", func(*Server) string { return "noeviction" }},
-	{"notify-keyspace-events", func(*Server) string { return "" }},
-	{"port", func(s *Server) string { _, p := s.listenAddr(); return strconv.Itoa(p) }},
-	{"proto-max-bulk-len", func(s *Server) string { return strconv.Itoa(s.limits.MaxQueryBytes) }},
-	{"retention-max-age", func(s *Server) string { return configInt(s.b.Config().Retention.MaxAgeMs) }},
-	{"retention-max-bytes", func(s *Server) string { return configInt(s.b.Config().Retention.MaxBytes) }},
-	{"retention-max-len", func(s *Server) string { return configInt(s.b.Config().Retention.MaxLen) }},
-	{"save", func(*Server) string { return "" }},
-	{"stream-node-max-bytes", func(*Server) string { return "4096" }},
-	{"stream-node-max-entries", func(*Server) string { return "100" }},
-	{"timeout", func(*Server) string { return "0" }},
+	{name: "max-message-bytes", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxMessageBytes) }},
+	{name: "maxclients", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxClients) }},
+	{name: "maxmemory", value: func(*Server) string { return "0" }},
+	{name: "maxmemory-policy", value: func(*Server) string { return "noeviction" }},
+	{name: "notify-keyspace-events",
+		value: func(s *Server) string { return notifyFlagsString(int(s.notifyFlags.Load())) },
+		check: func(v string) error { _, err := parseNotifyFlags(v); return err },
+		set: func(s *Server, v string) {
+			flags, _ := parseNotifyFlags(v)
+			s.setNotifyFlags(flags)
+		}},
+	{name: "port", value: func(s *Server) string { _, p := s.listenAddr(); return strconv.Itoa(p) }},
+	{name: "proto-max-bulk-len", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxQueryBytes) }},
+	{name: "retention-max-age", value: func(s *Server) string { return configInt(s.b.Config().Retention.MaxAgeMs) }},
+	{name: "retention-max-bytes", value: func(s *Server) string { return configInt(s.b.Config().Retention.MaxBytes) }},
+	{name: "retention-max-len", value: func(s *Server) string { return configInt(s.b.Config().Retention.MaxLen) }},
+	{name: "save", value: func(*Server) string { return "" }},
+	{name: "stream-node-max-bytes", value: func(*Server) string { return "4096" }},
+	{name: "stream-node-max-entries", value: func(*Server) string { return "100" }},
+	{name: "timeout", value: func(*Server) string { return "0" }},
 }
 
 func findConfigParam(name []byte) *configParam {
@@ -1739,14 +1750,21 @@ func cmdConfigGet(c *conn, args [][]byte) {
 	}
 }
 
-// cmdConfigSet accepts setting a parameter to the value it already has;
-// any change is refused as Redis refuses an immutable parameter.
+// cmdConfigSet sets the mutable parameters, and accepts setting an
+// immutable one to the value it already has; any other change is refused
+// as Redis refuses an immutable parameter. As in Redis, every name is
+// checked first, then every value, and nothing changes unless all are
+// valid.
 func cmdConfigSet(c *conn, args [][]byte) {
 	if len(args)%2 != 0 {
 		c.writeError(errSyntax)
 		return
 	}
+	failed := func(i int, why string) {
+		c.w.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - " + why)
+	}
 	seen := map[string]bool{}
+	params := make([]*configParam, 0, len(args)/2)
 	for i := 2; i < len(args); i += 2 {
 		p := findConfigParam(args[i])
 		switch {
@@ -1754,13 +1772,28 @@ func cmdConfigSet(c *conn, args [][]byte) {
 			c.w.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[i]) + "'")
 			return
 		case seen[p.name]:
-			c.w.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - duplicate parameter")
+			failed(i, "duplicate parameter")
 			return
-		case !strings.EqualFold(p.value(c.s), string(args[i+1])):
-			c.w.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - can't set immutable config")
+		case p.set == nil && !strings.EqualFold(p.value(c.s), string(args[i+1])):
+			failed(i, "can't set immutable config")
 			return
 		}
 		seen[p.name] = true
+		params = append(params, p)
+	}
+	for j, p := range params {
+		if p.check == nil {
+			continue
+		}
+		if err := p.check(string(args[3+2*j])); err != nil {
+			failed(2+2*j, err.Error())
+			return
+		}
+	}
+	for j, p := range params {
+		if p.set != nil {
+			p.set(c.s, string(args[3+2*j]))
+		}
 	}
 	c.w.OK()
 }

@@ -159,7 +159,7 @@ func cmdXAdd(c *conn, args [][]byte) {
 	}
 	p := &c.propose(replyID, 1)[0]
 	p.Op, p.Channel, p.Spec, p.Fields = broker.OpAppend, args[1], spec, fields
-	p.NoCreate, p.Trim, p.Tag, p.Ref = a.noCreate, a.trim, broker.TagPublish, a.ref
+	p.NoCreate, p.Trim, p.Tag, p.Ref = a.noCreate, a.trim, broker.TagNotify, a.ref
 }
 
 // failWrite answers a write command that failed before being queued.
@@ -175,7 +175,7 @@ func cmdXTrim(c *conn, args [][]byte) {
 		return
 	}
 	p := &c.propose(replyCount, 1)[0]
-	p.Op, p.Channel, p.Trim, p.Ref = broker.OpTrimRef, args[1], a.trim, a.ref
+	p.Op, p.Channel, p.Trim, p.Ref, p.Tag = broker.OpTrimRef, args[1], a.trim, a.ref, broker.TagNotify
 }
 
 func cmdXDel(c *conn, args [][]byte) {
@@ -189,7 +189,7 @@ func cmdXDel(c *conn, args [][]byte) {
 		ids = append(ids, id)
 	}
 	p := &c.propose(replyCount, 1)[0]
-	p.Op, p.Channel, p.IDs = broker.OpDelete, args[1], ids
+	p.Op, p.Channel, p.IDs, p.Tag = broker.OpDelete, args[1], ids, broker.TagNotify
 }
 
 func cmdXSetID(c *conn, args [][]byte) {
@@ -233,7 +233,7 @@ func cmdXSetID(c *conn, args [][]byte) {
 		}
 	}
 	p := &c.propose(replyOK, 1)[0]
-	p.Op, p.Channel, p.SetID = broker.OpSetID, args[1], s
+	p.Op, p.Channel, p.SetID, p.Tag = broker.OpSetID, args[1], s, broker.TagNotify
 }
 
 func cmdXLen(c *conn, args [][]byte) {

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -10,8 +11,9 @@ import (
 // XINFO: a channel described as Redis describes a stream. rewind keeps no
 // radix tree; radix-tree-keys and radix-tree-nodes are what a Redis stream
 // of the same length would show with stream-node-max-entries 100 (one key
-// per 100 entries, one node more than keys). Consumer groups do not exist
-// yet, so every stream has none.
+// per 100 entries, one node more than keys). Consumer groups are shown as
+// Redis 7.2 shows them (XINFO CONSUMERS has inactive, XINFO STREAM FULL's
+// consumers have active-time), with rewind's lost-entries when non-zero.
 
 func init() {
 	register(
@@ -92,8 +94,10 @@ func cmdXInfoStream(c *conn, args [][]byte) {
 		var n int
 		n, err = c.s.b.Range(key, broker.RangeQuery{End: broker.MaxID, Count: int(min(count, 1<<31-1))}, c.writeEntry)
 		c.w.insertArrayHeader(pos, n)
-		c.w.BulkString("groups")
-		c.w.Array(0)
+		if err == nil {
+			c.w.BulkString("groups")
+			err = c.writeFullGroups(key, &m, count)
+		}
 	} else {
 		c.w.BulkString("groups")
 		groups, _ := c.s.b.Groups(key)
@@ -108,6 +112,150 @@ func cmdXInfoStream(c *conn, args [][]byte) {
 	if err != nil {
 		c.w.buf = c.w.buf[:start]
 		c.writeError(err)
+	}
+}
+
+// pendingRow is one pending entry of XINFO STREAM FULL.
+type pendingRow struct {
+	rec      broker.PendingRecord
+	consumer string
+}
+
+// fullPending is what XINFO STREAM FULL shows of a group's pending
+// entries list: its first count entries (0: all), and each consumer's.
+type fullPending struct {
+	group      []pendingRow
+	byConsumer map[string][]pendingRow
+}
+
+// errPendingEnough stops the scan of a pending entries list.
+var errPendingEnough = errors.New("enough pending entries")
+
+// scanFullPending reads a group's pending entries list once, in ID order,
+// until the group and every consumer have count entries (or all theirs).
+// A consumer whose entries come late makes it read the whole list.
+func (c *conn) scanFullPending(key []byte, g *broker.GroupInfo, count int64) (fullPending, error) {
+	fp := fullPending{byConsumer: make(map[string][]pendingRow, len(g.Consumers))}
+	want := func(have int, of int64) bool { return count == 0 || int64(have) < min(count, of) }
+	short := 0 // consumers still wanting entries
+	for _, cons := range g.Consumers {
+		if want(0, cons.Pending) {
+			short++
+		}
+	}
+	pending := make(map[string]int64, len(g.Consumers))
+	for _, cons := range g.Consumers {
+		pending[cons.Name] = cons.Pending
+	}
+	q := broker.PendingQuery{End: broker.MaxID}
+	err := c.s.b.Pending(key, g, q, func(r broker.PendingRecord, consumer string) error {
+		row := pendingRow{r, consumer}
+		if want(len(fp.group), g.Pending) {
+			fp.group = append(fp.group, row)
+		}
+		if rows := fp.byConsumer[consumer]; want(len(rows), pending[consumer]) {
+			fp.byConsumer[consumer] = append(rows, row)
+			if !want(len(rows)+1, pending[consumer]) {
+				short--
+			}
+		}
+		if count > 0 && short <= 0 && !want(len(fp.group), g.Pending) {
+			return errPendingEnough
+		}
+		return nil
+	})
+	if errors.Is(err, errPendingEnough) {
+		err = nil
+	}
+	return fp, err
+}
+
+// writeFullGroups writes XINFO STREAM FULL's groups as Redis 7.2 does:
+// each with its pending entries ([id, consumer, delivery-time,
+// delivery-count], at most count; 0: all) and its consumers, each with its
+// own pending entries ([id, delivery-time, delivery-count], at most count).
+func (c *conn) writeFullGroups(key []byte, m *broker.Meta, count int64) error {
+	groups, _ := c.s.b.Groups(key)
+	c.w.Array(len(groups))
+	for _, g := range groups {
+		fp, err := c.scanFullPending(key, g, count)
+		if err != nil {
+			return err
+		}
+		c.writeFullGroupHead(m, g)
+		c.w.BulkString("pending")
+		c.w.Array(len(fp.group))
+		for _, row := range fp.group {
+			c.w.Array(4)
+			c.w.ID(row.rec.ID.Ms, row.rec.ID.Seq)
+			c.w.BulkString(row.consumer)
+			c.w.Int(row.rec.DeliveredMs)
+			c.w.Int(row.rec.Count)
+		}
+		c.w.BulkString("consumers")
+		c.w.Array(len(g.Consumers))
+		for _, cons := range g.Consumers {
+			c.writeFullConsumer(cons, fp.byConsumer[cons.Name])
+		}
+		if g.Lost > 0 { // rewind's, last, as in XINFO GROUPS
+			c.w.BulkString("lost-entries")
+			c.w.Int(g.Lost)
+		}
+	}
+	return nil
+}
+
+// writeFullGroupHead writes a FULL group's map header (lost-entries
+// counted) and its fields up to pel-count.
+func (c *conn) writeFullGroupHead(m *broker.Meta, g *broker.GroupInfo) {
+	if g.Lost > 0 {
+		c.w.Map(8)
+	} else {
+		c.w.Map(7)
+	}
+	c.w.BulkString("name")
+	c.w.BulkString(g.Name)
+	c.w.BulkString("last-delivered-id")
+	c.w.ID(g.LastID.Ms, g.LastID.Seq)
+	c.w.BulkString("entries-read")
+	if g.EntriesRead == broker.EntriesReadUnknown {
+		c.w.Null()
+	} else {
+		c.w.Int(g.EntriesRead)
+	}
+	c.w.BulkString("lag")
+	if lag, ok := groupLag(m, g); ok {
+		c.w.Int(lag)
+	} else {
+		c.w.Null()
+	}
+	c.w.BulkString("pel-count")
+	c.w.Int(g.Pending)
+}
+
+// writeFullConsumer writes one consumer of XINFO STREAM FULL; active-time
+// is -1 for a consumer that never read an entry, as in Redis 7.2.
+func (c *conn) writeFullConsumer(cons broker.ConsumerInfo, rows []pendingRow) {
+	c.w.Map(5)
+	c.w.BulkString("name")
+	c.w.BulkString(cons.Name)
+	c.w.BulkString("seen-time")
+	c.w.Int(cons.SeenMs)
+	c.w.BulkString("active-time")
+	if cons.ActiveMs == 0 {
+		c.w.Int(-1)
+	} else {
+		c.w.Int(cons.ActiveMs)
+	}
+	c.w.BulkString("pel-count")
+	c.w.Int(cons.Pending)
+	c.w.BulkString("pending")
+	c.w.Array(len(rows))
+	for _, row := range rows {
+		c.w.Array(3)
+		c.w.ID(row.rec.ID.Ms, row.rec.ID.Seq)
+		c.w.Int(row.rec.DeliveredMs)
+		c.w.Int(row.rec.Count)
 	}
 }
 

@@ -1,8 +1,10 @@
 package resp
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -125,5 +127,165 @@ func TestXInfoRadixTree(t *testing.T) {
 	}
 	if full := ktOK(t, rdb.XInfoStreamFull(ctx, "long", -1)).Val(); len(full.Entries) != 10 {
 		t.Fatalf("XINFO STREAM FULL without COUNT returned %d entries, want 10", len(full.Entries))
+	}
+}
+
+// TestXInfoStreamFullGroups checks XINFO STREAM FULL's groups, pending
+// entries and consumers (Redis 7.2's shape: consumers have active-time)
+// through go-redis, which parses the RESP2 arrays and RESP3 maps.
+func TestXInfoStreamFullGroups(t *testing.T) {
+	ktEachProto(t, func(t *testing.T, proto int) {
+		ts := startServerForKeysTest(t, nil)
+		ctx := keysCtx(t)
+		rdb := ts.client(proto)
+		ktXAdd(t, rdb, "s", "1-1", "2-1", "3-1")
+		ktOK(t, rdb.XGroupCreate(ctx, "s", "g", "0"))
+		ktOK(t, rdb.Do(ctx, "XGROUP", "CREATE", "s", "h", "3-1", "ENTRIESREAD", "3"))
+		before := time.Now().Add(-time.Second)
+		read := func(consumer, id string, count int64) {
+			ktOK(t, rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: consumer, Streams: []string{"s", id}, Count: count}))
+		}
+		read("alice", ">", 1)
+		read("bob", ">", 0)
+		read("bob", "0", 1) // 2-1 delivered twice
+		ktOK(t, rdb.XGroupCreateConsumer(ctx, "s", "g", "carol"))
+		after := time.Now().Add(time.Second)
+		recent := func(tm time.Time) bool { return tm.After(before) && tm.Before(after) }
+
+		full := ktOK(t, rdb.XInfoStreamFull(ctx, "s", 0)).Val()
+		if len(full.Groups) != 2 {
+			t.Fatalf("groups = %+v", full.Groups)
+		}
+		g, h := full.Groups[0], full.Groups[1]
+		if g.Name != "g" || g.LastDeliveredID != "3-1" || g.EntriesRead != 3 || g.Lag != 0 || g.PelCount != 3 {
+			t.Fatalf("group g = %+v", g)
+		}
+		wantPending := []struct {
+			id, consumer string
+			count        int64
+		}{{"1-1", "alice", 1}, {"2-1", "bob", 2}, {"3-1", "bob", 1}}
+		if len(g.Pending) != len(wantPending) {
+			t.Fatalf("group g pending = %+v", g.Pending)
+		}
+		for i, w := range wantPending {
+			p := g.Pending[i]
+			if p.ID != w.id || p.Consumer != w.consumer || p.DeliveryCount != w.count || !recent(p.DeliveryTime) {
+				t.Errorf("group g pending %d = %+v, want %+v", i, p, w)
+			}
+		}
+		deliveries := map[string]int64{"1-1": 1, "2-1": 2, "3-1": 1}
+		if len(g.Consumers) != 3 {
+			t.Fatalf("group g consumers = %+v", g.Consumers)
+		}
+		for i, w := range []struct {
+			name   string
+			active bool
+			ids    []string
+		}{{"alice", true, []string{"1-1"}}, {"bob", true, []string{"2-1", "3-1"}}, {"carol", false, nil}} {
+			cons := g.Consumers[i]
+			if cons.Name != w.name || cons.PelCount != int64(len(w.ids)) || len(cons.Pending) != len(w.ids) || !recent(cons.SeenTime) {
+				t.Fatalf("consumer %d = %+v, want %s with %v", i, cons, w.name, w.ids)
+			}
+			if active := cons.ActiveTime.UnixMilli() != -1; active != w.active || w.active && !recent(cons.ActiveTime) {
+				t.Errorf("consumer %s active-time = %v", w.name, cons.ActiveTime)
+			}
+			for j, id := range w.ids {
+				if p := cons.Pending[j]; p.ID != id || !recent(p.DeliveryTime) || p.DeliveryCount != deliveries[id] {
+					t.Errorf("consumer %s pending %d = %+v, want %s", w.name, j, p, id)
+				}
+			}
+		}
+		if h.Name != "h" || h.PelCount != 0 || len(h.Pending) != 0 || len(h.Consumers) != 0 || h.LastDeliveredID != "3-1" || h.EntriesRead != 3 {
+			t.Fatalf("group h = %+v", h)
+		}
+
+		// COUNT 1 bounds the group's rows and each consumer's rows.
+		one := ktOK(t, rdb.XInfoStreamFull(ctx, "s", 1)).Val()
+		g = one.Groups[0]
+		if len(one.Entries) != 1 || len(g.Pending) != 1 || g.Pending[0].ID != "1-1" || g.PelCount != 3 {
+			t.Fatalf("COUNT 1: entries %d, group g %+v", len(one.Entries), g)
+		}
+		if bob := g.Consumers[1]; bob.PelCount != 2 || len(bob.Pending) != 1 || bob.Pending[0].ID != "2-1" {
+			t.Fatalf("COUNT 1: bob = %+v", bob)
+		}
+	})
+}
+
+// TestXInfoStreamFullVsRedis compares XINFO STREAM FULL with consumers and
+// pending entries against redis-server, with every time masked and the
+// consumers' active-time (Redis 7.2, which rewind follows; the reference
+// 7.0.15 has none) left out.
+func TestXInfoStreamFullVsRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := startServerForKeysTest(t, nil)
+	script := [][]any{
+		{"XADD", "s", "1-1", "a", "1"}, {"XADD", "s", "2-1", "b", "2"}, {"XADD", "s", "3-1", "c", "3"},
+		{"XGROUP", "CREATE", "s", "g", "0"}, {"XGROUP", "CREATE", "s", "h", "3-1", "ENTRIESREAD", "3"},
+		{"XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">"},
+		{"XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"},
+		{"XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "STREAMS", "s", "0"},
+		{"XGROUP", "CREATECONSUMER", "s", "g", "carol"},
+		{"XCLAIM", "s", "g", "dave", "0", "3-1", "JUSTID"},
+	}
+	queries := [][]any{
+		{"XINFO", "STREAM", "s", "FULL"}, {"XINFO", "STREAM", "s", "FULL", "COUNT", "1"},
+		{"XINFO", "STREAM", "s", "FULL", "COUNT", "0"},
+	}
+	replies := func(addr string) []any {
+		rdb := newClientProto(t, addr, 2)
+		ctx := keysCtx(t)
+		for _, cmd := range script {
+			ktOK(t, rdb.Do(ctx, cmd...))
+		}
+		var out []any
+		for _, q := range queries {
+			out = append(out, maskXInfoTimes(ktOK(t, rdb.Do(ctx, q...)).Val()))
+		}
+		return out
+	}
+	want, got := replies(redisAddr), replies(ts.addr)
+	for i := range queries {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("%v:\n rewind %v\n  redis %v", queries[i], got[i], want[i])
+		}
+	}
+}
+
+// maskXInfoTimes replaces every integer that is a time in ms (after 2001)
+// with "<time>" and drops active-time fields, in a parsed RESP2 reply.
+func maskXInfoTimes(v any) any {
+	switch v := v.(type) {
+	case int64:
+		if v > 1e12 {
+			return "<time>"
+		}
+		return v
+	case []any:
+		out := make([]any, 0, len(v))
+		for i := 0; i < len(v); i++ {
+			if s, ok := v[i].(string); ok && s == "active-time" && i+1 < len(v) {
+				i++
+				continue
+			}
+			out = append(out, maskXInfoTimes(v[i]))
+		}
+		return out
+	}
+	return v
+}
+
+// TestXInfoStreamFullLostEntries: a group whose unread entries were trimmed
+// shows rewind's lost-entries last, as XINFO GROUPS does.
+func TestXInfoStreamFullLostEntries(t *testing.T) {
+	ts := startServerForKeysTest(t, nil)
+	ctx := keysCtx(t)
+	rdb := ts.client(2)
+	ktXAdd(t, rdb, "s", "1-1", "2-1", "3-1")
+	ktOK(t, rdb.XGroupCreate(ctx, "s", "g", "0"))
+	ktOK(t, rdb.XTrimMaxLen(ctx, "s", 1))
+	groups := ktOK(t, rdb.Do(ctx, "XINFO", "STREAM", "s", "FULL")).Val().([]any)[17].([]any)
+	g := groups[0].([]any)
+	if n := len(g); n != 16 || g[n-2] != "lost-entries" || g[n-1] != int64(2) || g[12] != "consumers" {
+		t.Fatalf("group = %v", g)
 	}
 }

@@ -35,8 +35,10 @@ import (
 //
 // A blank line ends a case. Every case runs twice, on fresh connections:
 // once in RESP2 and once after HELLO 3. Both servers start each case empty
-// (FLUSHALL on Redis; every channel dropped on rewind). Replies to a
-// successful HELLO are not compared (the client id and version differ).
+// (FLUSHALL on Redis; every channel dropped on rewind) and with keyspace
+// notifications off (notify-keyspace-events ""), so a case may turn them
+// on. Replies to a successful HELLO are not compared (the client id and
+// version differ).
 //
 // Left out on purpose, because rewind differs from Redis by design or the
 // reply is not deterministic: FLUSHALL/FLUSHDB (rewind needs CONFIRM),
@@ -424,6 +426,9 @@ func redisReset(addr string) func(t *testing.T) {
 		t.Helper()
 		ctl := dialRaw(t, addr)
 		defer ctl.nc.Close()
+		if r := ctl.do("CONFIG", "SET", "notify-keyspace-events", ""); r != "+OK\r\n" {
+			t.Fatalf("redis CONFIG SET notify-keyspace-events: %q", r)
+		}
 		if r := ctl.do("FLUSHALL"); r != "+OK\r\n" {
 			t.Fatalf("redis FLUSHALL: %q", r)
 		}
@@ -438,11 +443,12 @@ func redisReset(addr string) func(t *testing.T) {
 	}
 }
 
-// rewindReset drops every channel of the broker and waits for the
-// subscriptions of closed connections to go.
+// rewindReset turns keyspace notifications off, drops every channel of the
+// broker and waits for the subscriptions of closed connections to go.
 func rewindReset(ts *testServer) func(t *testing.T) {
 	return func(t *testing.T) {
 		t.Helper()
+		ts.Srv.setNotifyFlags(0)
 		req := broker.NewRequest()
 		ts.B.Channels(func(ci broker.ChannelInfo) bool {
 			p := req.Add()

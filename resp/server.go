@@ -46,6 +46,10 @@ type Config struct {
 	// (default 7 days).
 	ResumeTTL time.Duration
 
+	// NotifyKeyspaceEvents is notify-keyspace-events at start, in Redis's
+	// class letters (see notify.go); CONFIG SET changes it.
+	NotifyKeyspaceEvents string
+
 	// Shutdown, when set, is what SHUTDOWN calls to stop the node the way
 	// SIGTERM does (rewind serve cancels its run); nil: SHUTDOWN fails.
 	Shutdown func()
@@ -72,6 +76,8 @@ type Server struct {
 
 	resumeNames string
 	resumeTTL   time.Duration
+	// notifyFlags is notify-keyspace-events, as classes (notify.go).
+	notifyFlags atomic.Int32
 	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
 }
 
@@ -89,6 +95,10 @@ func Listen(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	notifyFlags, err := parseNotifyFlags(cfg.NotifyKeyspaceEvents)
+	if err != nil {
+		return nil, fmt.Errorf("resp: notify-keyspace-events %q: %w", cfg.NotifyKeyspaceEvents, err)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -110,6 +120,7 @@ func Listen(cfg Config) (*Server, error) {
 	if s.resumeTTL <= 0 {
 		s.resumeTTL = 7 * 24 * time.Hour
 	}
+	s.setNotifyFlags(notifyFlags)
 	s.wg.Add(1)
 	go s.cursorLoop()
 	return s, nil
@@ -203,6 +214,9 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	if s.notifyFlags.Load() != 0 {
+		s.b.SetNotifier(nil)
+	}
 	return err
 }
 

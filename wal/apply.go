@@ -85,6 +85,7 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 		p.Err = err
 		return
 	}
+	p.Created = ch == nil || !ch.exists
 	ch = l.channelForWrite(b, p.Channel)
 	w := &l.w
 	w.keyBuf = entryKey(w.keyBuf, ch.cid, id)

@@ -94,6 +94,7 @@ func (l *Log) applyGroupCreate(b *pendingBatch, p *Proposal) {
 			return
 		}
 		ch = l.channelForWrite(b, p.Channel)
+		p.Created = true
 	}
 	if ch.groups[string(p.Group)] != nil {
 		p.Err = ErrGroupExists
@@ -177,7 +178,7 @@ func (l *Log) applyConsumerCreate(b *pendingBatch, p *Proposal, nowMs int64) {
 		return
 	}
 	if _, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true); created {
-		p.N = 1
+		p.N, p.ConsumerCreated = 1, true
 	}
 	l.touchGroup(b, ch, g)
 }
@@ -196,7 +197,7 @@ func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
 	for _, id := range owned {
 		l.forgetPending(b, ch, g, id)
 	}
-	p.N = int64(len(owned))
+	p.N, p.ConsumerDeleted = int64(len(owned)), true
 	b.setErr(b.pb.Delete(consumerKey(l.w.keyBuf, ch.cid, g.gid, c.name), nil))
 	g.removeConsumer(c)
 	l.touchGroup(b, ch, g)
@@ -211,7 +212,8 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 		p.Err = ErrNoGroup
 		return
 	}
-	c, _ := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	c, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	p.ConsumerCreated = p.ConsumerCreated || created // OpClaimIdle may have created it
 	c.seenMs = nowMs
 	l.touchGroup(b, ch, g)
 	defer l.writeConsumer(b, ch, g, c)
@@ -365,7 +367,8 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 		p.Err = ErrNoGroup
 		return
 	}
-	c, _ := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	c, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	p.ConsumerCreated = created
 	c.seenMs = nowMs
 	p.IDs = p.IDs[:0]
 	start, ok := p.Spec.ID.Next()

@@ -186,7 +186,8 @@ func (l *Log) claimGroup(b *pendingBatch, p *Proposal, nowMs int64) (*channel, *
 	if err != nil {
 		return nil, nil, nil, ErrNoGroup
 	}
-	c, _ := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	c, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
+	p.ConsumerCreated = created
 	c.seenMs = nowMs
 	l.touchGroup(b, ch, g)
 	return ch, g, c, nil

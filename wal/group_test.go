@@ -255,3 +255,56 @@ func TestGroupReadEntries(t *testing.T) {
 		t.Fatalf("a torn buffer: %v", err)
 	}
 }
+
+// TestCreatedResults: the results that say a write created the channel,
+// created a consumer, or deleted one (the RESP front's keyspace
+// notifications "new", "xgroup-createconsumer" and "xgroup-delconsumer").
+func TestCreatedResults(t *testing.T) {
+	l := openMem(t, vfs.NewMem(), nil)
+	appendTo := func(ch string) Proposal {
+		return do(t, l, func(p *Proposal) {
+			p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{[]byte("f"), []byte("v")}
+		})
+	}
+	if p := appendTo("s"); !p.Created {
+		t.Fatal("the first append did not report a created channel")
+	}
+	if p := appendTo("s"); p.Created {
+		t.Fatal("a second append reported a created channel")
+	}
+	mk := func(p *Proposal) { groupOp(OpGroupCreate, "t", "g", "")(p); p.MkStream = true }
+	if p := do(t, l, mk); p.Err != nil || !p.Created {
+		t.Fatalf("XGROUP CREATE MKSTREAM on a missing channel: %+v", p)
+	}
+	if p := do(t, l, groupOp(OpGroupCreate, "s", "g", "")); p.Err != nil || p.Created {
+		t.Fatalf("XGROUP CREATE on an existing channel: %+v", p)
+	}
+	claim := func(op OpKind, c string) func(*Proposal) {
+		return func(p *Proposal) { groupOp(op, "s", "g", c)(p); p.Claim = &ClaimArgs{}; p.Count = 1 }
+	}
+	for _, tc := range []struct {
+		name string
+		fill func(*Proposal)
+	}{
+		{"XGROUP CREATECONSUMER", groupOp(OpConsumerCreate, "s", "g", "a")},
+		{"XREADGROUP >", groupOp(OpGroupRead, "s", "g", "b")},
+		{"XREADGROUP 0", groupOp(OpGroupHistory, "s", "g", "c")},
+		{"XCLAIM", claim(OpClaim, "d")},
+		{"XAUTOCLAIM", claim(OpAutoClaim, "e")},
+		{"XREADGROUP CLAIM", func(p *Proposal) { claim(OpClaimIdle, "f")(p); p.Claim.ThenRead = true }},
+	} {
+		if p := do(t, l, tc.fill); p.Err != nil || !p.ConsumerCreated {
+			t.Errorf("%s by a new consumer: %+v", tc.name, p)
+		}
+		if p := do(t, l, tc.fill); p.Err != nil || p.ConsumerCreated {
+			t.Errorf("%s by the same consumer again: %+v", tc.name, p)
+		}
+	}
+	del := groupOp(OpConsumerDelete, "s", "g", "a")
+	if p := do(t, l, del); p.Err != nil || !p.ConsumerDeleted {
+		t.Fatalf("XGROUP DELCONSUMER of a consumer: %+v", p)
+	}
+	if p := do(t, l, del); p.Err != nil || p.ConsumerDeleted {
+		t.Fatalf("XGROUP DELCONSUMER of a missing consumer: %+v", p)
+	}
+}

@@ -111,6 +111,12 @@ type Proposal struct {
 	Skipped     bool  // NoCreate and the channel did not exist
 	Err         error
 	Receivers   int // set by whoever consumes Commit (fan-out count)
+	// Created: OpAppend or OpGroupCreate (MKSTREAM) created the channel.
+	Created bool
+	// ConsumerCreated: the group read, claim or OpConsumerCreate created
+	// the consumer; ConsumerDeleted: OpConsumerDelete deleted one.
+	ConsumerCreated bool
+	ConsumerDeleted bool
 
 	// Claims and reference-aware deletes (see group_claim.go).
 	Claim *ClaimArgs // OpClaim, OpAutoClaim, OpClaimIdle: options and results

@@ -42,6 +42,7 @@ type serveFlags struct {
 	allowFlush        bool
 	metricsAddr       string
 	resumeNames       string
+	notifyEvents      string
 	resumeTTL         time.Duration
 	cacheMB           int64
 	testFS            testFSFlags // powerloss.go: hidden fault-injection modes
@@ -64,6 +65,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.allowFlush, "allow-flush", false, "let FLUSHALL/FLUSHDB delete every channel's log without the CONFIRM argument")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address at /metrics (e.g. 127.0.0.1:9379; empty: off)")
 	fs.StringVar(&f.resumeNames, "resume-names", "*", "glob of client names whose SUBSCRIBEs resume after a disconnect (empty: off)")
+	fs.StringVar(&f.notifyEvents, "notify-keyspace-events", "", "keyspace notification classes, as Redis's (e.g. KEA); CONFIG SET changes them")
 	fs.DurationVar(&f.resumeTTL, "resume-ttl", 7*24*time.Hour, "forget the position of a subscriber name not seen for this long")
 	fs.Int64Var(&f.cacheMB, "cache-mb", 256, "block cache for reads from disk, in MiB")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -164,6 +166,8 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		ResumeNames: f.resumeNames,
 		ResumeTTL:   f.resumeTTL,
 		Shutdown:    stop, // SHUTDOWN: as SIGTERM
+
+		NotifyKeyspaceEvents: f.notifyEvents,
 	})
 	if err != nil {
 		_ = b.Close()
