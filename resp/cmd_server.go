@@ -3,6 +3,8 @@ package resp
 import (
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -1663,7 +1665,7 @@ type configParam struct {
 	// check validates a value for CONFIG SET and set applies it; nil:
 	// the parameter is immutable.
 	check func(v string) error
-	set   func(s *Server, v string)
+	set   func(s *Server, v string) error
 }
 
 func configInt(n int64) string { return strconv.FormatInt(n, 10) }
@@ -1695,9 +1697,10 @@ var configParams = []configParam{
 	{name: "notify-keyspace-events",
 		value: func(s *Server) string { return notifyFlagsString(int(s.notifyFlags.Load())) },
 		check: func(v string) error { _, err := parseNotifyFlags(v); return err },
-		set: func(s *Server, v string) {
+		set: func(s *Server, v string) error {
 			flags, _ := parseNotifyFlags(v)
 			s.setNotifyFlags(flags)
+			return nil
 		}},
 	{name: "port", value: func(s *Server) string { _, p := s.listenAddr(); return strconv.Itoa(p) }},
 	{name: "proto-max-bulk-len", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxQueryBytes) }},
@@ -1705,8 +1708,20 @@ var configParams = []configParam{
 	{name: "retention-max-bytes", value: func(s *Server) string { return configInt(s.b.Config().Retention.MaxBytes) }},
 	{name: "retention-max-len", value: func(s *Server) string { return configInt(s.b.Config().Retention.MaxLen) }},
 	{name: "save", value: func(*Server) string { return "" }},
-	{name: "stream-node-max-bytes", value: func(*Server) string { return "4096" }},
-	{name: "stream-node-max-entries", value: func(*Server) string { return "100" }},
+	{name: "stream-node-max-bytes",
+		value: func(s *Server) string { return configInt(s.b.NodeLimits().MaxBytes) },
+		check: func(v string) error { _, err := parseConfigMemory(v); return err },
+		set: func(s *Server, v string) error {
+			n, _ := parseConfigMemory(v)
+			return s.b.SetNodeLimits(broker.NodeLimits{MaxEntries: -1, MaxBytes: n})
+		}},
+	{name: "stream-node-max-entries",
+		value: func(s *Server) string { return configInt(s.b.NodeLimits().MaxEntries) },
+		check: func(v string) error { _, err := parseConfigInt(v); return err },
+		set: func(s *Server, v string) error {
+			n, _ := parseConfigInt(v)
+			return s.b.SetNodeLimits(broker.NodeLimits{MaxEntries: n, MaxBytes: -1})
+		}},
 	{name: "timeout", value: func(*Server) string { return "0" }},
 }
 
@@ -1792,10 +1807,55 @@ func cmdConfigSet(c *conn, args [][]byte) {
 	}
 	for j, p := range params {
 		if p.set != nil {
-			p.set(c.s, string(args[3+2*j]))
+			if err := p.set(c.s, string(args[3+2*j])); err != nil {
+				c.writeError(err)
+				return
+			}
 		}
 	}
 	c.w.OK()
+}
+
+// errConfigRange is Redis's error for a number out of a parameter's range.
+var errConfigRange = errors.New("argument must be between 0 and 9223372036854775807 inclusive")
+
+// parseConfigInt parses a non-negative integer parameter as Redis does.
+func parseConfigInt(v string) (int64, error) {
+	n, ok := parseInt64([]byte(v))
+	switch {
+	case !ok:
+		return 0, errors.New("argument couldn't be parsed into an integer")
+	case n < 0:
+		return 0, errConfigRange
+	}
+	return n, nil
+}
+
+// parseConfigMemory parses a memory parameter as Redis's memtoull does:
+// digits and an optional unit (b, k, kb, m, mb, g, gb; k = 1000, kb =
+// 1024), at most 2^63-1 bytes.
+func parseConfigMemory(v string) (int64, error) {
+	bad := errors.New("argument must be a memory value")
+	digits := strings.TrimRightFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	if strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
+		return 0, bad
+	}
+	units := map[string]uint64{"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000 * 1000, "mb": 1 << 20, "g": 1000 * 1000 * 1000, "gb": 1 << 30}
+	mul, ok := units[strings.ToLower(v[len(digits):])]
+	if !ok {
+		return 0, bad
+	}
+	var n uint64
+	if digits != "" {
+		var err error
+		if n, err = strconv.ParseUint(digits, 10, 64); err != nil {
+			n = math.MaxUint64 // strtoull saturates
+		}
+	}
+	if n*mul > math.MaxInt64 {
+		return 0, errConfigRange
+	}
+	return int64(n * mul), nil
 }
 
 // cmdConfigResetStat zeroes INFO's counters.

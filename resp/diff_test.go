@@ -35,9 +35,9 @@ import (
 //
 // A blank line ends a case. Every case runs twice, on fresh connections:
 // once in RESP2 and once after HELLO 3. Both servers start each case empty
-// (FLUSHALL on Redis; every channel dropped on rewind) and with keyspace
-// notifications off (notify-keyspace-events ""), so a case may turn them
-// on. Replies to a successful HELLO are not compared (the client id and
+// (FLUSHALL on Redis; every channel dropped on rewind), with keyspace
+// notifications off (notify-keyspace-events "") and the default stream
+// node limits, so a case may change them. Replies to a successful HELLO are not compared (the client id and
 // version differ).
 //
 // Left out on purpose, because rewind differs from Redis by design or the
@@ -426,8 +426,8 @@ func redisReset(addr string) func(t *testing.T) {
 		t.Helper()
 		ctl := dialRaw(t, addr)
 		defer ctl.nc.Close()
-		if r := ctl.do("CONFIG", "SET", "notify-keyspace-events", ""); r != "+OK\r\n" {
-			t.Fatalf("redis CONFIG SET notify-keyspace-events: %q", r)
+		if r := ctl.do("CONFIG", "SET", "notify-keyspace-events", "", "stream-node-max-entries", "100", "stream-node-max-bytes", "4096"); r != "+OK\r\n" {
+			t.Fatalf("redis CONFIG SET: %q", r)
 		}
 		if r := ctl.do("FLUSHALL"); r != "+OK\r\n" {
 			t.Fatalf("redis FLUSHALL: %q", r)
@@ -449,6 +449,9 @@ func rewindReset(ts *testServer) func(t *testing.T) {
 	return func(t *testing.T) {
 		t.Helper()
 		ts.Srv.setNotifyFlags(0)
+		if err := ts.B.SetNodeLimits(broker.NodeLimits{MaxEntries: 100, MaxBytes: 4096}); err != nil {
+			t.Fatalf("reset stream node limits: %v", err)
+		}
 		req := broker.NewRequest()
 		ts.B.Channels(func(ci broker.ChannelInfo) bool {
 			p := req.Add()

@@ -50,9 +50,10 @@ var DefaultNodeLimits = NodeLimits{MaxEntries: 100, MaxBytes: 4096}
 // maxListpackBytes is Redis's STREAM_LISTPACK_MAX_SIZE.
 const maxListpackBytes = 1 << 30
 
-// Validate reports limits Redis would refuse (CONFIG SET).
+// Validate reports limits that cannot be (negative ones mean "unchanged"
+// in OpSetNodeLimits only).
 func (n NodeLimits) Validate() error {
-	if n.MaxEntries < 0 || n.MaxEntries > 1<<63-1 || n.MaxBytes < 0 {
+	if n.MaxEntries < 0 || n.MaxBytes < 0 {
 		return errors.New("wal: stream node limits must not be negative")
 	}
 	return nil
@@ -489,17 +490,22 @@ func (l *Log) recoverNode(cid uint64, t *TailNode, id ID, fields [][]byte) error
 // nodeLimitsKey holds the stream node limits in force (OpSetNodeLimits).
 var nodeLimitsKey = []byte{'s', '/', 'n', 'o', 'd', 'e', 's'}
 
+// applySetNodeLimits sets the node limits; a negative one stays as it is.
 func (l *Log) applySetNodeLimits(b *pendingBatch, p *Proposal) {
-	if err := p.NodeLimits.Validate(); err != nil {
-		p.Err = err
-		return
+	next := l.w.nodeLimits
+	if p.NodeLimits.MaxEntries >= 0 {
+		next.MaxEntries = p.NodeLimits.MaxEntries
 	}
-	l.w.nodeLimits = p.NodeLimits
+	if p.NodeLimits.MaxBytes >= 0 {
+		next.MaxBytes = p.NodeLimits.MaxBytes
+	}
+	p.NodeLimits = next
+	l.w.nodeLimits = next
 	var v []byte
 	v = binary.AppendUvarint(v, uint64(p.NodeLimits.MaxEntries))
 	v = binary.AppendUvarint(v, uint64(p.NodeLimits.MaxBytes))
 	b.setErr(b.pb.Set(nodeLimitsKey, v, nil))
-	b.nodeLimits = &p.NodeLimits
+	b.nodeLimits = &next // published once durable (a copy: p is the caller's)
 }
 
 // loadNodeLimits reads the stored node limits (Redis's defaults if none).
