@@ -51,6 +51,20 @@ type conn struct {
 
 	groupResults []groupResult // reused by doGroup
 
+	// Statistics (stats.go): tallies of this batch's commands, error
+	// replies, how many of them a command claimed, the command running
+	// (for the writes it queues) and the time not charged to it.
+	tallies     []cmdTally
+	errs        errorTally
+	errsClaimed int64
+	current     *command
+	excludedNs  int64
+	// Fast commands of this batch, which share its time since batchStart
+	// less what was excluded since (shareBatchTime).
+	sharedCalls     int64
+	batchStart      time.Time
+	batchExcludedNs int64
+
 	subs, psubs, ssubs map[string]struct{}
 	multi              *multiState
 	inExec             bool
@@ -132,6 +146,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 	c.proto.Store(2)
 	c.w.proto = 2
+	c.w.errs = &c.errs
 	c.lastCmd.Store(c.created.UnixMilli())
 	return c
 }
@@ -259,8 +274,9 @@ func (c *conn) parseBatch() error {
 }
 
 func (c *conn) runBatch() {
+	c.batchStart, c.batchExcludedNs = time.Now(), c.excludedNs
 	if len(c.cmds) > 0 {
-		c.lastCmd.Store(time.Now().UnixMilli())
+		c.lastCmd.Store(c.batchStart.UnixMilli())
 	}
 	for _, span := range c.cmds {
 		if c.quit {
@@ -273,6 +289,7 @@ func (c *conn) runBatch() {
 	}
 	c.drain()
 	c.s.stats.commandsProcessed.Add(int64(len(c.cmds)))
+	c.flushStats()
 	c.publishStats()
 }
 
@@ -283,8 +300,10 @@ func (c *conn) runBatch() {
 // its connection is closed the batch is abandoned.
 func (c *conn) flushMidBatch() {
 	c.drain()
+	start := time.Now()
 	c.commitReplies()
 	c.flush()
+	c.excludedNs += time.Since(start).Nanoseconds() // waiting for the client
 	c.out.mu.Lock()
 	closed := c.out.closed
 	c.out.mu.Unlock()
