@@ -537,19 +537,6 @@ func cmdClientOnOff(c *conn, args [][]byte) {
 	c.writeError(errSyntax)
 }
 
-// cmdClientReply accepts CLIENT REPLY ON; OFF and SKIP (fire-and-forget
-// clients) are refused rather than silently ignored.
-func cmdClientReply(c *conn, args [][]byte) {
-	switch {
-	case eq(args[2], "on"):
-		c.w.OK()
-	case eq(args[2], "off"), eq(args[2], "skip"):
-		c.w.Error("ERR CLIENT REPLY OFF and SKIP are not supported by rewind")
-	default:
-		c.writeError(errSyntax)
-	}
-}
-
 func cmdClientHelp(c *conn, _ [][]byte) {
 	c.helpReply("CLIENT",
 		"GETNAME",

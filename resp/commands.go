@@ -101,8 +101,20 @@ func arityOK(arity, n int) bool {
 
 // exec runs one command. Writes are queued (c.req/c.pending) and answered
 // by drain; any other command first drains, so replies stay in order.
+// CLIENT REPLY's state (reply.go) decides whether what it writes is sent.
 func (c *conn) exec(args [][]byte) {
 	c.claimErrors() // errors of no command (an unknown one) stay unclaimed
+	if c.gate.active() {
+		c.beginReply()
+	}
+	c.dispatch(args)
+	if c.gate.active() {
+		c.endReply()
+	}
+}
+
+// dispatch finds the command, checks it and runs it (or queues it in MULTI).
+func (c *conn) dispatch(args [][]byte) {
 	cmd := lookup(commandTable, args[0])
 	if cmd == nil {
 		c.drain()
@@ -255,6 +267,7 @@ type pendingReply struct {
 	// they are done, instead of a reply being written.
 	custom func(props []broker.Proposal, err error)
 	cmd    *command // the command that queued it (stats)
+	muted  bool     // its reply is not sent (CLIENT REPLY, reply.go)
 }
 
 // propose adds proposals to the connection's request; the reply is written
@@ -264,26 +277,31 @@ func (c *conn) propose(kind replyKind, n int) []broker.Proposal {
 	for i := 0; i < n; i++ {
 		c.req.Add()
 	}
-	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: from + n, cmd: c.current})
+	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: from + n, cmd: c.current, muted: c.gate.muted})
 	return c.req.Proposals[from:]
 }
 
 // drain submits the queued writes as one request, waits until they are
-// durable (or failed), and writes their replies in order. The time it
-// takes is charged to the commands that queued the writes, in equal parts,
-// and excluded from the command running now.
+// durable (or failed), and writes their replies in order, each sent or not
+// as CLIENT REPLY was when its command ran. The time it takes is charged to
+// the commands that queued the writes, in equal parts, and excluded from
+// the command running now.
 func (c *conn) drain() {
 	if len(c.pending) == 0 {
 		return
 	}
 	start := time.Now()
 	err := c.s.b.Do(c.req)
+	muted := c.gate.muted
 	for _, p := range c.pending {
+		c.setMuted(p.muted)
 		c.writePending(p, err)
 		if p.cmd != nil && c.claimErrors() {
 			c.tally(p.cmd).failed++
 		}
 	}
+	c.setMuted(muted)
+	c.dropMuted()
 	ns := time.Since(start).Nanoseconds()
 	c.excludedNs += ns
 	share := ns / int64(len(c.pending))

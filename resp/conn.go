@@ -51,6 +51,8 @@ type conn struct {
 
 	groupResults []groupResult // reused by doGroup
 
+	gate replyGate // CLIENT REPLY (reply.go)
+
 	// Statistics (stats.go): tallies of this batch's commands, error
 	// replies, how many of them a command claimed, the command running
 	// (for the writes it queues) and the time not charged to it.
@@ -171,7 +173,9 @@ func (c *conn) serve() {
 		perr := c.parseBatch()
 		c.runBatch()
 		if perr != nil {
-			c.w.Error("ERR " + perr.Error())
+			if !c.gate.suppressing() {
+				c.w.Error("ERR " + perr.Error())
+			}
 			c.quit = true
 			c.s.log.Info("resp: protocol error, closing client", "client", c.id, "addr", c.addr, "err", perr)
 		}
@@ -329,9 +333,10 @@ func (c *conn) compact() {
 }
 
 // commitReplies moves the replies written so far into the shared output
-// buffer, after anything queued before them.
+// buffer, after anything queued before them. While replies are muted
+// (CLIENT REPLY) those are the ones written before, held aside.
 func (c *conn) commitReplies() {
-	if len(c.w.buf) == 0 {
+	if len(*c.replyBuf()) == 0 {
 		return
 	}
 	c.out.mu.Lock()
@@ -340,14 +345,15 @@ func (c *conn) commitReplies() {
 }
 
 func (c *conn) commitRepliesLocked() {
+	buf := c.replyBuf()
 	if !c.out.closed {
 		if len(c.out.buf) == 0 && !c.out.flushing {
-			c.out.buf, c.w.buf = c.w.buf, c.out.buf[:0]
+			c.out.buf, *buf = *buf, c.out.buf[:0]
 		} else {
-			c.out.buf = append(c.out.buf, c.w.buf...)
+			c.out.buf = append(c.out.buf, *buf...)
 		}
 	}
-	c.w.buf = c.w.buf[:0]
+	*buf = (*buf)[:0]
 }
 
 // flush writes the output buffer to the socket unless another goroutine is

@@ -128,7 +128,7 @@ func TestInfoFieldsMatchRedis(t *testing.T) {
 }
 
 // statsStep is a pipeline sent on one connection and the number of replies
-// it gets.
+// it gets (CLIENT REPLY OFF and SKIP withhold some).
 type statsStep struct {
 	conn    string
 	cmds    [][]string
@@ -147,7 +147,8 @@ func splitCmds(lines ...string) [][]string {
 // subscribe mode, MULTI queuing, a command not allowed in MULTI), failed
 // calls (an error from the command, from the broker after the commit, EXEC
 // aborted, WATCH in MULTI), the unknown command and subcommand (errorstats
-// only), and EXEC not failing for the commands inside it.
+// only), EXEC not failing for the commands inside it, and errors counted
+// whether or not CLIENT REPLY lets them be sent.
 var statsSteps = []statsStep{
 	{"", splitCmds("CONFIG RESETSTAT"), 1},
 	{"", splitCmds("PING"), 1},
@@ -171,6 +172,8 @@ var statsSteps = []statsStep{
 	{"", splitCmds("HELLO 4"), 1},
 	{"", splitCmds("XADD s 5-1 a b", "XADD s 5-1 a b", "PING"), 3},
 	{"", splitCmds("XREADGROUP GROUP g c STREAMS s >"), 1},
+	{"", splitCmds("CLIENT REPLY OFF", "XADD s", "XADD s 1-1 a b", "NOSUCH", "CLIENT REPLY ON"), 1},
+	{"", splitCmds("CLIENT REPLY SKIP", "XADD s 1-1 a b", "PUBLISH"), 1},
 	{"", splitCmds("XGROUP CREATE s g $", "XREADGROUP GROUP g c STREAMS s >", "XACK s g 1-1", "XACK s"), 4},
 }
 
