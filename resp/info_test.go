@@ -127,6 +127,33 @@ func TestInfoFieldsMatchRedis(t *testing.T) {
 	}
 }
 
+// TestInfoSectionsMatchRedis: which sections INFO returns, by argument, is
+// Redis's: none or "default", "all" (all but module-generated ones),
+// "everything", one or several names in any case, unknown names ignored.
+func TestInfoSectionsMatchRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ts := newTestServer(t)
+	redisConn, rewindConn := dialRaw(t, redisAddr), dialRaw(t, ts.Addr)
+	titles := func(c *rawConn, args []string) []string {
+		var out []string
+		for _, s := range parseInfoFields(c.do(append([]string{"INFO"}, args...)...)) {
+			out = append(out, s.title)
+		}
+		return out
+	}
+	for _, args := range [][]string{
+		nil, {"default"}, {"DEFAULT"}, {"all"}, {"everything"}, {"server"}, {"Server", "CLIENTS"},
+		{"keyspace", "server"}, {"commandstats"}, {"errorstats"}, {"latencystats"}, {"modules"},
+		{"module_list"}, {"default", "commandstats"}, {"all", "nosuch"}, {"nosuch"}, {"cpu", "cpu"},
+		{"everything", "server"}, {"memory", "persistence", "stats", "replication", "cluster"},
+	} {
+		want, got := titles(redisConn, args), titles(rewindConn, args)
+		if !slices.Equal(got, want) {
+			t.Errorf("INFO %q sections:\n rewind %q\n redis  %q", args, got, want)
+		}
+	}
+}
+
 // statsStep is a pipeline sent on one connection and the number of replies
 // it gets (CLIENT REPLY OFF and SKIP withhold some).
 type statsStep struct {
