@@ -146,6 +146,7 @@ func cmdReset(c *conn, _ [][]byte) {
 	c.multi, c.watched = nil, nil
 	c.setProto(2)
 	c.setName("")
+	c.resetReply()
 	c.w.Simple("RESET")
 }
 

@@ -104,6 +104,7 @@ func subVerb(kind broker.SubKind, sub bool) string {
 // the output before the subscription is registered, so no message can
 // overtake it.
 func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
+	defer c.setMuted(c.pushing()) // confirmations and catch-up are pushes
 	set := c.subSet(kind)
 	if *set == nil {
 		*set = make(map[string]struct{})
@@ -145,6 +146,7 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 // unsubscribeCmd removes the named subscriptions, or all of this kind.
 // The subscription is removed before its confirmation is written.
 func (c *conn) unsubscribeCmd(kind broker.SubKind, names [][]byte) {
+	defer c.setMuted(c.pushing()) // confirmations are pushes
 	set := c.subSet(kind)
 	if len(names) == 0 {
 		if len(*set) == 0 {

@@ -539,19 +539,6 @@ func cmdClientOnOff(c *conn, args [][]byte) {
 	c.writeError(errSyntax)
 }
 
-// cmdClientReply accepts CLIENT REPLY ON; OFF and SKIP (fire-and-forget
-// clients) are refused rather than silently ignored.
-func cmdClientReply(c *conn, args [][]byte) {
-	switch {
-	case eq(args[2], "on"):
-		c.w.OK()
-	case eq(args[2], "off"), eq(args[2], "skip"):
-		c.w.Error("ERR CLIENT REPLY OFF and SKIP are not supported by rewind")
-	default:
-		c.writeError(errSyntax)
-	}
-}
-
 func cmdClientHelp(c *conn, _ [][]byte) {
 	c.helpReply("CLIENT",
 		"GETNAME",
@@ -1302,8 +1289,8 @@ var infoSections = []struct {
 	{name: "replication", title: "Replication", dflt: true, write: (*Server).infoReplication},
 	{name: "cpu", title: "CPU", dflt: true, write: (*Server).infoCPU},
 	{name: "module_list", title: "Modules", dflt: true, aliases: []string{"modules"}},
-	{name: "commandstats", title: "Commandstats"},
-	{name: "errorstats", title: "Errorstats", dflt: true},
+	{name: "commandstats", title: "Commandstats", write: (*Server).infoCommandStats},
+	{name: "errorstats", title: "Errorstats", dflt: true, write: (*Server).infoErrorStats},
 	{name: "latencystats", title: "Latencystats"},
 	{name: "cluster", title: "Cluster", dflt: true, write: func(_ *Server, sb *strings.Builder) { infoLine(sb, "cluster_enabled", "0") }},
 	{name: "keyspace", title: "Keyspace", dflt: true, write: (*Server).infoKeyspace},
@@ -1313,6 +1300,7 @@ var infoSections = []struct {
 // select as in Redis; an unknown section adds nothing. The reply is a bulk
 // string in RESP2 and a verbatim string in RESP3, as in Redis.
 func cmdInfo(c *conn, args [][]byte) {
+	c.flushStats() // this connection's commands before INFO count
 	all := false
 	want := map[string]bool{}
 	if len(args) == 1 {
@@ -1450,7 +1438,7 @@ func (s *Server) infoClients(sb *strings.Builder) {
 	infoInt(sb, "maxclients", int64(s.limits.MaxClients))
 	infoInt(sb, "client_recent_max_input_buffer", int64(maxIn))
 	infoInt(sb, "client_recent_max_output_buffer", int64(maxOut))
-	infoLine(sb, "blocked_clients", "0")
+	infoInt(sb, "blocked_clients", s.stats.blockedClients.Load())
 	infoLine(sb, "tracking_clients", "0")
 	infoLine(sb, "clients_in_timeout_table", "0")
 	infoLine(sb, "total_blocking_keys", "0")
@@ -1607,6 +1595,8 @@ func (s *Server) infoStats(sb *strings.Builder) {
 	infoInt(sb, "pubsubshard_channels", int64(s.b.NumSubscriptionNames(broker.KindShard)))
 	infoLine(sb, "latest_fork_usec", "0")
 	infoLine(sb, "total_forks", "0")
+	infoLine(sb, "unexpected_error_replies", "0")
+	infoInt(sb, "total_error_replies", s.errStats.total.Load())
 	infoUint(sb, "rewind_published_entries", published)
 	infoUint(sb, "rewind_deliveries", deliveries)
 	infoInt(sb, "rewind_slow_subscriber_disconnects", s.stats.subscriberDrops.Load())
@@ -1869,6 +1859,7 @@ func cmdConfigResetStat(c *conn, _ [][]byte) {
 	s.admin.publishedBase.Store(st.Published)
 	s.admin.deliveriesBase.Store(st.Deliveries)
 	s.admin.peakMemoryBytes.Store(0)
+	c.resetStats()
 	c.w.OK()
 }
 

@@ -300,7 +300,6 @@ func TestClientSetInfoAndModes(t *testing.T) {
 			{[]string{"CLIENT", "NO-TOUCH", "maybe"}, "-ERR syntax error\r\n"},
 			{[]string{"CLIENT", "REPLY", "ON"}, "+OK\r\n"},
 			{[]string{"CLIENT", "REPLY", "x"}, "-ERR syntax error\r\n"},
-			{[]string{"CLIENT", "REPLY", "OFF"}, "-ERR CLIENT REPLY OFF and SKIP are not supported by rewind\r\n"},
 		} {
 			if got := raw.do(tc.args...); got != tc.want {
 				t.Errorf("%q = %q, want %q", tc.args, got, tc.want)

@@ -443,6 +443,7 @@ func (c *conn) xreadLoop(streams []xreadStream, count int, block time.Duration) 
 // socket, so a client that disconnects (or is killed) frees its blocked
 // XREAD at once.
 func (c *conn) waitWatched(watches []<-chan struct{}, deadline <-chan time.Time) bool {
+	defer c.countBlocked()()
 	gone, stop := c.watchPeer()
 	defer stop()
 	if len(watches) == 1 {

@@ -131,6 +131,9 @@ func (x *xstreamState) visit(e *broker.Entry) error {
 // xstream sends the entries of [start, end] (at most count; -1: no limit) in
 // chunks, then the empty array.
 func (c *conn) xstream(channel []byte, start, end broker.ID, count int) {
+	if c.gate.muted {
+		return // CLIENT REPLY OFF or SKIP: nothing of it would be sent
+	}
 	// Replies to earlier commands of the batch go first; from here on the
 	// reader's buffer holds one chunk at a time.
 	c.commitReplies()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rewind-mq/rewind/broker"
 )
@@ -49,6 +50,9 @@ type command struct {
 	run      func(c *conn, args [][]byte)
 	subs     map[string]*command // subcommands, by lowercase name
 	parent   *command
+	// statIndex is the command's slot in Server.cmdStats (see
+	// numberCommands in stats.go).
+	statIndex int
 }
 
 // fullName is "parent|sub" for subcommands, as Redis names them in errors.
@@ -97,7 +101,20 @@ func arityOK(arity, n int) bool {
 
 // exec runs one command. Writes are queued (c.req/c.pending) and answered
 // by drain; any other command first drains, so replies stay in order.
+// CLIENT REPLY's state (reply.go) decides whether what it writes is sent.
 func (c *conn) exec(args [][]byte) {
+	c.claimErrors() // errors of no command (an unknown one) stay unclaimed
+	if c.gate.active() {
+		c.beginReply()
+	}
+	c.dispatch(args)
+	if c.gate.active() {
+		c.endReply()
+	}
+}
+
+// dispatch finds the command, checks it and runs it (or queues it in MULTI).
+func (c *conn) dispatch(args [][]byte) {
 	cmd := lookup(commandTable, args[0])
 	if cmd == nil {
 		c.drain()
@@ -113,6 +130,7 @@ func (c *conn) exec(args [][]byte) {
 		} else if !arityOK(cmd.arity, len(args)) {
 			c.drain()
 			c.wrongArity(cmd)
+			c.countRejected(cmd)
 			return
 		} else {
 			c.drain()
@@ -151,12 +169,31 @@ func allowedWhileSubscribed(cmd *command) bool {
 	return false
 }
 
-// run runs a command whose arity and context were checked.
+// run runs a command whose arity and context were checked, and counts it
+// (stats.go). Writes it queues are its own (c.current) when drain answers
+// them. A fast command at the top level shares the batch's time with the
+// others (no clock read of its own); any other is timed by itself.
 func (c *conn) run(cmd *command, args [][]byte) {
 	if cmd.flags&flagWrite == 0 {
 		c.drain()
 	}
+	if c.current == nil && cmd.flags&flagFast != 0 {
+		c.current = cmd
+		cmd.run(c, args)
+		c.current = nil
+		c.countCall(cmd, 0, true)
+		return
+	}
+	outer := c.current
+	c.current = cmd
+	start, excluded := time.Now(), c.excludedNs
 	cmd.run(c, args)
+	ns := max(time.Since(start).Nanoseconds()-(c.excludedNs-excluded), 0)
+	c.current = outer
+	c.countCall(cmd, ns, false)
+	if outer == nil {
+		c.excludedNs += ns // timed: not part of the batch's shared time
+	}
 }
 
 func (c *conn) setLastCmd(cmd *command) {
@@ -189,6 +226,7 @@ func (c *conn) unknownCommand(args [][]byte) {
 // reject answers a command refused before it ran. A refused EXEC also
 // discards the transaction and says so, as in Redis (execCommandAbort).
 func (c *conn) reject(cmd *command, msg string) {
+	defer c.countRejected(cmd)
 	if cmd.parent == nil && cmd.name == "exec" {
 		c.multi, c.watched = nil, nil
 		c.w.Error("EXECABORT Transaction discarded because of: " + msg)
@@ -228,6 +266,8 @@ type pendingReply struct {
 	// custom, when set, is given the proposals and the submit error once
 	// they are done, instead of a reply being written.
 	custom func(props []broker.Proposal, err error)
+	cmd    *command // the command that queued it (stats)
+	muted  bool     // its reply is not sent (CLIENT REPLY, reply.go)
 }
 
 // propose adds proposals to the connection's request; the reply is written
@@ -237,19 +277,38 @@ func (c *conn) propose(kind replyKind, n int) []broker.Proposal {
 	for i := 0; i < n; i++ {
 		c.req.Add()
 	}
-	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: from + n})
+	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: from + n, cmd: c.current, muted: c.gate.muted})
 	return c.req.Proposals[from:]
 }
 
 // drain submits the queued writes as one request, waits until they are
-// durable (or failed), and writes their replies in order.
+// durable (or failed), and writes their replies in order, each sent or not
+// as CLIENT REPLY was when its command ran. The time it takes is charged to
+// the commands that queued the writes, in equal parts, and excluded from
+// the command running now.
 func (c *conn) drain() {
 	if len(c.pending) == 0 {
 		return
 	}
+	start := time.Now()
 	err := c.s.b.Do(c.req)
+	muted := c.gate.muted
 	for _, p := range c.pending {
+		c.setMuted(p.muted)
 		c.writePending(p, err)
+		if p.cmd != nil && c.claimErrors() {
+			c.tally(p.cmd).failed++
+		}
+	}
+	c.setMuted(muted)
+	c.dropMuted()
+	ns := time.Since(start).Nanoseconds()
+	c.excludedNs += ns
+	share := ns / int64(len(c.pending))
+	for _, p := range c.pending {
+		if p.cmd != nil {
+			c.tally(p.cmd).ns += share
+		}
 	}
 	c.pending = c.pending[:0]
 	clear(c.arena)

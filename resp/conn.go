@@ -51,6 +51,22 @@ type conn struct {
 
 	groupResults []groupResult // reused by doGroup
 
+	gate replyGate // CLIENT REPLY (reply.go)
+
+	// Statistics (stats.go): tallies of this batch's commands, error
+	// replies, how many of them a command claimed, the command running
+	// (for the writes it queues) and the time not charged to it.
+	tallies     []cmdTally
+	errs        errorTally
+	errsClaimed int64
+	current     *command
+	excludedNs  int64
+	// Fast commands of this batch, which share its time since batchStart
+	// less what was excluded since (shareBatchTime).
+	sharedCalls     int64
+	batchStart      time.Time
+	batchExcludedNs int64
+
 	subs, psubs, ssubs map[string]struct{}
 	multi              *multiState
 	inExec             bool
@@ -132,6 +148,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 	c.proto.Store(2)
 	c.w.proto = 2
+	c.w.errs = &c.errs
 	c.lastCmd.Store(c.created.UnixMilli())
 	return c
 }
@@ -156,7 +173,9 @@ func (c *conn) serve() {
 		perr := c.parseBatch()
 		c.runBatch()
 		if perr != nil {
-			c.w.Error("ERR " + perr.Error())
+			if !c.gate.suppressing() {
+				c.w.Error("ERR " + perr.Error())
+			}
 			c.quit = true
 			c.s.log.Info("resp: protocol error, closing client", "client", c.id, "addr", c.addr, "err", perr)
 		}
@@ -259,8 +278,9 @@ func (c *conn) parseBatch() error {
 }
 
 func (c *conn) runBatch() {
+	c.batchStart, c.batchExcludedNs = time.Now(), c.excludedNs
 	if len(c.cmds) > 0 {
-		c.lastCmd.Store(time.Now().UnixMilli())
+		c.lastCmd.Store(c.batchStart.UnixMilli())
 	}
 	for _, span := range c.cmds {
 		if c.quit {
@@ -273,6 +293,7 @@ func (c *conn) runBatch() {
 	}
 	c.drain()
 	c.s.stats.commandsProcessed.Add(int64(len(c.cmds)))
+	c.flushStats()
 	c.publishStats()
 }
 
@@ -283,8 +304,10 @@ func (c *conn) runBatch() {
 // its connection is closed the batch is abandoned.
 func (c *conn) flushMidBatch() {
 	c.drain()
+	start := time.Now()
 	c.commitReplies()
 	c.flush()
+	c.excludedNs += time.Since(start).Nanoseconds() // waiting for the client
 	c.out.mu.Lock()
 	closed := c.out.closed
 	c.out.mu.Unlock()
@@ -310,9 +333,10 @@ func (c *conn) compact() {
 }
 
 // commitReplies moves the replies written so far into the shared output
-// buffer, after anything queued before them.
+// buffer, after anything queued before them. While replies are muted
+// (CLIENT REPLY) those are the ones written before, held aside.
 func (c *conn) commitReplies() {
-	if len(c.w.buf) == 0 {
+	if len(*c.replyBuf()) == 0 {
 		return
 	}
 	c.out.mu.Lock()
@@ -321,14 +345,15 @@ func (c *conn) commitReplies() {
 }
 
 func (c *conn) commitRepliesLocked() {
+	buf := c.replyBuf()
 	if !c.out.closed {
 		if len(c.out.buf) == 0 && !c.out.flushing {
-			c.out.buf, c.w.buf = c.w.buf, c.out.buf[:0]
+			c.out.buf, *buf = *buf, c.out.buf[:0]
 		} else {
-			c.out.buf = append(c.out.buf, c.w.buf...)
+			c.out.buf = append(c.out.buf, *buf...)
 		}
 	}
-	c.w.buf = c.w.buf[:0]
+	*buf = (*buf)[:0]
 }
 
 // flush writes the output buffer to the socket unless another goroutine is

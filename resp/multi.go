@@ -45,16 +45,20 @@ func (c *conn) queueInMulti(cmd *command, args [][]byte) bool {
 	case "exec", "discard", "multi", "quit", "reset":
 		return false
 	case "watch":
+		// Redis runs WATCH here, and WATCH fails.
 		c.w.Error("ERR WATCH inside MULTI is not allowed")
+		c.countCall(cmd, 0, true)
 		return true
 	}
 	if cmd.flags&flagNoMulti != 0 {
 		c.w.Error("ERR Command not allowed inside a transaction")
+		c.countRejected(cmd)
 		c.multi.dirty = true
 		return true
 	}
 	if !arityOK(cmd.arity, len(args)) {
 		c.wrongArity(cmd)
+		c.countRejected(cmd)
 		c.multi.dirty = true
 		return true
 	}

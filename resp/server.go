@@ -68,8 +68,10 @@ type Server struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 
-	nextID atomic.Int64
-	stats  serverStats
+	nextID   atomic.Int64
+	stats    serverStats
+	cmdStats []cmdStat // by command.statIndex (stats.go)
+	errStats errorStats
 	// pushScratch is Deliver's encoding buffer. Deliver runs only on the
 	// broker's one fan-out goroutine.
 	pushScratch []byte
@@ -86,6 +88,7 @@ type serverStats struct {
 	commandsProcessed   atomic.Int64
 	rejectedConnections atomic.Int64
 	subscriberDrops     atomic.Int64
+	blockedClients      atomic.Int64 // in a blocking wait now (waitWatched)
 }
 
 // Listen creates a server listening on cfg.Addr. Call Serve to accept.
@@ -113,6 +116,9 @@ func Listen(cfg Config) (*Server, error) {
 		done:   make(chan struct{}),
 		admin:  newAdminState(cfg),
 	}
+	numberCommands()
+	s.cmdStats = make([]cmdStat, len(statCommands))
+	s.errStats.byCode = make(map[string]int64)
 	if cfg.Registerer != nil {
 		s.registerMetrics(cfg.Registerer)
 	}

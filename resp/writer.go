@@ -21,6 +21,7 @@ import (
 type writer struct {
 	buf   []byte
 	proto int
+	errs  *errorTally // counts Error replies (a connection's writer); may be nil
 
 	// idMs is the ms part that idPrefix[:idPrefixLen] ("<ms>-") spells;
 	// idPrefixLen is 0 until the first ID.
@@ -31,8 +32,13 @@ type writer struct {
 
 func (w *writer) Simple(s string) { w.buf = redcon.AppendString(w.buf, s) }
 func (w *writer) OK()             { w.buf = append(w.buf, "+OK\r\n"...) }
-func (w *writer) Error(s string)  { w.buf = redcon.AppendError(w.buf, s) }
-func (w *writer) Int(n int64)     { w.buf = redcon.AppendInt(w.buf, n) }
+func (w *writer) Error(s string) {
+	w.buf = redcon.AppendError(w.buf, s)
+	if w.errs != nil {
+		w.errs.note(s)
+	}
+}
+func (w *writer) Int(n int64) { w.buf = redcon.AppendInt(w.buf, n) }
 
 // Bulk writes b as a bulk string.
 func (w *writer) Bulk(b []byte) {
