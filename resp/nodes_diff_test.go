@@ -119,3 +119,31 @@ func randomValue(rng *rand.Rand) string {
 	}
 	return "v"
 }
+
+// TestNodeLimitsSurviveRestart: CONFIG SET stream-node-max-entries and
+// -bytes are stored with the log, so a restart keeps them, and the nodes
+// already written keep their boundaries.
+func TestNodeLimitsSurviveRestart(t *testing.T) {
+	ts := startServerForKeysTest(t, nil)
+	ctx := keysCtx(t)
+	rdb := ts.client(2)
+	ktOK(t, rdb.ConfigSet(ctx, "stream-node-max-entries", "3"))
+	ktOK(t, rdb.ConfigSet(ctx, "stream-node-max-bytes", "2mb"))
+	for i := 1; i <= 10; i++ {
+		ktXAdd(t, rdb, "s", fmt.Sprintf("%d-1", i))
+	}
+	ts.restart()
+	rdb = ts.client(2)
+	got := ktOK(t, rdb.ConfigGet(ctx, "stream-node-max-*")).Val()
+	if got["stream-node-max-entries"] != "3" || got["stream-node-max-bytes"] != "2097152" {
+		t.Fatalf("after a restart: %v", got)
+	}
+	ktXAdd(t, rdb, "s", "11-1") // joins the node of entry 10
+	// Nodes: 1-3, 4-6, 7-9, 10-11; MAXLEN ~ 4 removes the first two.
+	if n := ktOK(t, rdb.XTrimMaxLenApprox(ctx, "s", 4, 0)).Val(); n != 6 {
+		t.Fatalf("XTRIM MAXLEN ~ 4 after a restart removed %d, want 6", n)
+	}
+	if n := ktOK(t, rdb.XTrimMaxLenApprox(ctx, "s", 2, 0)).Val(); n != 3 {
+		t.Fatalf("XTRIM MAXLEN ~ 2 removed %d, want 3", n)
+	}
+}
