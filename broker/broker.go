@@ -88,7 +88,17 @@ var (
 	ErrFailed               = wal.ErrFailed
 	ErrClosed               = wal.ErrClosed
 	ErrNoSuchChannel        = wal.ErrNoSuchChannel
+
+	// Open fails with a DirError of one of these kinds when the data
+	// directory cannot be used.
+	ErrDirInUse       = wal.ErrDirInUse
+	ErrDirNotWritable = wal.ErrDirNotWritable
+	ErrDiskFull       = wal.ErrDiskFull
 )
+
+// DirError is a data directory Open cannot use: in use by another process,
+// not writable, or on a full disk.
+type DirError = wal.DirError
 
 // Limits bound what one client can make the node hold. Validated once.
 type Limits struct {

@@ -100,10 +100,28 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 	}
 	if err := serve(f, logger); err != nil {
-		logger.Error("rewind serve failed", "err", err)
+		logger.Error("rewind serve failed", "err", explainStartError(err))
 		return 1
 	}
 	return 0
+}
+
+// explainStartError turns a data directory the node cannot use into one
+// line that says what to do; other errors pass unchanged.
+func explainStartError(err error) error {
+	var dirErr *broker.DirError
+	if !errors.As(err, &dirErr) {
+		return err
+	}
+	switch dirErr.Kind {
+	case broker.ErrDirInUse:
+		return fmt.Errorf("cannot start: %v: stop it or use another --dir", dirErr)
+	case broker.ErrDirNotWritable:
+		return fmt.Errorf("cannot start: %v: give this user write access to it or use another --dir", dirErr)
+	case broker.ErrDiskFull:
+		return fmt.Errorf("cannot start: %v: free space on it or use another --dir", dirErr)
+	}
+	return fmt.Errorf("cannot start: %v", dirErr)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
@@ -123,7 +141,10 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 
 func serve(f serveFlags, logger *slog.Logger) error {
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
-		return err
+		if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return &broker.DirError{Kind: broker.ErrDirNotWritable, Dir: f.dir, Detail: err.Error()}
+		}
+		return fmt.Errorf("--dir: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
