@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Starting on a data directory the node cannot use: each case is one clear
@@ -165,6 +168,55 @@ func TestFullDiskAtShutdownStops(t *testing.T) {
 	srv = startServer(t, bin, dir, freePort(t))
 	if n := xlen(t, srv.addr, "ch"); n != 100 {
 		t.Fatalf("after restart: %d entries, want 100", n)
+	}
+}
+
+// TestDiskFillsWhileRunning: once the disk is full, writes are refused
+// with -MISCONF, reads go on, the log stays short, the server stops on
+// SIGTERM, and everything acknowledged is there after a restart with room.
+func TestDiskFillsWhileRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	bin := rewindBinary(t)
+	mnt := mountTmpfs(t, 8<<20)
+	dir := filepath.Join(mnt, "data")
+	srv := startServer(t, bin, dir, freePort(t))
+	acked := int64(len(xaddN(t, srv.addr, "ch", 100)))
+	fillDisk(t, mnt)
+	c := redis.NewClient(&redis.Options{Addr: srv.addr, MaxRetries: -1})
+	defer c.Close()
+	ctx := context.Background()
+	payload := strings.Repeat("p", 4096)
+	var writeErr error
+	for i := 0; i < 10000 && writeErr == nil; i++ {
+		writeErr = c.XAdd(ctx, &redis.XAddArgs{Stream: "ch", Values: []string{"message", payload}}).Err()
+		if writeErr == nil {
+			acked++
+		}
+	}
+	if writeErr == nil || !strings.HasPrefix(writeErr.Error(), "MISCONF ") {
+		t.Fatalf("XADD on a full disk: %v, want a MISCONF error", writeErr)
+	}
+	if n, err := c.XLen(ctx, "ch").Result(); err != nil || n < acked {
+		t.Fatalf("XLEN on a full disk: %d, %v; want at least %d", n, err, acked)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !waitExit(srv.cmd, 30*time.Second) {
+		t.Fatalf("the server did not stop; log begins:\n%.3000s", srv.logText())
+	}
+	if n := strings.Count(srv.logText(), "\n"); n > 30 {
+		t.Fatalf("%d log lines, want a few:\n%.3000s", n, srv.logText())
+	}
+	t.Logf("server log:\n%s", srv.logText())
+	if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	srv = startServer(t, bin, dir, freePort(t))
+	if n := xlen(t, srv.addr, "ch"); n < acked {
+		t.Fatalf("after freeing space: %d entries, %d acknowledged", n, acked)
 	}
 }
 
