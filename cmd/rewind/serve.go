@@ -55,7 +55,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.port, "port", 7379, "TCP port for the Redis protocol")
 	fs.StringVar(&f.dir, "dir", "./data", "data directory (created if missing)")
 	fs.IntVar(&f.maxClients, "maxclients", 10000, "most client connections at once")
-	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 8<<20, "largest message (PUBLISH payload or XADD fields) accepted")
+	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 8<<20, "largest message (PUBLISH payload or XADD fields) accepted; one command may be 4 times this plus 64 KiB")
 	fs.IntVar(&f.subscriberBuffer, "subscriber-buffer-bytes", 32<<20, "unsent output a subscriber may hold before it is disconnected")
 	fs.DurationVar(&f.retentionMaxAge, "retention-max-age", 0, "default: drop entries older than this (0: keep)")
 	fs.Int64Var(&f.retentionMaxLen, "retention-max-len", 0, "default: keep at most this many entries per channel (0: no limit)")
