@@ -92,13 +92,23 @@ var (
 	ErrFailed               = wal.ErrFailed
 	ErrClosed               = wal.ErrClosed
 	ErrNoSuchChannel        = wal.ErrNoSuchChannel
+
+	// Open fails with a DirError of one of these kinds when the data
+	// directory cannot be used.
+	ErrDirInUse       = wal.ErrDirInUse
+	ErrDirNotWritable = wal.ErrDirNotWritable
+	ErrDiskFull       = wal.ErrDiskFull
 )
+
+// DirError is a data directory Open cannot use: in use by another process,
+// not writable, or on a full disk.
+type DirError = wal.DirError
 
 // Limits bound what one client can make the node hold. Validated once.
 type Limits struct {
 	MaxMessageBytes       int           // largest PUBLISH payload or XADD entry (default 8 MiB)
 	MaxClients            int           // connections accepted at once (default 10000)
-	MaxQueryBytes         int           // one command's size on the wire (default 2×MaxMessageBytes+64 KiB)
+	MaxQueryBytes         int           // one command's size on the wire, and one argument's (default 4×MaxMessageBytes+64 KiB)
 	MaxArgs               int           // arguments in one command (default 1<<20)
 	SubscriberBufferBytes int           // unsent output a subscriber may hold before it is disconnected (default 32 MiB)
 	WriteTimeout          time.Duration // a blocked socket write fails after this (default 30s)
@@ -113,7 +123,10 @@ func (l *Limits) EnsureDefaults() {
 		l.MaxClients = 10000
 	}
 	if l.MaxQueryBytes == 0 {
-		l.MaxQueryBytes = 2*l.MaxMessageBytes + 64<<10
+		// Room for a message well over MaxMessageBytes, so that it is
+		// read and answered "message too large" on a connection that
+		// stays open; beyond this, the connection is answered and closed.
+		l.MaxQueryBytes = 4*l.MaxMessageBytes + 64<<10
 	}
 	if l.MaxArgs == 0 {
 		l.MaxArgs = 1 << 20

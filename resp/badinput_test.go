@@ -37,7 +37,7 @@ func TestBadInputProtocolErrors(t *testing.T) {
 		{"multibulk over MaxArgs", "*2000000\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
 		{"bulk length", "*1\r\n$x\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
 		{"negative bulk length", "*1\r\n$-1\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
-		{"bulk over MaxQueryBytes", "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$70000\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+		{"bulk over MaxQueryBytes", "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$70000\r\n", "-ERR Protocol error: invalid bulk length (max 65536 bytes per argument; see --max-message-bytes)\r\n"},
 		{"dollar expected", "*1\r\n+PING\r\n", "-ERR Protocol error: expected '$', got '+'\r\n"},
 		{"unbalanced double quote", "ECHO \"abc\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
 		{"unbalanced single quote", "ECHO 'abc\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},

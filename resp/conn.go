@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -165,6 +167,10 @@ func (c *conn) serve() {
 		if c.unread {
 			c.unread = false // bytes that arrived during a blocking command
 		} else if err := c.read(); err != nil {
+			if errors.Is(err, errQueryOverLimit) {
+				c.closeWithError(err)
+				return
+			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				c.s.log.Debug("resp: read", "client", c.id, "err", err)
 			}
@@ -173,16 +179,87 @@ func (c *conn) serve() {
 		perr := c.parseBatch()
 		c.runBatch()
 		if perr != nil {
-			if !c.gate.suppressing() {
-				c.w.Error("ERR " + perr.Error())
-			}
-			c.quit = true
-			c.s.log.Info("resp: protocol error, closing client", "client", c.id, "addr", c.addr, "err", perr)
+			c.closeWithError(perr)
+			return
 		}
 		c.commitReplies()
 		c.flush()
 		c.compact()
 	}
+}
+
+// closeWithError answers a protocol error after the replies of the batch
+// before it, and lets the answer reach the client before the connection
+// closes (see lingerAfterError).
+func (c *conn) closeWithError(perr error) {
+	if !c.gate.suppressing() { // CLIENT REPLY OFF withholds this one too
+		c.w.Error(c.protocolErrorReply(perr))
+	}
+	c.quit = true
+	c.s.logProtocolError(c, perr)
+	c.commitReplies()
+	c.flush()
+	c.lingerAfterError()
+}
+
+// protocolErrorReply is the error reply for perr: Redis's words, and for
+// rewind's own limits (smaller than Redis's) the limit and the flag that
+// raises it.
+func (c *conn) protocolErrorReply(perr error) string {
+	switch perr {
+	case errBulkOverLimit:
+		return "ERR " + perr.Error() + " (max " + strconv.Itoa(c.s.limits.MaxQueryBytes) + " bytes per argument; see --max-message-bytes)"
+	case errQueryOverLimit:
+		return "ERR " + perr.Error() + " (max " + strconv.Itoa(c.maxReadBufferBytes()) + " bytes per command; see --max-message-bytes)"
+	}
+	return "ERR " + perr.Error()
+}
+
+// Closing a socket whose input was not all read makes the kernel send a
+// reset, and a reset can destroy the error reply before the client reads
+// it (a client still writing a 45 MB command never did). So the server
+// sends its reply and a FIN, then reads and discards what the client still
+// sends until it closes, for at most lingerAfterErrorTime.
+const (
+	lingerAfterErrorTime = 10 * time.Second
+	lingerReadSlice      = 100 * time.Millisecond // how often Close is noticed
+)
+
+// lingerAfterError: see above.
+func (c *conn) lingerAfterError() {
+	closer, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok {
+		return
+	}
+	c.waitFlushed()
+	if closer.CloseWrite() != nil {
+		return
+	}
+	scratch := c.rbuf[:cap(c.rbuf)]
+	if len(scratch) < 64<<10 {
+		scratch = make([]byte, 64<<10)
+	}
+	for end := time.Now().Add(lingerAfterErrorTime); time.Now().Before(end); {
+		select {
+		case <-c.s.done:
+			return
+		default:
+		}
+		deadline := time.Now().Add(lingerReadSlice)
+		if deadline.After(end) {
+			deadline = end
+		}
+		_ = c.nc.SetReadDeadline(deadline)
+		if _, err := c.nc.Read(scratch); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return // the client closed, or reset
+		}
+	}
+}
+
+// maxReadBufferBytes bounds the read buffer: one command of MaxQueryBytes
+// and its header lines.
+func (c *conn) maxReadBufferBytes() int {
+	return c.s.limits.MaxQueryBytes + maxInlineBytes
 }
 
 // read reads more bytes into rbuf. A read that fills the buffer doubles it
@@ -223,10 +300,10 @@ func (c *conn) makeRoom() error {
 		c.compact()
 		return nil
 	}
-	if len(c.rbuf) >= c.s.limits.MaxQueryBytes+maxInlineBytes {
-		return errors.New("query buffer limit exceeded")
+	if len(c.rbuf) >= c.maxReadBufferBytes() {
+		return errQueryOverLimit // one command fills the whole buffer
 	}
-	grown := make([]byte, 2*len(c.rbuf))
+	grown := make([]byte, min(2*len(c.rbuf), c.maxReadBufferBytes()))
 	copy(grown, c.rbuf[:c.end])
 	c.rbuf = grown
 	return nil

@@ -15,6 +15,11 @@ var (
 	errTooBigMultibulk  = errors.New("Protocol error: too big mbulk count string")
 	errTooBigBulkCount  = errors.New("Protocol error: too big bulk count string")
 	errUnbalancedQuotes = errors.New("Protocol error: unbalanced quotes in request")
+
+	// Over rewind's limits, which are smaller than Redis's (conn.go's
+	// protocolErrorReply names the limit and the flag that raises it).
+	errBulkOverLimit  = errors.New("Protocol error: invalid bulk length")
+	errQueryOverLimit = errors.New("Protocol error: query too large")
 )
 
 // maxInlineBytes bounds an inline (telnet) command and a RESP header line,
@@ -64,8 +69,11 @@ func parseCommand(b []byte, args [][]byte, lim parseLimits) ([][]byte, int, erro
 		if next == 0 {
 			return args[:first], 0, nil
 		}
-		if size < 0 || size > int64(lim.maxBulk) {
+		if size < 0 {
 			return args[:first], 0, errInvalidBulk
+		}
+		if size > int64(lim.maxBulk) {
+			return args[:first], 0, errBulkOverLimit
 		}
 		end := next + int(size)
 		if end+2 > len(b) {

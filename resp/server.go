@@ -12,6 +12,7 @@
 package resp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-mq/rewind/broker"
+	"github.com/rewind-mq/rewind/internal/loglimit"
 )
 
 // Config configures a Server.
@@ -81,6 +83,28 @@ type Server struct {
 	// notifyFlags is notify-keyspace-events, as classes (notify.go).
 	notifyFlags atomic.Int32
 	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
+
+	// protocolErrors limits the log lines about clients' protocol errors
+	// (logProtocolError), server-wide.
+	protocolErrors loglimit.Limiter
+}
+
+// Protocol errors are logged at debug level, as Redis logs them at its
+// verbose level, and at most protocolErrorLogBurst a second across all
+// clients: any client can cause them, so they must not flood the log.
+const protocolErrorLogBurst = 5
+
+// logProtocolError logs perr from c, if the limit allows, with the number
+// of lines held back since the last one.
+func (s *Server) logProtocolError(c *conn, perr error) {
+	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	ok, suppressed := s.protocolErrors.Allow(time.Now())
+	if !ok {
+		return
+	}
+	s.log.Debug("resp: protocol error, closing client", "client", c.id, "addr", c.addr, "err", perr, "suppressed", suppressed)
 }
 
 type serverStats struct {
@@ -115,6 +139,8 @@ func Listen(cfg Config) (*Server, error) {
 		conns:  make(map[*conn]struct{}),
 		done:   make(chan struct{}),
 		admin:  newAdminState(cfg),
+
+		protocolErrors: loglimit.Limiter{Burst: protocolErrorLogBurst, Window: time.Second},
 	}
 	numberCommands()
 	s.cmdStats = make([]cmdStat, len(statCommands))

@@ -26,4 +26,9 @@ var (
 	ErrTooLarge = errors.New("rewind: entry too large")
 	// ErrCorrupt marks data on disk that fails validation.
 	ErrCorrupt = errors.New("rewind: corrupt data")
+
+	// The data directory cannot be used (see DirError, datadir.go).
+	ErrDirInUse       = errors.New("rewind: data directory in use")
+	ErrDirNotWritable = errors.New("rewind: data directory not writable")
+	ErrDiskFull       = errors.New("rewind: disk full")
 )

@@ -11,6 +11,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/rewind-mq/rewind/internal/loglimit"
 )
 
 // Options configure a Log. The zero value of every field has a working
@@ -132,8 +134,10 @@ func (o *Options) Validate() error {
 
 // Log is one node's store of channel logs, on one Pebble DB.
 type Log struct {
-	opts Options
-	db   *pebble.DB
+	opts     Options
+	db       *pebble.DB
+	lock     *pebble.Lock     // the directory's lock, released after db
+	diskFull *diskFullBackoff // diskfull.go
 
 	chMu     sync.RWMutex
 	channels map[string]*channel // by name; guarded by chMu
@@ -207,16 +211,43 @@ func Open(opts Options) (*Log, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	lock, err := prepareDir(opts.FS, opts.Dir, opts.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	backoff := newDiskFullBackoff(opts.Logger)
+	l, err := openPebble(opts, lock, backoff)
+	if err != nil {
+		backoff.close()
+		if lock != nil {
+			if !opts.ReadOnly {
+				_ = opts.FS.Remove(opts.FS.PathJoin(opts.Dir, PIDFile))
+			}
+			_ = lock.Close()
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+// openPebble opens Pebble in opts.Dir (holding lock, when not nil) and
+// starts the log's goroutines.
+func openPebble(opts Options, lock *pebble.Lock, backoff *diskFullBackoff) (*Log, error) {
+	fs := opts.FS
+	if !opts.ReadOnly {
+		fs = backoff.wrap(fs)
+	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref()
 	popts := &pebble.Options{
-		FS:                          opts.FS,
+		FS:                          fs,
+		Lock:                        lock,
 		Cache:                       cache,
 		MemTableSize:                64 << 20,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
-		Logger:                      pebbleLogger{opts.Logger},
+		Logger:                      newPebbleLogger(opts.Logger),
 		Merger:                      merger, // the commit counter's (highwater.go)
 		ReadOnly:                    opts.ReadOnly,
 		EventListener: &pebble.EventListener{
@@ -251,6 +282,8 @@ func Open(opts Options) (*Log, error) {
 	l := &Log{
 		opts:     opts,
 		db:       db,
+		lock:     lock,
+		diskFull: backoff,
 		channels: make(map[string]*channel),
 		queue:    make(chan *Request, opts.QueueLen),
 		closing:  make(chan struct{}),
@@ -387,7 +420,7 @@ func (l *Log) Close() error {
 		l.opts.ReadOnly = false // close once
 		l.closeMu.Unlock()
 		l.views.close()
-		return l.db.Close()
+		return l.closeDB()
 	}
 	if l.closed {
 		l.closeMu.Unlock()
@@ -402,14 +435,45 @@ func (l *Log) Close() error {
 		// Leave nothing to replay from the WAL at the next open: Pebble
 		// takes a corrupt WAL record for a torn tail and would silently
 		// drop what follows it (found by jepsen, corrupt nemesis).
-		if err := l.db.Flush(); err != nil {
-			l.opts.Logger.Warn("wal: flush at close failed", "err", err)
+		if err := l.flushAtClose(); err != nil {
+			l.opts.Logger.Warn("wal: flush at close failed; the next start replays the WAL", "err", err)
 		}
 	}
 	// Every commit has returned: the file gets the final counter, so that
 	// the next Open misses nothing (highwater.go).
 	l.updateHighWater()
-	return l.db.Close()
+	_ = l.opts.FS.Remove(l.opts.FS.PathJoin(l.opts.Dir, PIDFile))
+	return l.closeDB()
+}
+
+// flushAtClose flushes the memtables, unless the disk is full: Pebble
+// retries a failed flush until it succeeds, so Close would wait for free
+// space forever. What is not flushed is in the synced WAL.
+func (l *Log) flushAtClose() error {
+	report := l.diskFull.nextReport()
+	if l.diskFull.recentlyFull(time.Now()) {
+		return ErrDiskFull
+	}
+	flushed, err := l.db.AsyncFlush()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-flushed:
+		return nil
+	case <-report:
+		return ErrDiskFull
+	}
+}
+
+// closeDB closes Pebble, then releases the directory's lock.
+func (l *Log) closeDB() error {
+	l.diskFull.close() // a flush waiting on a full disk gives up now
+	err := l.db.Close()
+	if l.lock != nil {
+		err = errors.Join(err, l.lock.Close())
+	}
+	return err
 }
 
 // Failed returns the error that stopped writes, or nil.
@@ -437,12 +501,30 @@ func (l *Log) lookup(name []byte) *channel {
 // Now returns the wall clock in ms as the log sees it.
 func (l *Log) Now() int64 { return l.opts.NowMs() }
 
-type pebbleLogger struct{ l *slog.Logger }
+// pebbleLogger is Pebble's log, into ours. Its errors are limited per
+// format string (a call site in Pebble): a fault Pebble meets again and
+// again logs a few lines a minute, each saying how many it stands for.
+type pebbleLogger struct {
+	l      *slog.Logger
+	limits *loglimit.Keyed
+}
+
+func newPebbleLogger(l *slog.Logger) pebbleLogger {
+	return pebbleLogger{l: l, limits: &loglimit.Keyed{Burst: 5, Window: 10 * time.Second}}
+}
 
 func (p pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
 }
 func (p pebbleLogger) Errorf(format string, args ...any) {
+	ok, suppressed := p.limits.Allow(format, time.Now())
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		p.l.Error(fmt.Sprintf(format, args...), "component", "pebble", "suppressed", suppressed)
+		return
+	}
 	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
 }
 func (p pebbleLogger) Fatalf(format string, args ...any) {

@@ -12,7 +12,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -794,8 +793,9 @@ func openDataDir(dir string) (*broker.Broker, error) {
 	}
 	b, err := broker.Open(broker.Config{Dir: dir, ReadOnly: true})
 	if err != nil {
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
-			return nil, fmt.Errorf("--dir: %s is in use by a running server (its lock is held): stop the server, or replay from it with -h/-p", dir)
+		var dirErr *broker.DirError
+		if errors.As(err, &dirErr) && dirErr.Kind == broker.ErrDirInUse {
+			return nil, fmt.Errorf("--dir: %s is in use by a running server (%s): stop the server, or replay from it with -h/-p", dir, dirErr.Detail)
 		}
 		return nil, fmt.Errorf("--dir: %w", err)
 	}

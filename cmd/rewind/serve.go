@@ -56,7 +56,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.port, "port", 7379, "TCP port for the Redis protocol")
 	fs.StringVar(&f.dir, "dir", "./data", "data directory (created if missing)")
 	fs.IntVar(&f.maxClients, "maxclients", 10000, "most client connections at once")
-	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 8<<20, "largest message (PUBLISH payload or XADD fields) accepted")
+	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 8<<20, "largest message (PUBLISH payload or XADD fields) accepted; one command may be 4 times this plus 64 KiB")
 	fs.IntVar(&f.subscriberBuffer, "subscriber-buffer-bytes", 32<<20, "unsent output a subscriber may hold before it is disconnected")
 	fs.DurationVar(&f.retentionMaxAge, "retention-max-age", 0, "default: drop entries older than this (0: keep)")
 	fs.Int64Var(&f.retentionMaxLen, "retention-max-len", 0, "default: keep at most this many entries per channel (0: no limit)")
@@ -102,10 +102,28 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 	}
 	if err := serve(f, logger); err != nil {
-		logger.Error("rewind serve failed", "err", err)
+		logger.Error("rewind serve failed", "err", explainStartError(err))
 		return 1
 	}
 	return 0
+}
+
+// explainStartError turns a data directory the node cannot use into one
+// line that says what to do; other errors pass unchanged.
+func explainStartError(err error) error {
+	var dirErr *broker.DirError
+	if !errors.As(err, &dirErr) {
+		return err
+	}
+	switch dirErr.Kind {
+	case broker.ErrDirInUse:
+		return fmt.Errorf("cannot start: %v: stop it or use another --dir", dirErr)
+	case broker.ErrDirNotWritable:
+		return fmt.Errorf("cannot start: %v: give this user write access to it or use another --dir", dirErr)
+	case broker.ErrDiskFull:
+		return fmt.Errorf("cannot start: %v: free space on it or use another --dir", dirErr)
+	}
+	return fmt.Errorf("cannot start: %v", dirErr)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
@@ -125,7 +143,10 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 
 func serve(f serveFlags, logger *slog.Logger) error {
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
-		return err
+		if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return &broker.DirError{Kind: broker.ErrDirNotWritable, Dir: f.dir, Detail: err.Error()}
+		}
+		return fmt.Errorf("--dir: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
