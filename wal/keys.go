@@ -12,22 +12,26 @@ import (
 //	m/<id BE>                      -> channel metadata (encodeMeta)
 //	e/<id BE><ms BE><seq BE>       -> entry value (encodeEntry)
 //	h/                             -> commit counter ranges (highwater.go)
-//	c/                             -> the next channel id to assign (8 bytes BE)
+//	x/next-cid                     -> the next channel id to assign (8 bytes BE)
+//	x/nodes                        -> stream node limits (nodes.go)
+//
+// The settings (x/) sort after the entries, with the other small records
+// read at Open.
 //
 // One channel's entries are contiguous and in ID order, so reads are bounded
 // iterators and trims are range deletions.
 const (
-	prefixName  = 'n'
-	prefixMeta  = 'm'
-	prefixEntry = 'e'
-	prefixCID   = 'c'
+	prefixName     = 'n'
+	prefixMeta     = 'm'
+	prefixEntry    = 'e'
+	prefixSettings = 'x'
 
 	entryKeyLen = 2 + 8 + 8 + 8
 )
 
 // nextCIDKey holds the next channel id (cid) to assign. Channel ids are
 // never reused: a cid names one incarnation of a channel.
-var nextCIDKey = []byte{prefixCID, '/'}
+var nextCIDKey = append([]byte{prefixSettings, '/'}, "next-cid"...)
 
 func nameKey(dst, name []byte) []byte {
 	dst = append(dst[:0], prefixName, '/')

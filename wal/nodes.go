@@ -488,7 +488,7 @@ func (l *Log) recoverNode(cid uint64, t *TailNode, id ID, fields [][]byte) error
 }
 
 // nodeLimitsKey holds the stream node limits in force (OpSetNodeLimits).
-var nodeLimitsKey = []byte{'s', '/', 'n', 'o', 'd', 'e', 's'}
+var nodeLimitsKey = append([]byte{prefixSettings, '/'}, "nodes"...)
 
 // applySetNodeLimits sets the node limits; a negative one stays as it is.
 func (l *Log) applySetNodeLimits(b *pendingBatch, p *Proposal) {
