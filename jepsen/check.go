@@ -77,8 +77,8 @@ func printSummary(w io.Writer, dir string, v report.Verdict) {
 			q.Deliveries, q.Redeliveries, q.Acked, q.DeadLettered, q.Crashes, q.LostAcknowledged)
 	}
 	if n := s.Named; n != nil {
-		fmt.Fprintf(w, "named subscribers: %d sessions, %d seams checked, %d messages, %d duplicates, %d skipped after a client drop\n",
-			n.Sessions, n.Seams, n.Received, n.Duplicates, n.SkippedDrops)
+		fmt.Fprintf(w, "named subscribers: %d sessions, %d seams checked, %d messages, %d duplicates; after a client drop %d skipped in flight, %d skipped from the client's buffers\n",
+			n.Sessions, n.Seams, n.Received, n.Duplicates, n.SkippedDrops, n.SkippedBuffered)
 	}
 	if len(v.Counts) == 0 {
 		fmt.Fprintln(w, "anomalies: none")

@@ -93,6 +93,27 @@ func TestNamedSubscriberMaySkipAfterClientDrop(t *testing.T) {
 	}
 }
 
+// TestNamedSkipsToldApart: after a drop, a skipped entry the client found
+// in its own buffers counts apart from one that was in flight.
+func TestNamedSkipsToldApart(t *testing.T) {
+	b := &builder{}
+	b.namedSession(10, "n", endUnsubscribed)
+	b.write(1, history.FPublish, "ch", "p1", history.OK, "")
+	b.write(1, history.FPublish, "ch", "p2", history.OK, "")
+	b.write(1, history.FPublish, "ch", "p3", history.OK, "")
+	b.add(history.Op{Process: 11, Type: history.Invoke, F: history.FSubscribe, Channels: []string{"ch"}, Name: "n"})
+	b.add(history.Op{Process: 11, Type: history.OK, F: history.FRecv, Channel: "ch", Values: []string{"p1"}})
+	b.add(history.Op{Process: 11, Type: history.OK, F: history.FBuffered, Channel: "ch", Values: []string{"p2"}})
+	b.add(history.Op{Process: 11, Type: history.Info, F: history.FSubscribe, Name: "n", Detail: endDropped})
+	b.write(1, history.FPublish, "ch", "p4", history.OK, "")
+	b.namedSession(12, "n", endUnsubscribed, "p4") // p2 was in the client's buffers, p3 in flight
+	b.read(2, "ch", true, namedFinal...)
+	res := check(t, b)
+	if st := res.Stats.Named; !res.Valid || st.SkippedBuffered != 1 || st.SkippedDrops != 1 {
+		t.Fatalf("skips after a drop: %v %+v", res.Counts, st)
+	}
+}
+
 func TestNamedSubscriberDuplicates(t *testing.T) {
 	// After a crash (the connection broke), the cursor may lag: a repeat.
 	res := check(t, namedHistory(endBroken, "p2", "p3", "p4"))

@@ -12,6 +12,9 @@ import (
 type session struct {
 	start, end history.Op // end.Type is Invoke while it never ended
 	received   map[string][]recv
+	// buffered: by channel, the values it found in its buffers when it
+	// dropped its connection (history.FBuffered).
+	buffered map[string]map[string]bool
 }
 
 type recv struct {
@@ -25,7 +28,7 @@ func (m *model) sessions() []*session {
 	for _, op := range m.ops {
 		switch {
 		case op.F == history.FSubscribe && op.Type == history.Invoke:
-			s := &session{start: op, end: op, received: map[string][]recv{}}
+			s := &session{start: op, end: op, received: map[string][]recv{}, buffered: map[string]map[string]bool{}}
 			open[op.Process] = s
 			all = append(all, s)
 		case op.F == history.FSubscribe:
@@ -37,6 +40,15 @@ func (m *model) sessions() []*session {
 			if s := open[op.Process]; s != nil {
 				for _, v := range op.Values {
 					s.received[op.Channel] = append(s.received[op.Channel], recv{value: v, op: op.Index})
+				}
+			}
+		case op.F == history.FBuffered:
+			if s := open[op.Process]; s != nil {
+				if s.buffered[op.Channel] == nil {
+					s.buffered[op.Channel] = map[string]bool{}
+				}
+				for _, v := range op.Values {
+					s.buffered[op.Channel][v] = true
 				}
 			}
 		}

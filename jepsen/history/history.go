@@ -34,6 +34,10 @@ const (
 	FReplay    = "replay"    // the rewind replay command
 	FSubscribe = "subscribe" // a live subscription session (invoke: start, ok/info: end)
 	FRecv      = "recv"      // messages a subscription received (Type OK)
+	// FBuffered: messages a subscriber that drops its connection finds
+	// in its buffers (read from the socket, never handed to it): what
+	// reached the client's machine but not the application (Type OK).
+	FBuffered = "buffered"
 
 	// The queue workload (consumer groups).
 	FGroupCreate = "xgroup-create" // XGROUP CREATE channel group 0 MKSTREAM [policy]

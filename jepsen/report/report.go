@@ -183,7 +183,7 @@ nemeses {{.V.Run.Nemeses}} · workloads {{.V.Run.Workloads}}</p>
 <tr><td>duplicates explained by retries</td><td>{{.DuplicatesOK}}</td></tr>
 {{with .Queue}}<tr><td>consumer groups</td><td>{{.Deliveries}} deliveries, {{.Redeliveries}} redeliveries; {{.Acked}} entries acked, {{.AckedUnknown}} acked only by an XACK of unknown outcome, {{.DeadLettered}} dead-lettered; {{.Crashes}} consumer crashes; {{.LostAcknowledged}} acknowledged XADDs lost by the group; {{.RetriedValues}} values delivered under two IDs (retried XADDs); {{.OverMaxDeliver}} entries delivered more than MAXDELIVER times</td></tr>
 <tr><td>redeliveries by reason</td><td>{{range $r, $n := .RedeliveryBy}}{{$r}}: {{$n}}<br>{{end}}</td></tr>{{end}}
-{{with .Named}}<tr><td>named subscribers</td><td>{{.Names}} names, {{.Sessions}} sessions (by end: {{range $e, $n := .SessionsByEnd}}{{$e}} {{$n}} {{end}}), {{.Seams}} seams checked, {{.Received}} messages; {{.Duplicates}} duplicates ({{range $e, $n := .DuplicatesBy}}after {{$e}}: {{$n}} {{end}}); {{.SkippedDrops}} skipped after a client drop</td></tr>{{end}}
+{{with .Named}}<tr><td>named subscribers</td><td>{{.Names}} names, {{.Sessions}} sessions (by end: {{range $e, $n := .SessionsByEnd}}{{$e}} {{$n}} {{end}}), {{.Seams}} seams checked, {{.Received}} messages; {{.Duplicates}} duplicates ({{range $e, $n := .DuplicatesBy}}after {{$e}}: {{$n}} {{end}}); after a client drop {{.SkippedDrops}} skipped in flight and {{.SkippedBuffered}} from the client's buffers</td></tr>{{end}}
 <tr><td>final log sizes</td><td>{{range $ch, $n := .FinalEntries}}{{$ch}}: {{$n}} &nbsp; {{end}}</td></tr>
 <tr><td>faults</td><td>{{.NemesisEvents}}</td></tr>
 </table>{{end}}

@@ -113,6 +113,8 @@ func (sub *subscriber) runNamed(ctx context.Context, ps *redis.PubSub, chans []s
 			}
 		}
 		if ctx.Err() == nil && rng.Float64() < namedDropChance {
+			sub.flush()
+			sub.recordBuffered(ps)
 			end.Detail = EndDropped
 			return end // the deferred Close drops the connection
 		}
@@ -123,6 +125,31 @@ func (sub *subscriber) runNamed(ctx context.Context, ps *redis.PubSub, chans []s
 	}
 	end.Type, end.Clean, end.Detail = history.OK, true, EndUnsubscribed
 	return end
+}
+
+// bufferedDrainTime bounds how long a dropping subscriber reads what is
+// already in its buffers.
+const bufferedDrainTime = 50 * time.Millisecond
+
+// recordBuffered reads what already reached this client (go-redis's
+// buffer and the socket's) and records it as FBuffered, not as received: a
+// client dropping its connection never hands it to the application, and
+// the checker tells such skips apart from messages that never reached the
+// client's machine. It stops at the first pause or after bufferedDrainTime.
+func (sub *subscriber) recordBuffered(ps *redis.PubSub) {
+	got := map[string][]string{}
+	for deadline := time.Now().Add(bufferedDrainTime); time.Now().Before(deadline); {
+		msg, err := ps.ReceiveTimeout(context.Background(), 5*time.Millisecond)
+		if err != nil {
+			break
+		}
+		if m, ok := msg.(*redis.Message); ok {
+			got[m.Channel] = append(got[m.Channel], m.Payload)
+		}
+	}
+	for ch, values := range got {
+		sub.env.Rec.Record(history.Op{Process: sub.process, Type: history.OK, F: history.FBuffered, Channel: ch, Values: values, Workload: sub.workload})
+	}
 }
 
 // unsubscribeAll unsubscribes and receives (recording messages) until the
