@@ -197,7 +197,7 @@ func (c *conn) viewClient(target *conn, args [][]byte) clientView {
 	v.name, v.lastCmd, v.libName, v.libVer = target.info.name, target.info.lastCmd, target.info.libName, target.info.libVer
 	target.info.mu.Unlock()
 	target.out.mu.Lock()
-	v.outputBytes, v.flushing, v.closed = len(target.out.buf), target.out.flushing, target.out.closed
+	v.outputBytes, v.flushing, v.closed = target.out.queued, target.out.flushing, target.out.closed
 	target.out.mu.Unlock()
 	v.subscribed = v.stats.subs+v.stats.psubs+v.stats.ssubs > 0
 	v.inMulti = v.stats.multi >= 0
@@ -432,7 +432,8 @@ func cmdClientKill(c *conn, args [][]byte) {
 			f.hasLaddr && string(f.laddr) != cl.laddr,
 			f.id != 0 && f.id != cl.id,
 			!v.isType(f.typ),
-			cl == c && f.skipMe:
+			cl == c && f.skipMe,
+			cl != c && v.closed: // already closed, going away: Redis has freed it
 			continue
 		}
 		killed++
@@ -1440,7 +1441,7 @@ func (s *Server) infoClients(sb *strings.Builder) {
 		}
 		maxIn = max(maxIn, st.queryBytes+st.queryFreeBytes)
 		cl.out.mu.Lock()
-		maxOut = max(maxOut, len(cl.out.buf))
+		maxOut = max(maxOut, cl.out.queued)
 		cl.out.mu.Unlock()
 	}
 	infoInt(sb, "connected_clients", int64(len(clients)))
@@ -1597,7 +1598,7 @@ func (s *Server) infoStats(sb *strings.Builder) {
 	infoLine(sb, "sync_partial_err", "0")
 	infoLine(sb, "expired_keys", "0")
 	infoLine(sb, "evicted_keys", "0")
-	infoLine(sb, "evicted_clients", "0")
+	infoInt(sb, "evicted_clients", s.stats.evictedClients.Load())
 	infoLine(sb, "keyspace_hits", "0")
 	infoLine(sb, "keyspace_misses", "0")
 	infoInt(sb, "pubsub_channels", int64(s.b.NumSubscriptionNames(broker.KindChannel)))

@@ -70,6 +70,13 @@ type Server struct {
 	// broker's one fan-out goroutine.
 	pushScratch []byte
 
+	// chunks recycles output chunks (outqueue.go); pushBytes is the output
+	// the fan-out queued for all subscribers together, which
+	// boundSubscriberOutput keeps under TotalSubscriberBufferBytes.
+	chunks    *chunkPool
+	pushBytes atomic.Int64
+	evictMu   sync.Mutex
+
 	resumeNames string
 	resumeTTL   time.Duration
 	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
@@ -80,6 +87,7 @@ type serverStats struct {
 	commandsProcessed   atomic.Int64
 	rejectedConnections atomic.Int64
 	subscriberDrops     atomic.Int64
+	evictedClients      atomic.Int64 // over TotalSubscriberBufferBytes
 }
 
 // Listen creates a server listening on cfg.Addr. Call Serve to accept.
@@ -103,6 +111,7 @@ func Listen(cfg Config) (*Server, error) {
 		done:   make(chan struct{}),
 		admin:  newAdminState(cfg),
 	}
+	s.chunks = newChunkPool(s.limits.SubscriberBufferBytes)
 	if cfg.Registerer != nil {
 		s.registerMetrics(cfg.Registerer)
 	}
@@ -126,6 +135,9 @@ func (s *Server) registerMetrics(reg prometheus.Registerer) {
 		counter("rewind_rejected_connections_total", "Connections refused over maxclients.", &s.stats.rejectedConnections),
 		counter("rewind_commands_total", "Commands processed.", &s.stats.commandsProcessed),
 		counter("rewind_slow_subscriber_disconnects_total", "Subscribers disconnected for not reading.", &s.stats.subscriberDrops),
+		counter("rewind_evicted_clients_total", "Subscribers disconnected to keep all subscribers' output under the server-wide limit.", &s.stats.evictedClients),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_subscriber_output_bytes", Help: "Output queued for subscribers now, all together."},
+			func() float64 { return float64(s.pushBytes.Load()) }),
 	)
 }
 
