@@ -340,7 +340,7 @@ func (c *conn) commitReplies() {
 // else copied into the chunk queue.
 func (c *conn) commitRepliesLocked() {
 	switch {
-	case c.out.closed:
+	case c.out.closed || len(c.w.buf) == 0:
 	case c.out.queued == 0 && !c.out.flushing && c.out.head == nil:
 		c.out.head, c.w.buf = c.w.buf, c.out.spare
 		c.out.spare = nil
