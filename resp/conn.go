@@ -66,11 +66,11 @@ type conn struct {
 
 	out outBuf
 	// held is every byte of output c holds (outqueue.go): chunks by
-	// capacity, a handed-over reply buffer by length; pushHeld the part
-	// the fan-out took for pushes. gone is set once out.closed is.
-	held     atomic.Int64
-	pushHeld atomic.Int64
-	gone     atomic.Bool
+	// capacity, a handed-over reply buffer by length; push the part the
+	// fan-out took for pushes. gone is set once out.closed is.
+	held atomic.Int64
+	push pushAccount
+	gone atomic.Bool
 	// cursors of a resumable subscriber (resume.go), guarded by out.mu:
 	// by channel, by pattern, and those whose position moved since the
 	// last flush took the buffer (moved) or are being written (writing).
@@ -442,6 +442,7 @@ func (c *conn) closeLocked(reason string) {
 	}
 	c.out.closed = true
 	c.gone.Store(true)
+	c.writeOffPush()
 	c.out.reason = reason
 	c.held.Add(-int64(len(c.out.head)))
 	c.out.chunks = c.releaseChunks(c.out.chunks)

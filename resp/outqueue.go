@@ -15,9 +15,9 @@ import (
 // Every chunk a connection holds (staged by Deliver, queued, or being
 // written) is counted in conn.held by its capacity, which is what the
 // subscriber limit checks. Chunks the fan-out took for pushes are also
-// counted in conn.pushHeld and in the server-wide Server.pushBytes, which
-// the server-wide limit bounds by disconnecting the largest holders first
-// (see boundSubscriberOutput). A reply buffer handed over whole (outBuf.head)
+// counted in conn.push and, until the connection closes, in the
+// server-wide Server.pushBytes, which the server-wide limit bounds by
+// disconnecting the largest holders first (see boundSubscriberOutput). A reply buffer handed over whole (outBuf.head)
 // counts in held by its length: the reply-buffer rules (maxKeptOutBytes)
 // bound its capacity.
 
@@ -36,7 +36,7 @@ const (
 // into it, its capacity the pool's chunk size.
 type outChunk struct {
 	b    []byte
-	push bool // taken by the fan-out: counted in pushHeld and Server.pushBytes
+	push bool // taken by the fan-out: counted in conn.push and Server.pushBytes
 }
 
 // chunkPool recycles the chunks of one server.
@@ -63,10 +63,39 @@ func (c *conn) newChunk(push bool) *outChunk {
 	n := int64(cap(ch.b))
 	c.held.Add(n)
 	if push {
-		c.pushHeld.Add(n)
-		c.s.pushBytes.Add(n)
+		c.countPush(n)
 	}
 	return ch
+}
+
+// countPush adds n (negative: removes) to c's push output, and to the
+// server-wide total unless c was written off it at its close.
+func (c *conn) countPush(n int64) {
+	c.push.mu.Lock()
+	c.push.held += n
+	if !c.push.writtenOff {
+		c.s.pushBytes.Add(n)
+	}
+	c.push.mu.Unlock()
+}
+
+// writeOffPush takes c's push output out of the server-wide total as it
+// closes: what it still holds is being released (its writer returns once
+// the socket is closed), and must not make the server evict more.
+func (c *conn) writeOffPush() {
+	c.push.mu.Lock()
+	if !c.push.writtenOff {
+		c.push.writtenOff = true
+		c.s.pushBytes.Add(-c.push.held)
+	}
+	c.push.mu.Unlock()
+}
+
+// pushHeld is the push output c holds.
+func (c *conn) pushHeld() int64 {
+	c.push.mu.Lock()
+	defer c.push.mu.Unlock()
+	return c.push.held
 }
 
 // releaseChunk returns ch to the pool and stops counting it.
@@ -74,8 +103,7 @@ func (c *conn) releaseChunk(ch *outChunk) {
 	n := int64(cap(ch.b))
 	c.held.Add(-n)
 	if ch.push {
-		c.pushHeld.Add(-n)
-		c.s.pushBytes.Add(-n)
+		c.countPush(-n)
 	}
 	ch.b, ch.push = ch.b[:0], false
 	c.s.chunks.pool.Put(ch)
@@ -163,12 +191,7 @@ func (s *Server) boundSubscriberOutput() {
 	over := s.pushBytes.Load() - limit
 	var live []holder
 	for _, c := range s.clients() {
-		held := c.pushHeld.Load()
-		switch {
-		case held == 0:
-		case c.gone.Load():
-			over -= held // closed: released once its write returns
-		default:
+		if held := c.pushHeld(); held > 0 && !c.gone.Load() {
 			live = append(live, holder{c, held})
 		}
 	}
@@ -195,4 +218,12 @@ func (c *conn) evictForTotal(held, limit int64) {
 	c.out.mu.Unlock()
 	c.s.log.Warn("resp: disconnecting the subscriber holding the most output", "client", c.id, "addr", c.addr,
 		"held_bytes", held, "total_limit_bytes", limit)
+}
+
+// pushAccount is the push output a connection holds (chunk capacity), and
+// whether it was taken out of Server.pushBytes at the connection's close.
+type pushAccount struct {
+	mu         sync.Mutex
+	held       int64 // guarded by mu
+	writtenOff bool  // guarded by mu
 }
