@@ -1687,6 +1687,7 @@ var configParams = []configParam{
 	{"max-message-bytes", func(s *Server) string { return strconv.Itoa(s.limits.MaxMessageBytes) }},
 	{"maxclients", func(s *Server) string { return strconv.Itoa(s.limits.MaxClients) }},
 	{"maxmemory", func(*Server) string { return "0" }},
+	{"maxmemory-clients", func(s *Server) string { return strconv.Itoa(s.limits.TotalSubscriberBufferBytes) }}, // rewind: bounds subscribers' output only
 	{"maxmemory-policy", func(*Server) string { return "noeviction" }},
 	{"notify-keyspace-events", func(*Server) string { return "" }},
 	{"port", func(s *Server) string { _, p := s.listenAddr(); return strconv.Itoa(p) }},
