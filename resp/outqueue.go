@@ -24,7 +24,7 @@ import (
 // Chunk sizes: a sixteenth of the subscriber limit, within these bounds, so
 // that a partly filled chunk is a small part of what a subscriber may hold.
 const (
-	minChunkBytes = 4 << 10
+	minChunkBytes = 256
 	maxChunkBytes = 64 << 10
 	// writeGroupBytes is about how much one write hands to the socket
 	// before the chunks it wrote go back to the pool, so a subscriber that

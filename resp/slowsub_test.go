@@ -138,3 +138,24 @@ func TestSubscriberLimitCountsOutputBeingWritten(t *testing.T) {
 	})
 	waitOutputReleased(t, ts, pub)
 }
+
+// Output chunks are a small part of the subscriber limit, so a subscriber
+// that reads is served even with the smallest limit allowed (1 KiB).
+func TestSubscriberWithSmallestLimitIsServed(t *testing.T) {
+	ts := newTestServer(t, withLimits(broker.Limits{SubscriberBufferBytes: 1 << 10}))
+	sub := dialRaw(t, ts.Addr)
+	sub.do("SUBSCRIBE", "ch")
+	pub := dialRaw(t, ts.Addr)
+	payload := strings.Repeat("x", 100)
+	for i := 0; i < 100; i++ {
+		if got := pub.do("PUBLISH", "ch", payload); got != integer(1) {
+			t.Fatalf("PUBLISH %d: %q", i, got)
+		}
+		if got := sub.read(); got != arr(3)+bulk("message")+bulk("ch")+bulk(payload) {
+			t.Fatalf("message %d: %q", i, got)
+		}
+	}
+	if n := ts.Srv.stats.subscriberDrops.Load(); n != 0 {
+		t.Fatalf("%d subscribers dropped", n)
+	}
+}
