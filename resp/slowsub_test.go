@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/rewind-mq/rewind/broker"
 )
@@ -157,5 +158,51 @@ func TestSubscriberWithSmallestLimitIsServed(t *testing.T) {
 	}
 	if n := ts.Srv.stats.subscriberDrops.Load(); n != 0 {
 		t.Fatalf("%d subscribers dropped", n)
+	}
+}
+
+// Delivering to a subscriber whose socket is full appends chunks after
+// what it holds and never moves or copies them: the fan-out's cost is the
+// message, not the backlog.
+func TestDeliverNeverCopiesQueuedOutput(t *testing.T) {
+	ts := newTestServer(t, withLimits(broker.Limits{MaxMessageBytes: 64 << 10, SubscriberBufferBytes: 64 << 20}))
+	slow := dialSmallWindow(t, ts.Addr)
+	slow.do("SUBSCRIBE", "ch")
+	sc := serverConn(ts, slow)
+	pub := dialRaw(t, ts.Addr)
+	payload := strings.Repeat("x", 16<<10)
+	// The queued chunks, and where their bytes are.
+	type placed struct {
+		chunk *outChunk
+		data  *byte
+	}
+	queued := func() []placed {
+		sc.out.mu.Lock()
+		defer sc.out.mu.Unlock()
+		var q []placed
+		for _, ch := range sc.out.chunks {
+			q = append(q, placed{ch, unsafe.SliceData(ch.b)})
+		}
+		return q
+	}
+	var before []placed
+	for i := 0; len(before) < 8; i++ {
+		if i == 4096 {
+			t.Fatal("the subscriber's output is not queued: is its socket not full?")
+		}
+		pub.do("PUBLISH", "ch", payload)
+		before = queued()
+	}
+	for i := 0; i < 64; i++ {
+		pub.do("PUBLISH", "ch", payload)
+	}
+	after := queued()
+	if len(after) <= len(before) {
+		t.Fatalf("%d chunks queued, then %d: the queue did not grow", len(before), len(after))
+	}
+	for i := range before {
+		if after[i] != before[i] {
+			t.Fatalf("queued chunk %d was replaced or moved", i)
+		}
 	}
 }
