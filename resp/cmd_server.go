@@ -1449,6 +1449,7 @@ func (s *Server) infoClients(sb *strings.Builder) {
 	infoInt(sb, "maxclients", int64(s.limits.MaxClients))
 	infoInt(sb, "client_recent_max_input_buffer", int64(maxIn))
 	infoInt(sb, "client_recent_max_output_buffer", int64(maxOut))
+	infoInt(sb, "rewind_subscriber_output_bytes", s.pushBytes.Load())
 	infoLine(sb, "blocked_clients", "0")
 	infoLine(sb, "tracking_clients", "0")
 	infoLine(sb, "clients_in_timeout_table", "0")

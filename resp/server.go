@@ -72,10 +72,14 @@ type Server struct {
 
 	// chunks recycles output chunks (outqueue.go); pushBytes is the output
 	// the fan-out queued for all subscribers together, which
-	// boundSubscriberOutput keeps under TotalSubscriberBufferBytes.
+	// boundSubscriberOutput keeps under TotalSubscriberBufferBytes. Every
+	// socket writer updates pushBytes: the padding keeps it off the cache
+	// lines of the fields read on every delivery.
 	chunks    *chunkPool
-	pushBytes atomic.Int64
 	evictMu   sync.Mutex
+	_         [64]byte
+	pushBytes atomic.Int64
+	_         [64]byte
 
 	resumeNames string
 	resumeTTL   time.Duration

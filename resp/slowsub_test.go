@@ -105,6 +105,9 @@ func TestSubscriberOutputServerWideLimit(t *testing.T) {
 	if got := pub.do("INFO", "stats"); !strings.Contains(got, "evicted_clients:1\r\n") {
 		t.Fatalf("INFO stats: %q", got)
 	}
+	if got := pub.do("INFO", "clients"); !strings.Contains(got, "rewind_subscriber_output_bytes:0\r\n") {
+		t.Fatalf("INFO clients: %q", got)
+	}
 }
 
 // A subscriber's limit counts the output being written as well as what is
