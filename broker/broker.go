@@ -106,12 +106,13 @@ type DirError = wal.DirError
 
 // Limits bound what one client can make the node hold. Validated once.
 type Limits struct {
-	MaxMessageBytes       int           // largest PUBLISH payload or XADD entry (default 8 MiB)
-	MaxClients            int           // connections accepted at once (default 10000)
-	MaxQueryBytes         int           // one command's size on the wire, and one argument's (default 4×MaxMessageBytes+64 KiB)
-	MaxArgs               int           // arguments in one command (default 1<<20)
-	SubscriberBufferBytes int           // unsent output a subscriber may hold before it is disconnected (default 32 MiB)
-	WriteTimeout          time.Duration // a blocked socket write fails after this (default 30s)
+	MaxMessageBytes            int           // largest PUBLISH payload or XADD entry (default 8 MiB)
+	MaxClients                 int           // connections accepted at once (default 10000)
+	MaxQueryBytes              int           // one command's size on the wire, and one argument's (default 4×MaxMessageBytes+64 KiB)
+	MaxArgs                    int           // arguments in one command (default 1<<20)
+	SubscriberBufferBytes      int           // unsent output a subscriber may hold before it is disconnected (default 32 MiB)
+	TotalSubscriberBufferBytes int           // output of all subscribers together; past it the largest holders are disconnected first (default 1 GiB)
+	WriteTimeout               time.Duration // a blocked socket write fails after this (default 30s)
 }
 
 // EnsureDefaults fills unset limits.
@@ -134,6 +135,9 @@ func (l *Limits) EnsureDefaults() {
 	if l.SubscriberBufferBytes == 0 {
 		l.SubscriberBufferBytes = 32 << 20
 	}
+	if l.TotalSubscriberBufferBytes == 0 {
+		l.TotalSubscriberBufferBytes = 1 << 30
+	}
 	if l.WriteTimeout == 0 {
 		l.WriteTimeout = 30 * time.Second
 	}
@@ -150,6 +154,8 @@ func (l *Limits) Validate() error {
 		return errors.New("max clients must be positive")
 	case l.SubscriberBufferBytes < 1<<10:
 		return errors.New("subscriber buffer must be at least 1 KiB")
+	case l.TotalSubscriberBufferBytes < 1<<10:
+		return errors.New("total subscriber buffer must be at least 1 KiB")
 	}
 	return nil
 }

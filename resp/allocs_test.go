@@ -2,8 +2,10 @@ package resp
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,5 +52,57 @@ func TestPublishAllocsPerMessage(t *testing.T) {
 	t.Logf("%.3f allocations per PUBLISH (whole process, %d messages)", perMsg, batch*rounds)
 	if perMsg > 0.25 {
 		t.Fatalf("%.2f allocations per PUBLISH, want well under 1", perMsg)
+	}
+}
+
+// TestFanoutAllocsPerDelivery measures the server's heap allocations per
+// message delivered to reading subscribers in steady state (the fan-out hot
+// path: encode once per run, copy into each subscriber's chunks, one write
+// per batch). The budget is well under one allocation per delivery: a
+// batch costs each subscriber a few (its writer goroutine), a message none.
+func TestFanoutAllocsPerDelivery(t *testing.T) {
+	if testing.Short() || raceEnabledResp {
+		t.Skip("allocation counts are meaningful without -race only")
+	}
+	ts := startServerForKeysTest(t, nil)
+	const subscribers, batch, rounds = 4, 200, 50
+	for i := 0; i < subscribers; i++ {
+		sub := dialRaw(t, ts.addr)
+		sub.do("SUBSCRIBE", "news")
+		go func() { _, _ = io.Copy(io.Discard, sub.nc) }()
+	}
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	rd := bufio.NewReader(nc)
+	cmd := "*3\r\n$7\r\nPUBLISH\r\n$4\r\nnews\r\n$100\r\n" + strings.Repeat("x", 100) + "\r\n"
+	pipeline := []byte(strings.Repeat(cmd, batch))
+	want := ":" + strconv.Itoa(subscribers) + "\r\n"
+	round := func() {
+		if _, err := nc.Write(pipeline); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < batch; i++ {
+			if line, err := rd.ReadSlice('\n'); err != nil || string(line) != want {
+				t.Fatalf("reply %q, %v", line, err)
+			}
+		}
+	}
+	for i := 0; i < 10; i++ {
+		round() // warm up buffers and pools
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < rounds; i++ {
+		round()
+	}
+	runtime.ReadMemStats(&after)
+	perDelivery := float64(after.Mallocs-before.Mallocs) / float64(subscribers*batch*rounds)
+	t.Logf("%.3f allocations per delivery (whole process, %d deliveries)", perDelivery, subscribers*batch*rounds)
+	if perDelivery > 0.1 {
+		t.Fatalf("%.2f allocations per delivery, want well under 1", perDelivery)
 	}
 }

@@ -199,41 +199,52 @@ func (c *conn) unsubscribeAll() {
 }
 
 // Deliver is called by the broker's fan-out goroutine (one goroutine, see
-// broker.onCommit). It encodes the message into c.stage, under stageMu,
-// which is almost only that goroutine's, so a message costs a subscriber no
-// lock shared with its socket writer; the broker then calls Flush once the
-// batch is delivered, which moves the batch to the output buffer and starts
-// one write. A resumable subscriber (tracked) takes out.mu for every
-// message instead, where its cursors move (resume.go). Deliver never blocks
-// on the socket.
+// broker.onCommit). It copies the run's pushes into c.stage's chunks, under
+// stageMu, which is almost only that goroutine's, so a message costs a
+// subscriber no lock shared with its socket writer; the broker then calls
+// Flush once the batch is delivered, which moves the staged chunks to the
+// output queue and starts one write. A resumable subscriber (tracked) takes
+// out.mu for every message instead, where its cursors move (resume.go).
+// Deliver never blocks on the socket, and costs a subscriber the bytes it
+// is sent, however much it already holds: chunks are appended, never
+// copied again. A subscriber over its limit is disconnected here, as soon
+// as it takes the chunk that puts it over.
 func (c *conn) Deliver(kind broker.SubKind, pattern, channel []byte, run *broker.Run) bool {
+	if c.gone.Load() {
+		return false
+	}
 	c.stageMu.Lock()
-	defer c.stageMu.Unlock()
+	var flush bool
 	if c.tracked.Load() {
-		flush := false
 		for i := range run.Msgs {
 			if c.deliverTracked(kind, pattern, channel, run, &run.Msgs[i]) {
 				flush = true
 			}
 		}
-		return flush
+	} else {
+		flush = len(c.stage) == 0
+		c.stage = c.appendRun(c.stage, kind, pattern, channel, run)
 	}
-	first := len(c.stage) == 0
-	c.stage = c.appendRun(c.stage, kind, pattern, channel, run)
-	return first
+	c.stageMu.Unlock()
+	if c.overSubscriberLimit() {
+		c.dropSlowSubscriber()
+	}
+	c.s.boundSubscriberOutput()
+	return flush
 }
 
-// appendRun appends the pushes of a run of messages to dst. For a channel
-// or shard subscription the bytes are the same for every subscriber: they
-// are encoded once per run and protocol.
-func (c *conn) appendRun(dst []byte, kind broker.SubKind, pattern, channel []byte, run *broker.Run) []byte {
+// appendRun appends the pushes of a run of messages to the chunk list dst.
+// For a channel or shard subscription the bytes are the same for every
+// subscriber: they are encoded once per run and protocol.
+func (c *conn) appendRun(dst []*outChunk, kind broker.SubKind, pattern, channel []byte, run *broker.Run) []*outChunk {
 	proto := int(c.proto.Load())
 	if kind == broker.KindPattern {
-		w := writer{buf: dst, proto: proto}
+		w := writer{buf: c.s.pushScratch[:0], proto: proto}
 		for i := range run.Msgs {
 			encodePush(&w, kind, pattern, channel, &run.Msgs[i])
 		}
-		return w.buf
+		c.s.pushScratch = w.buf
+		return c.appendChunks(dst, w.buf, true)
 	}
 	slot := (proto - 2) * 2
 	if kind == broker.KindShard {
@@ -247,9 +258,9 @@ func (c *conn) appendRun(dst []byte, kind broker.SubKind, pattern, channel []byt
 		}
 		c.s.pushScratch = w.buf
 		run.SetCached(slot, w.buf)
-		enc = w.buf
+		enc = run.Cached(slot)
 	}
-	return append(dst, enc...)
+	return c.appendChunks(dst, enc, true)
 }
 
 // deliverTracked is Deliver for a subscriber with cursors: the cursor
@@ -265,9 +276,10 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, run 
 	if !run.Live && !c.advanceAny(kind, pattern, channel, run.Incarnation, msg) {
 		return false
 	}
-	w := writer{buf: c.out.buf, proto: int(c.proto.Load())}
+	w := writer{buf: c.s.pushScratch[:0], proto: int(c.proto.Load())}
 	encodePush(&w, kind, pattern, channel, msg)
-	c.out.buf = w.buf
+	c.s.pushScratch = w.buf
+	c.queueLocked(w.buf, true)
 	if c.out.kicked {
 		return false
 	}
@@ -288,67 +300,62 @@ func (c *conn) advanceAny(kind broker.SubKind, pattern, channel []byte, inc uint
 	return true
 }
 
-// maxStageBytes: a larger staging buffer is not kept between batches (a
-// subscriber that is sent to keeps at most this much besides its output
-// buffers).
-const maxStageBytes = 16 << 10
-
-// unstage moves what Deliver staged into the output buffer. The reader
+// unstage moves what Deliver staged into the output queue. The reader
 // calls it after an unsubscribe, before the confirmation, so that no
 // message of the subscription can follow its confirmation.
 func (c *conn) unstage() {
 	c.stageMu.Lock()
 	c.out.mu.Lock()
-	if !c.out.closed {
-		c.unstageLocked()
-	}
+	c.unstageLocked()
 	c.out.mu.Unlock()
 	c.stageMu.Unlock()
 }
 
-// unstageLocked moves what Deliver staged into the output buffer. Called
-// with stageMu and out.mu held.
+// unstageLocked moves what Deliver staged into the output queue, or drops
+// it if the connection is closed. A stage that fits in the room left in
+// the queue's last chunk is copied there (a subscriber sent a little at a
+// time holds bytes, not a chunk per batch); otherwise its chunks are
+// appended as they are. Called with stageMu and out.mu held.
 func (c *conn) unstageLocked() {
 	if len(c.stage) == 0 {
 		return
 	}
-	if len(c.out.buf) == 0 && !c.out.flushing {
-		c.out.buf, c.stage = c.stage, c.out.buf[:0]
-	} else {
-		c.out.buf = append(c.out.buf, c.stage...)
-		c.stage = c.stage[:0]
+	if c.out.closed {
+		c.stage = c.releaseChunks(c.stage)
+		return
 	}
-	if cap(c.stage) > maxStageBytes {
-		c.stage = nil
+	n := len(c.out.chunks)
+	if first := c.stage[0]; len(c.stage) == 1 && n > 0 && cap(c.out.chunks[n-1].b)-len(c.out.chunks[n-1].b) >= len(first.b) {
+		tail := c.out.chunks[n-1]
+		tail.b = append(tail.b, first.b...)
+		c.out.queued += len(first.b)
+		c.stage = c.releaseChunks(c.stage)
+		return
 	}
+	c.out.queued += chunkBytes(c.stage)
+	c.out.chunks = append(c.out.chunks, c.stage...)
+	clear(c.stage)
+	c.stage = c.stage[:0]
 }
 
 // Flush hands what Deliver buffered to the socket: on a goroutine of its
 // own, so a subscriber that does not read never blocks the fan-out. A
-// subscriber whose unsent output passes SubscriberBufferBytes is
-// disconnected (its messages stay in the log, where it can read them
-// again), so a client that never reads costs bounded memory and never slows
-// a publisher.
+// subscriber that holds more than SubscriberBufferBytes of output (staged,
+// queued or being written) is disconnected (its messages stay in the log,
+// where it can read them again), so a client that never reads costs
+// bounded memory and never slows a publisher.
 func (c *conn) Flush() {
 	c.stageMu.Lock()
-	defer c.stageMu.Unlock()
 	c.out.mu.Lock()
 	c.out.kicked = false
-	if c.out.closed {
-		c.stage = nil
-		c.out.mu.Unlock()
-		return
-	}
 	c.unstageLocked()
-	if len(c.out.buf) > c.s.limits.SubscriberBufferBytes {
-		c.s.stats.subscriberDrops.Add(1)
-		c.closeLocked("subscriber output buffer over limit (a subscriber that does not read)")
+	c.stageMu.Unlock()
+	if !c.out.closed && c.overSubscriberLimit() {
 		c.out.mu.Unlock()
-		c.s.log.Warn("resp: disconnecting slow subscriber", "client", c.id, "addr", c.addr,
-			"limit_bytes", c.s.limits.SubscriberBufferBytes)
+		c.dropSlowSubscriber()
 		return
 	}
-	if c.out.flushing || len(c.out.buf) == 0 {
+	if c.out.closed || c.out.flushing || c.out.queued == 0 {
 		c.out.mu.Unlock()
 		return
 	}

@@ -199,7 +199,7 @@ func (c *conn) viewClient(target *conn, args [][]byte) clientView {
 	v.name, v.lastCmd, v.libName, v.libVer = target.info.name, target.info.lastCmd, target.info.libName, target.info.libVer
 	target.info.mu.Unlock()
 	target.out.mu.Lock()
-	v.outputBytes, v.flushing, v.closed = len(target.out.buf), target.out.flushing, target.out.closed
+	v.outputBytes, v.flushing, v.closed = target.out.queued, target.out.flushing, target.out.closed
 	target.out.mu.Unlock()
 	v.subscribed = v.stats.subs+v.stats.psubs+v.stats.ssubs > 0
 	v.inMulti = v.stats.multi >= 0
@@ -434,7 +434,8 @@ func cmdClientKill(c *conn, args [][]byte) {
 			f.hasLaddr && string(f.laddr) != cl.laddr,
 			f.id != 0 && f.id != cl.id,
 			!v.isType(f.typ),
-			cl == c && f.skipMe:
+			cl == c && f.skipMe,
+			cl != c && v.closed: // already closed, going away: Redis has freed it
 			continue
 		}
 		killed++
@@ -1430,7 +1431,7 @@ func (s *Server) infoClients(sb *strings.Builder) {
 		}
 		maxIn = max(maxIn, st.queryBytes+st.queryFreeBytes)
 		cl.out.mu.Lock()
-		maxOut = max(maxOut, len(cl.out.buf))
+		maxOut = max(maxOut, cl.out.queued)
 		cl.out.mu.Unlock()
 	}
 	infoInt(sb, "connected_clients", int64(len(clients)))
@@ -1438,6 +1439,7 @@ func (s *Server) infoClients(sb *strings.Builder) {
 	infoInt(sb, "maxclients", int64(s.limits.MaxClients))
 	infoInt(sb, "client_recent_max_input_buffer", int64(maxIn))
 	infoInt(sb, "client_recent_max_output_buffer", int64(maxOut))
+	infoInt(sb, "rewind_subscriber_output_bytes", s.pushBytes.Load())
 	infoInt(sb, "blocked_clients", s.stats.blockedClients.Load())
 	infoLine(sb, "tracking_clients", "0")
 	infoLine(sb, "clients_in_timeout_table", "0")
@@ -1587,7 +1589,7 @@ func (s *Server) infoStats(sb *strings.Builder) {
 	infoLine(sb, "sync_partial_err", "0")
 	infoLine(sb, "expired_keys", "0")
 	infoLine(sb, "evicted_keys", "0")
-	infoLine(sb, "evicted_clients", "0")
+	infoInt(sb, "evicted_clients", s.stats.evictedClients.Load())
 	infoLine(sb, "keyspace_hits", "0")
 	infoLine(sb, "keyspace_misses", "0")
 	infoInt(sb, "pubsub_channels", int64(s.b.NumSubscriptionNames(broker.KindChannel)))
@@ -1683,6 +1685,7 @@ var configParams = []configParam{
 	{name: "max-message-bytes", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxMessageBytes) }},
 	{name: "maxclients", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxClients) }},
 	{name: "maxmemory", value: func(*Server) string { return "0" }},
+	{name: "maxmemory-clients", value: func(s *Server) string { return strconv.Itoa(s.limits.TotalSubscriberBufferBytes) }}, // rewind: bounds subscribers' output only
 	{name: "maxmemory-policy", value: func(*Server) string { return "noeviction" }},
 	{name: "notify-keyspace-events",
 		value: func(s *Server) string { return notifyFlagsString(int(s.notifyFlags.Load())) },

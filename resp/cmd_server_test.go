@@ -616,7 +616,7 @@ func TestConfig(t *testing.T) {
 		port := ts.addr[strings.LastIndex(ts.addr, ":")+1:]
 		for pattern, want := range map[string]map[string]string{
 			"maxclients":  {"maxclients": "10000"},
-			"max*":        {"max-message-bytes": "1048576", "maxclients": "10000", "maxmemory": "0", "maxmemory-policy": "noeviction"},
+			"max*":        {"max-message-bytes": "1048576", "maxclients": "10000", "maxmemory": "0", "maxmemory-clients": "1073741824", "maxmemory-policy": "noeviction"},
 			"retention-*": {"retention-max-age": "3600000", "retention-max-len": "1000", "retention-max-bytes": "0"},
 			"port":        {"port": port},
 			"nosuch":      {},

@@ -308,7 +308,7 @@ func (c *conn) writeDirect(b []byte) error {
 			return errStreamWrite
 		}
 		if !c.out.flushing {
-			if len(c.out.buf) == 0 {
+			if c.out.queued == 0 {
 				break
 			}
 			c.out.flushing = true

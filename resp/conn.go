@@ -83,6 +83,12 @@ type conn struct {
 	info    connInfo
 
 	out outBuf
+	// held is every byte of output c holds (outqueue.go): chunks by
+	// capacity, a handed-over reply buffer by length; push the part the
+	// fan-out took for pushes. gone is set once out.closed is.
+	held atomic.Int64
+	push pushAccount
+	gone atomic.Bool
 	// cursors of a resumable subscriber (resume.go), guarded by out.mu:
 	// by channel, by pattern, and those whose position moved since the
 	// last flush took the buffer (moved) or are being written (writing).
@@ -94,13 +100,13 @@ type conn struct {
 	// out.mu for every message (see Deliver).
 	tracked atomic.Bool
 
-	// stage holds messages Deliver encoded during the current fan-out
-	// batch (see Deliver); lock order: stageMu, then out.mu. The padding
-	// keeps them off the cache lines the socket writer and the reader
-	// write, so a Deliver on another core does not miss on them.
+	// stage holds the chunks of messages Deliver copied during the current
+	// fan-out batch (see Deliver); lock order: stageMu, then out.mu. The
+	// padding keeps them off the cache lines the socket writer and the
+	// reader write, so a Deliver on another core does not miss on them.
 	_       [64]byte
 	stageMu sync.Mutex
-	stage   []byte // guarded by stageMu
+	stage   []*outChunk // guarded by stageMu
 	_       [64]byte
 }
 
@@ -117,16 +123,25 @@ type connInfo struct {
 }
 
 // outBuf is a connection's pending output, shared by the reader (replies)
-// and the fan-out goroutine (pushes). At most one goroutine writes to the
-// socket at a time (flushing).
+// and the fan-out goroutine (pushes): a reply buffer handed over whole
+// (head), then a queue of chunks (outqueue.go). At most one goroutine
+// writes to the socket at a time (flushing); it owns the write* fields.
 type outBuf struct {
 	mu       sync.Mutex
-	buf      []byte // guarded by mu
-	spare    []byte // guarded by mu
-	flushing bool   // guarded by mu
-	kicked   bool   // guarded by mu: Deliver asked the broker for a Flush call
-	closed   bool   // guarded by mu
-	reason   string // guarded by mu: why the server closed it
+	head     []byte      // guarded by mu: written before chunks
+	chunks   []*outChunk // guarded by mu
+	queued   int         // guarded by mu: bytes in head and chunks
+	spare    []byte      // guarded by mu
+	flushing bool        // guarded by mu
+	kicked   bool        // guarded by mu: Deliver asked the broker for a Flush call
+	closed   bool        // guarded by mu
+	reason   string      // guarded by mu: why the server closed it
+
+	// What the flushing goroutine took to write, and its writev list.
+	writeHead   []byte
+	writeChunks []*outChunk
+	iov         net.Buffers
+	iovSpare    net.Buffers
 
 	// Large buffers (see maxKeptOutBytes). parked is the reader's reply
 	// buffer while it waits for input, so that the idle release can reach
@@ -421,14 +436,20 @@ func (c *conn) commitReplies() {
 	c.out.mu.Unlock()
 }
 
+// commitRepliesLocked queues the reader's replies: its buffer is handed
+// over whole when nothing else is pending (the spare becomes the reader's),
+// else copied into the chunk queue.
 func (c *conn) commitRepliesLocked() {
 	buf := c.replyBuf()
-	if !c.out.closed {
-		if len(c.out.buf) == 0 && !c.out.flushing {
-			c.out.buf, *buf = *buf, c.out.buf[:0]
-		} else {
-			c.out.buf = append(c.out.buf, *buf...)
-		}
+	switch {
+	case c.out.closed || len(*buf) == 0:
+	case c.out.queued == 0 && !c.out.flushing && c.out.head == nil:
+		c.out.head, *buf = *buf, c.out.spare
+		c.out.spare = nil
+		c.out.queued = len(c.out.head)
+		c.held.Add(int64(len(c.out.head)))
+	default:
+		c.queueLocked(*buf, false)
 	}
 	*buf = (*buf)[:0]
 }
@@ -437,7 +458,7 @@ func (c *conn) commitRepliesLocked() {
 // already doing so.
 func (c *conn) flush() {
 	c.out.mu.Lock()
-	if c.out.flushing || c.out.closed || len(c.out.buf) == 0 {
+	if c.out.flushing || c.out.closed || c.out.queued == 0 {
 		c.out.mu.Unlock()
 		return
 	}
@@ -445,20 +466,21 @@ func (c *conn) flush() {
 	c.flushLocked()
 }
 
-// flushLocked writes until the buffer is empty. Called with out.mu held and
-// flushing set; returns with out.mu released.
+// flushLocked writes until nothing is queued. Called with out.mu held and
+// flushing set; returns with out.mu released. Each round takes everything
+// queued: that is the write the resumable cursors move by (in flight as it
+// is taken, sent once the socket accepted all of it).
 func (c *conn) flushLocked() {
-	for len(c.out.buf) > 0 && !c.out.closed {
-		buf := c.out.buf
-		c.out.buf = c.out.spare[:0]
-		c.out.spare = nil
+	for c.out.queued > 0 && !c.out.closed {
+		c.takeOutputLocked()
 		c.cursorsInFlightLocked()
 		c.out.mu.Unlock()
 		now := time.Now()
-		_ = c.nc.SetWriteDeadline(now.Add(c.s.limits.WriteTimeout))
-		_, err := c.nc.Write(buf)
+		err := c.writeTaken()
 		c.out.mu.Lock()
-		c.keepSpareLocked(buf, now)
+		c.held.Add(-int64(len(c.out.writeHead)))
+		c.keepSpareLocked(c.out.writeHead, now)
+		c.out.writeHead = nil
 		if err != nil {
 			c.closeLocked("write failed: " + err.Error())
 		} else {
@@ -469,6 +491,51 @@ func (c *conn) flushLocked() {
 	c.out.mu.Unlock()
 }
 
+// takeOutputLocked moves everything queued to the write* fields. Called
+// with out.mu held and flushing set.
+func (c *conn) takeOutputLocked() {
+	c.out.writeHead, c.out.head = c.out.head, nil
+	c.out.writeChunks, c.out.chunks = c.out.chunks, c.out.writeChunks[:0]
+	c.out.queued = 0
+}
+
+// writeTaken writes what takeOutputLocked took, without out.mu: the head,
+// then the chunks, about writeGroupBytes per write, each group's chunks
+// back to the pool as soon as the socket accepted them. On an error the
+// rest is released unwritten.
+func (c *conn) writeTaken() error {
+	head, chunks := c.out.writeHead, c.out.writeChunks
+	var err error
+	for first := true; err == nil && (first || len(chunks) > 0); first = false {
+		iov, size := c.out.iovSpare[:0], 0
+		if first && len(head) > 0 {
+			iov, size = append(iov, head), len(head)
+		}
+		k := 0
+		for ; k < len(chunks) && (k == 0 || size < writeGroupBytes); k++ {
+			iov, size = append(iov, chunks[k].b), size+len(chunks[k].b)
+		}
+		c.out.iovSpare, c.out.iov = iov[:0], iov
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.limits.WriteTimeout))
+		if len(c.out.iov) == 1 {
+			_, err = c.nc.Write(c.out.iov[0])
+		} else {
+			_, err = c.out.iov.WriteTo(c.nc)
+		}
+		clear(iov)
+		for _, ch := range chunks[:k] {
+			c.releaseChunk(ch)
+		}
+		chunks = chunks[k:]
+	}
+	for _, ch := range chunks {
+		c.releaseChunk(ch)
+	}
+	clear(c.out.writeChunks)
+	c.out.writeChunks = c.out.writeChunks[:0]
+	return err
+}
+
 // closeLocked marks the connection closed and closes the socket, which ends
 // the reader. Called with out.mu held.
 func (c *conn) closeLocked(reason string) {
@@ -476,19 +543,25 @@ func (c *conn) closeLocked(reason string) {
 		return
 	}
 	c.out.closed = true
+	c.gone.Store(true)
+	c.writeOffPush()
 	c.out.reason = reason
-	c.out.buf, c.out.spare, c.out.parked = nil, nil, nil
+	c.held.Add(-int64(len(c.out.head)))
+	c.out.chunks = c.releaseChunks(c.out.chunks)
+	c.out.head, c.out.queued = nil, 0
+	c.out.spare, c.out.parked = nil, nil
 	if c.out.idle != nil {
 		c.out.idle.Stop()
 	}
 	_ = c.nc.Close()
 }
 
-// keepSpareLocked keeps buf, just written, as the spare output buffer if
-// the retention policy allows (see maxKeptOutBytes). Called with out.mu
-// held; spare is nil (flushLocked took it).
+// keepSpareLocked keeps buf, a reply buffer just written, as the spare
+// output buffer if the retention policy allows (see maxKeptOutBytes) and
+// it is larger than the spare kept now. Called with out.mu held.
 func (c *conn) keepSpareLocked(buf []byte, now time.Time) {
 	switch {
+	case cap(buf) == 0 || cap(buf) <= cap(c.out.spare):
 	case cap(buf) <= maxSpareOutBytes:
 		c.out.spare = buf[:0]
 	case cap(buf) <= maxKeptOutBytes && !c.out.closed:
@@ -531,9 +604,6 @@ func (c *conn) releaseIdleOut() {
 	}
 	if cap(c.out.parked) > maxSpareOutBytes {
 		c.out.parked = nil
-	}
-	if !c.out.flushing && len(c.out.buf) == 0 && cap(c.out.buf) > maxSpareOutBytes {
-		c.out.buf = nil
 	}
 }
 

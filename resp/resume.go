@@ -216,7 +216,7 @@ func (c *conn) replayFrom(channel []byte, st *resumeState) (position, bool) {
 // dropped by advanceCursor as already written) or newer.
 func (c *conn) replayLocked(pattern, channel []byte, st *resumeState) {
 	saved := c.w
-	c.w = writer{buf: c.out.buf, proto: c.w.proto}
+	c.w = writer{proto: c.w.proto}
 	for {
 		from, ok := c.replayFrom(channel, st)
 		if !ok {
@@ -226,12 +226,14 @@ func (c *conn) replayLocked(pattern, channel []byte, st *resumeState) {
 		if n == 0 && !changed {
 			break
 		}
-		c.out.buf = c.w.buf
+		if !c.out.closed {
+			c.queueLocked(c.w.buf, false)
+		}
+		c.w.buf = c.w.buf[:0]
 		if n > 0 {
 			c.moveLocked(st, last)
 		}
 	}
-	c.out.buf = c.w.buf
 	c.w = saved
 }
 

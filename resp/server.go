@@ -78,6 +78,17 @@ type Server struct {
 	// broker's one fan-out goroutine.
 	pushScratch []byte
 
+	// chunks recycles output chunks (outqueue.go); pushBytes is the output
+	// the fan-out queued for all subscribers together, which
+	// boundSubscriberOutput keeps under TotalSubscriberBufferBytes. Every
+	// socket writer updates pushBytes: the padding keeps it off the cache
+	// lines of the fields read on every delivery.
+	chunks    *chunkPool
+	evictMu   sync.Mutex
+	_         [64]byte
+	pushBytes atomic.Int64
+	_         [64]byte
+
 	resumeNames string
 	resumeTTL   time.Duration
 	// notifyFlags is notify-keyspace-events, as classes (notify.go).
@@ -113,6 +124,7 @@ type serverStats struct {
 	rejectedConnections atomic.Int64
 	subscriberDrops     atomic.Int64
 	blockedClients      atomic.Int64 // in a blocking wait now (waitWatched)
+	evictedClients      atomic.Int64 // over TotalSubscriberBufferBytes
 }
 
 // Listen creates a server listening on cfg.Addr. Call Serve to accept.
@@ -145,6 +157,7 @@ func Listen(cfg Config) (*Server, error) {
 	numberCommands()
 	s.cmdStats = make([]cmdStat, len(statCommands))
 	s.errStats.byCode = make(map[string]int64)
+	s.chunks = newChunkPool(s.limits.SubscriberBufferBytes)
 	if cfg.Registerer != nil {
 		s.registerMetrics(cfg.Registerer)
 	}
@@ -169,6 +182,9 @@ func (s *Server) registerMetrics(reg prometheus.Registerer) {
 		counter("rewind_rejected_connections_total", "Connections refused over maxclients.", &s.stats.rejectedConnections),
 		counter("rewind_commands_total", "Commands processed.", &s.stats.commandsProcessed),
 		counter("rewind_slow_subscriber_disconnects_total", "Subscribers disconnected for not reading.", &s.stats.subscriberDrops),
+		counter("rewind_evicted_clients_total", "Subscribers disconnected to keep all subscribers' output under the server-wide limit.", &s.stats.evictedClients),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_subscriber_output_bytes", Help: "Output queued for subscribers now, all together."},
+			func() float64 { return float64(s.pushBytes.Load()) }),
 	)
 }
 

@@ -377,7 +377,7 @@ func TestLargeOutputBufferReleasedWhenIdle(t *testing.T) {
 		o := &sc.out
 		o.mu.Lock()
 		defer o.mu.Unlock()
-		return max(cap(o.buf), cap(o.spare), cap(o.parked))
+		return max(cap(o.head), cap(o.spare), cap(o.parked))
 	}
 	for i := 0; i < 3; i++ {
 		if _, n := xrangeBody(t, c, "s", "-", "+"); n != 4000 {

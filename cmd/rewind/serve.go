@@ -31,6 +31,7 @@ type serveFlags struct {
 	maxClients        int
 	maxMessageBytes   int
 	subscriberBuffer  int
+	totalSubscriber   int
 	retentionMaxAge   time.Duration
 	retentionMaxLen   int64
 	retentionMaxBytes int64
@@ -58,6 +59,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.maxClients, "maxclients", 10000, "most client connections at once")
 	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 8<<20, "largest message (PUBLISH payload or XADD fields) accepted; one command may be 4 times this plus 64 KiB")
 	fs.IntVar(&f.subscriberBuffer, "subscriber-buffer-bytes", 32<<20, "unsent output a subscriber may hold before it is disconnected")
+	fs.IntVar(&f.totalSubscriber, "total-subscriber-buffer-bytes", 1<<30, "unsent output all subscribers together may hold; past it those holding the most are disconnected first")
 	fs.DurationVar(&f.retentionMaxAge, "retention-max-age", 0, "default: drop entries older than this (0: keep)")
 	fs.Int64Var(&f.retentionMaxLen, "retention-max-len", 0, "default: keep at most this many entries per channel (0: no limit)")
 	fs.Int64Var(&f.retentionMaxBytes, "retention-max-bytes", 0, "default: keep at most this many bytes per channel (0: no limit)")
@@ -161,9 +163,10 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		FS:         fsys,
 		Logger:     logger,
 		Limits: broker.Limits{
-			MaxMessageBytes:       f.maxMessageBytes,
-			MaxClients:            f.maxClients,
-			SubscriberBufferBytes: f.subscriberBuffer,
+			MaxMessageBytes:            f.maxMessageBytes,
+			MaxClients:                 f.maxClients,
+			SubscriberBufferBytes:      f.subscriberBuffer,
+			TotalSubscriberBufferBytes: f.totalSubscriber,
 		},
 		Retention: broker.Retention{
 			MaxAgeMs: f.retentionMaxAge.Milliseconds(),
