@@ -273,13 +273,20 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, run 
 		return false
 	}
 	c.unstageLocked()
-	if !run.Live && !c.advanceAny(kind, pattern, channel, run.Incarnation, msg) {
-		return false
+	var st *resumeState
+	if !run.Live {
+		var send bool
+		if st, send = c.advanceAny(kind, pattern, channel, run.Incarnation, msg); !send {
+			return false
+		}
 	}
 	w := writer{buf: c.s.pushScratch[:0], proto: int(c.proto.Load())}
 	encodePush(&w, kind, pattern, channel, msg)
 	c.s.pushScratch = w.buf
 	c.queueLocked(w.buf, true)
+	if st != nil {
+		c.moveLocked(st, position{run.Incarnation, broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}})
+	}
 	if c.out.kicked {
 		return false
 	}
@@ -287,17 +294,18 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, run 
 	return true
 }
 
-// advanceAny moves the cursor of the subscription that matched msg, if it
-// has one, and reports whether msg is to be sent (false: the subscription
-// is catching up, or already sent it). Called with out.mu held.
-func (c *conn) advanceAny(kind broker.SubKind, pattern, channel []byte, inc uint64, msg *broker.Message) bool {
+// advanceAny returns the position of the subscription that matched msg, if
+// it has one (moveLocked it once msg is queued), and reports whether msg is
+// to be sent (false: the subscription is catching up, or already sent it).
+// Called with out.mu held.
+func (c *conn) advanceAny(kind broker.SubKind, pattern, channel []byte, inc uint64, msg *broker.Message) (*resumeState, bool) {
 	switch {
 	case kind == broker.KindChannel && c.cursors != nil:
 		return c.advanceCursor(channel, inc, msg)
 	case kind == broker.KindPattern && c.pcursors != nil:
 		return c.advancePatternCursor(pattern, channel, inc, msg)
 	}
-	return true
+	return nil, true
 }
 
 // unstage moves what Deliver staged into the output queue. The reader

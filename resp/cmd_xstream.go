@@ -322,6 +322,7 @@ func (c *conn) writeDirect(b []byte) error {
 		c.out.mu.Lock()
 	}
 	c.out.flushing = true
+	c.out.taken += uint64(len(b)) // in the output stream, after everything queued
 	c.out.mu.Unlock()
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.limits.WriteTimeout))
 	_, err := c.nc.Write(b)

@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -90,12 +91,11 @@ type conn struct {
 	push pushAccount
 	gone atomic.Bool
 	// cursors of a resumable subscriber (resume.go), guarded by out.mu:
-	// by channel, by pattern, and those whose position moved since the
-	// last flush took the buffer (moved) or are being written (writing).
+	// by channel, by pattern, and those with messages the client's TCP
+	// stack has not acknowledged yet (acking; see tcpack.go).
 	cursors  map[string]*resumeState
 	pcursors map[string]*patternResume
-	moved    []*resumeState
-	writing  []*resumeState
+	acking   []*resumeState
 	// tracked is set once the connection has cursors: Deliver then takes
 	// out.mu for every message (see Deliver).
 	tracked atomic.Bool
@@ -136,6 +136,11 @@ type outBuf struct {
 	kicked   bool        // guarded by mu: Deliver asked the broker for a Flush call
 	closed   bool        // guarded by mu
 	reason   string      // guarded by mu: why the server closed it
+
+	// The output stream's byte offsets (tcpack.go): everything ever taken
+	// for writing (taken + queued is the end of what is queued), and what
+	// the socket accepted. Guarded by mu.
+	taken, written uint64
 
 	// What the flushing goroutine took to write, and its writev list.
 	writeHead   []byte
@@ -473,7 +478,6 @@ func (c *conn) flush() {
 func (c *conn) flushLocked() {
 	for c.out.queued > 0 && !c.out.closed {
 		c.takeOutputLocked()
-		c.cursorsInFlightLocked()
 		c.out.mu.Unlock()
 		now := time.Now()
 		err := c.writeTaken()
@@ -484,7 +488,8 @@ func (c *conn) flushLocked() {
 		if err != nil {
 			c.closeLocked("write failed: " + err.Error())
 		} else {
-			c.cursorsSentLocked()
+			c.out.written = c.out.taken
+			c.ackLocked()
 		}
 	}
 	c.out.flushing = false
@@ -496,6 +501,7 @@ func (c *conn) flushLocked() {
 func (c *conn) takeOutputLocked() {
 	c.out.writeHead, c.out.head = c.out.head, nil
 	c.out.writeChunks, c.out.chunks = c.out.chunks, c.out.writeChunks[:0]
+	c.out.taken += uint64(c.out.queued)
 	c.out.queued = 0
 }
 
@@ -542,6 +548,7 @@ func (c *conn) closeLocked(reason string) {
 	if c.out.closed {
 		return
 	}
+	c.ackLocked() // the last the socket can tell before it is closed
 	c.out.closed = true
 	c.gone.Store(true)
 	c.writeOffPush()
@@ -651,7 +658,7 @@ func (c *conn) cleanup() {
 	c.closeLocked("connection closed")
 	c.out.mu.Unlock()
 	if reason != "" && reason != "connection closed" {
-		c.s.log.Info("resp: client closed", "client", c.id, "addr", c.addr, "reason", reason)
+		c.s.logClientLine(slog.LevelInfo, "resp: client closed", "client", c.id, "addr", c.addr, "reason", reason)
 	}
 	c.s.forget(c)
 }

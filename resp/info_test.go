@@ -20,7 +20,7 @@ import (
 // reference runs with appendonly no; rewind's log is always on).
 var infoExtensions = map[string][]string{
 	"Server":  {"listener0" /* 7.2 */, "rewind_version", "go_version"},
-	"Clients": {"total_blocking_keys", "total_blocking_keys_on_nokey", "pubsub_clients" /* 7.2 */},
+	"Clients": {"total_blocking_keys", "total_blocking_keys_on_nokey", "pubsub_clients" /* 7.2 */, "rewind_subscriber_output_bytes"},
 	"Memory":  {"go_heap_sys", "go_num_gc"},
 	"Persistence": {"aof_current_size", "aof_base_size", "aof_pending_rewrite", "aof_buffer_length",
 		"aof_pending_bio_fsync", "aof_delayed_fsync", "rewind_fsync", "rewind_disk_bytes", "rewind_entries", "rewind_entry_bytes"},

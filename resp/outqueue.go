@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"log/slog"
 	"sort"
 	"sync"
 )
@@ -168,7 +169,7 @@ func (c *conn) dropSlowSubscriber() {
 	c.s.stats.subscriberDrops.Add(1)
 	c.closeLocked("subscriber output buffer over limit (a subscriber that does not read)")
 	c.out.mu.Unlock()
-	c.s.log.Warn("resp: disconnecting slow subscriber", "client", c.id, "addr", c.addr,
+	c.s.logClientLine(slog.LevelWarn, "resp: disconnecting slow subscriber", "client", c.id, "addr", c.addr,
 		"limit_bytes", c.s.limits.SubscriberBufferBytes)
 }
 
@@ -216,7 +217,7 @@ func (c *conn) evictForTotal(held, limit int64) {
 	c.s.stats.evictedClients.Add(1)
 	c.closeLocked("subscribers' output over the server-wide limit: this one held the most")
 	c.out.mu.Unlock()
-	c.s.log.Warn("resp: disconnecting the subscriber holding the most output", "client", c.id, "addr", c.addr,
+	c.s.logClientLine(slog.LevelWarn, "resp: disconnecting the subscriber holding the most output", "client", c.id, "addr", c.addr,
 		"held_bytes", held, "total_limit_bytes", limit)
 }
 

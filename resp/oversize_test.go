@@ -179,3 +179,44 @@ func TestProtocolErrorsLogQuietly(t *testing.T) {
 		}
 	}
 }
+
+// TestClientLinesLogQuietly: the lines any client can cause by being closed
+// by the server (here: 100 clients killed with CLIENT KILL) are limited to a
+// few a second, and the next one says how many were held back.
+func TestClientLinesLogQuietly(t *testing.T) {
+	h := &levelRecorder{min: slog.LevelInfo}
+	ts := startServerForKeysTest(t, func(_ *broker.Config, c *Config) { c.Logger = slog.New(h) })
+	ctx := keysCtx(t)
+	admin := ts.client(2)
+	start := time.Now()
+	const clients = 100
+	for range clients {
+		nc, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = nc.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+		_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := bufio.NewReader(nc).ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		ktOK(t, admin.Do(ctx, "CLIENT", "KILL", "LADDR", ts.addr, "SKIPME", "yes"))
+		if _, err := io.ReadAll(nc); err != nil {
+			t.Fatal(err)
+		}
+		nc.Close()
+	}
+	windows := int(time.Since(start)/time.Second) + 1
+	time.Sleep(100 * time.Millisecond) // the last cleanup logs after the socket closed
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, r := range h.records {
+		if r.Message == "resp: client closed" {
+			n++
+		}
+	}
+	if n == 0 || n > protocolErrorLogBurst*windows {
+		t.Fatalf("%d client-closed lines for %d killed clients over %d seconds, want 1 to %d", n, clients, windows, protocolErrorLogBurst*windows)
+	}
+}

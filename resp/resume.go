@@ -18,14 +18,18 @@ import (
 // gets Redis's behaviour (live messages only), and so does an unnamed client.
 //
 // What this guarantees, precisely: every entry of the channel after the
-// cursor is written to the client once it is back. The cursor moves when the
-// socket accepted a message, not when the client has processed it (Pub/Sub
-// has no acks), so messages in the network when the connection breaks are
-// not resent (a slow subscriber disconnected with unsent output gets that
-// output again), and cursors are saved about once a second
-// (and at unsubscribe or disconnect), so after a server crash a client may
-// receive up to a second of messages again. For at-least-once with acks,
-// use consumer groups.
+// cursor is written to the client once it is back. The cursor moves when
+// the client's TCP stack has acknowledged a message's last byte (tcpack.go),
+// not when the client has processed it (Pub/Sub has no acks): what was in
+// the server's socket or on the wire when the connection broke is sent
+// again; what the client's kernel had received but the client never read is
+// not. Where the socket cannot tell (not Linux, not TCP) the cursor moves
+// when the socket accepted the message, and messages in flight are not
+// resent. An UNSUBSCRIBE saves everything queued before its confirmation,
+// which a client that read the confirmation has. Cursors are saved about
+// once a second (and at unsubscribe or disconnect), so after a server crash
+// a client may receive up to a second of messages again. For at-least-once
+// with acks, use consumer groups.
 //
 // A cursor belongs to one incarnation of its channel: a channel deleted
 // (DEL, FLUSHALL) and created again is a new channel whose IDs start afresh,
@@ -44,12 +48,11 @@ import (
 // channel subscription or of a pattern subscription. Guarded by the
 // connection's out.mu.
 type resumeState struct {
-	id       position // last message queued for the socket
-	inflight position // last message in the buffer being written
-	sent     position // last message the socket accepted: the cursor
-	resuming bool     // catching up from the log: live messages are dropped
-	dirty    bool     // sent moved since it was last saved
-	moved    bool     // id moved since the last flush took the buffer (in c.moved)
+	id       position   // last message queued for the socket
+	sent     position   // last message the client's TCP stack acknowledged: the cursor
+	acks     []ackPoint // queued messages not acknowledged yet (tcpack.go)
+	resuming bool       // catching up from the log: live messages are dropped
+	dirty    bool       // sent moved since it was last saved
 }
 
 // position is a message's place: an ID in one incarnation of its channel
@@ -85,38 +88,12 @@ type patternResume struct {
 	chans    map[string]*resumeState
 }
 
-// moveLocked records that everything of st's channel up to id is queued in
-// out.buf (call it after appending the bytes, with out.mu held).
+// moveLocked records that everything of st's channel up to id is queued
+// for the socket (call it after queueing the bytes, with out.mu held): the
+// cursor follows once the client acknowledged them (tcpack.go).
 func (c *conn) moveLocked(st *resumeState, to position) {
 	st.id = to
-	if !st.moved {
-		st.moved = true
-		c.moved = append(c.moved, st)
-	}
-}
-
-// cursorsInFlightLocked marks what was queued as being written; called by
-// flushLocked with out.mu held, as it takes the buffer.
-func (c *conn) cursorsInFlightLocked() {
-	for _, st := range c.moved {
-		st.inflight, st.moved = st.id, false
-		c.writing = append(c.writing, st)
-	}
-	clear(c.moved)
-	c.moved = c.moved[:0]
-}
-
-// cursorsSentLocked moves each cursor to what the socket accepted; called
-// by flushLocked after a successful write. A subscriber disconnected with
-// unsent output keeps a cursor before it, so it gets it again on resume.
-func (c *conn) cursorsSentLocked() {
-	for _, st := range c.writing {
-		if st.sent != st.inflight {
-			st.sent, st.dirty = st.inflight, true
-		}
-	}
-	clear(c.writing)
-	c.writing = c.writing[:0]
+	c.pendAckLocked(st, to)
 }
 
 // resumable reports whether this client's subscriptions resume.
@@ -146,7 +123,7 @@ func (c *conn) trackChannel(channel string) (*resumeState, bool) {
 	} else if exists {
 		st.id, st.dirty = position{m.Incarnation, m.LastID}, true // from now on
 	}
-	st.inflight, st.sent = st.id, st.id
+	st.sent = st.id
 
 	c.out.mu.Lock()
 	if c.cursors == nil {
@@ -291,13 +268,13 @@ func (c *conn) trackPattern(pattern string) (*patternResume, bool) {
 		for ch, pos := range stored {
 			m, _ := c.s.b.Meta([]byte(ch))
 			at := positionOf(pos, m.Incarnation)
-			ps.chans[ch] = &resumeState{id: at, inflight: at, sent: at}
+			ps.chans[ch] = &resumeState{id: at, sent: at}
 		}
 	} else {
 		c.s.b.Channels(func(ci broker.ChannelInfo) bool {
 			if broker.MatchPattern([]byte(pattern), []byte(ci.Name)) {
 				at := position{ci.Meta.Incarnation, ci.Meta.LastID}
-				ps.chans[ci.Name] = &resumeState{id: at, inflight: at, sent: at, dirty: true}
+				ps.chans[ci.Name] = &resumeState{id: at, sent: at, dirty: true}
 			}
 			return true
 		})
@@ -368,6 +345,9 @@ func (c *conn) saveCursors(force bool) {
 	now := time.Now().UnixMilli()
 	var cs []broker.Cursor
 	c.out.mu.Lock()
+	if !c.out.closed {
+		c.ackLocked() // acks that came after the last write
+	}
 	for ch, st := range c.cursors {
 		if (st.dirty || force) && !st.resuming {
 			cs = append(cs, broker.Cursor{Name: []byte(name), Channel: []byte(ch), ID: st.sent.id, Incarnation: st.sent.inc, SeenMs: now})
@@ -438,38 +418,25 @@ func (s *Server) cursorLoop() {
 // advanceCursor decides whether a live message goes to a tracked channel
 // subscription (not while catching up, never twice) and moves the cursor.
 // Called by Deliver with out.mu held, before it appends the message.
-func (c *conn) advanceCursor(channel []byte, inc uint64, msg *broker.Message) bool {
+func (c *conn) advanceCursor(channel []byte, inc uint64, msg *broker.Message) (*resumeState, bool) {
 	st := c.cursors[string(channel)]
 	if st == nil {
-		return true
+		return nil, true
 	}
-	if st.resuming {
-		return false
-	}
-	return c.advance(st, inc, msg)
+	return st, !st.resuming && st.id.before(inc, broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]})
 }
 
 // advancePatternCursor is advanceCursor for a pattern subscription.
-func (c *conn) advancePatternCursor(pattern, channel []byte, inc uint64, msg *broker.Message) bool {
+func (c *conn) advancePatternCursor(pattern, channel []byte, inc uint64, msg *broker.Message) (*resumeState, bool) {
 	ps := c.pcursors[string(pattern)]
 	if ps == nil {
-		return true
+		return nil, true
 	}
 	if ps.resuming {
-		return false
+		return nil, false
 	}
-	return c.advance(patternState(ps, string(channel)), inc, msg)
-}
-
-// advance moves st to the message (of incarnation inc) if it comes after
-// st, and reports whether it does.
-func (c *conn) advance(st *resumeState, inc uint64, msg *broker.Message) bool {
-	id := broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}
-	if !st.id.before(inc, id) {
-		return false
-	}
-	c.moveLocked(st, position{inc, id})
-	return true
+	st := patternState(ps, string(channel))
+	return st, st.id.before(inc, broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]})
 }
 
 // writeQueued writes what is queued for the socket and waits for it, so
@@ -494,7 +461,8 @@ func (c *conn) forgetCursor(channel string) {
 	c.writeQueued()
 	c.out.mu.Lock()
 	delete(c.cursors, channel)
-	sent, resuming := st.sent, st.resuming
+	sent, resuming := st.unsubscribedAtLocked(c), st.resuming
+	c.forgetAcksLocked(st)
 	c.out.mu.Unlock()
 	if resuming {
 		return
@@ -518,6 +486,10 @@ func (c *conn) forgetPattern(pattern string) {
 	c.writeQueued()
 	c.out.mu.Lock()
 	delete(c.pcursors, pattern)
+	for _, st := range ps.chans {
+		st.sent = st.unsubscribedAtLocked(c)
+		c.forgetAcksLocked(st)
+	}
 	cs := ps.appendCursors(nil, name, pattern, time.Now().UnixMilli(), true)
 	c.out.mu.Unlock()
 	if err := c.s.b.SaveCursors(cs); err != nil {

@@ -98,6 +98,26 @@ type Server struct {
 	// protocolErrors limits the log lines about clients' protocol errors
 	// (logProtocolError), server-wide.
 	protocolErrors loglimit.Limiter
+	// clientLines limits the other lines any client can cause (its
+	// connection closed by the server, a slow subscriber dropped), per
+	// message.
+	clientLines loglimit.Keyed
+}
+
+// logClientLine logs a line about one client at level, if the limit for
+// its message allows, with the number of such lines held back since.
+func (s *Server) logClientLine(level slog.Level, msg string, args ...any) {
+	if !s.log.Enabled(context.Background(), level) {
+		return
+	}
+	ok, suppressed := s.clientLines.Allow(msg, time.Now())
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	s.log.Log(context.Background(), level, msg, args...)
 }
 
 // Protocol errors are logged at debug level, as Redis logs them at its
@@ -153,6 +173,7 @@ func Listen(cfg Config) (*Server, error) {
 		admin:  newAdminState(cfg),
 
 		protocolErrors: loglimit.Limiter{Burst: protocolErrorLogBurst, Window: time.Second},
+		clientLines:    loglimit.Keyed{Burst: protocolErrorLogBurst, Window: time.Second},
 	}
 	numberCommands()
 	s.cmdStats = make([]cmdStat, len(statCommands))
