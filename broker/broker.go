@@ -112,6 +112,15 @@ type Limits struct {
 	MaxArgs               int           // arguments in one command (default 1<<20)
 	SubscriberBufferBytes int           // unsent output a subscriber may hold before it is disconnected (default 32 MiB)
 	WriteTimeout          time.Duration // a blocked socket write fails after this (default 30s)
+	// MaxChannelNameBytes bounds a channel name that PUBLISH, XADD or
+	// SUBSCRIBE accept (default 64 KiB); MaxPatternBytes a PSUBSCRIBE
+	// pattern (default 1 KiB). Matching costs up to the product of the two,
+	// once per channel and pattern.
+	MaxChannelNameBytes int
+	MaxPatternBytes     int
+	// PatternCacheBytes bounds the cache of which patterns match which
+	// channel (default 64 MiB: about 100 bytes plus the name per channel).
+	PatternCacheBytes int
 }
 
 // EnsureDefaults fills unset limits.
@@ -137,7 +146,24 @@ func (l *Limits) EnsureDefaults() {
 	if l.WriteTimeout == 0 {
 		l.WriteTimeout = 30 * time.Second
 	}
+	if l.MaxChannelNameBytes == 0 {
+		l.MaxChannelNameBytes = DefaultMaxChannelNameBytes
+	}
+	if l.MaxPatternBytes == 0 {
+		l.MaxPatternBytes = DefaultMaxPatternBytes
+	}
+	if l.PatternCacheBytes == 0 {
+		l.PatternCacheBytes = delivery.DefaultMatchCacheBytes
+	}
 }
+
+// Defaults of the name limits: far above any naming scheme in use (Redis
+// key names are rarely over a few hundred bytes), low enough that one
+// match costs at most 64 Mi steps.
+const (
+	DefaultMaxChannelNameBytes = 64 << 10
+	DefaultMaxPatternBytes     = 1 << 10
+)
 
 // Validate reports limits that cannot work.
 func (l *Limits) Validate() error {
@@ -150,6 +176,10 @@ func (l *Limits) Validate() error {
 		return errors.New("max clients must be positive")
 	case l.SubscriberBufferBytes < 1<<10:
 		return errors.New("subscriber buffer must be at least 1 KiB")
+	case l.MaxChannelNameBytes < 1 || l.MaxPatternBytes < 1:
+		return errors.New("max channel name and pattern bytes must be positive")
+	case l.PatternCacheBytes < 1<<20:
+		return errors.New("pattern cache must be at least 1 MiB")
 	}
 	return nil
 }
@@ -217,7 +247,7 @@ func Open(cfg Config) (*Broker, error) {
 	}
 	b := &Broker{
 		cfg:     cfg,
-		index:   delivery.NewIndex(),
+		index:   delivery.NewIndexSize(cfg.Limits.PatternCacheBytes),
 		started: time.Now(),
 		done:    make(chan struct{}),
 	}
@@ -329,12 +359,30 @@ func (b *Broker) publishRun() {
 
 // Submit queues a write request; Wait on it for the outcome. A PUBLISH or
 // XADD is done only once it is fsync'd and handed to subscribers, with
-// Proposal.Receivers set.
-func (b *Broker) Submit(r *Request) error { return b.log.Submit(r) }
+// Proposal.Receivers set. Which patterns match each channel appended to is
+// worked out here, on the caller's goroutine, so that fan-out finds it
+// cached.
+func (b *Broker) Submit(r *Request) error {
+	b.preparePatterns(r)
+	return b.log.Submit(r)
+}
+
+// preparePatterns brings the pattern matches of the channels r publishes
+// to up to date (see delivery.Index.Prepare).
+func (b *Broker) preparePatterns(r *Request) {
+	if !b.index.HasPatterns() {
+		return
+	}
+	for i := range r.Proposals {
+		if p := &r.Proposals[i]; p.Op == wal.OpAppend && p.Tag == TagPublish {
+			b.index.Prepare(p.Channel)
+		}
+	}
+}
 
 // Do submits r and waits for it.
 func (b *Broker) Do(r *Request) error {
-	if err := b.log.Submit(r); err != nil {
+	if err := b.Submit(r); err != nil {
 		return err
 	}
 	r.Wait()
@@ -372,6 +420,14 @@ func (b *Broker) Subscribe(kind SubKind, name string, s Subscriber) bool {
 // Unsubscribe removes a subscription; it reports whether it existed.
 func (b *Broker) Unsubscribe(kind SubKind, name string, s Subscriber) bool {
 	return b.index.Remove(kind, name, s)
+}
+
+// PatternMatchStats returns how many times fan-out had to match patterns
+// itself (a publish in flight while a pattern was added, or whose cache
+// entry was evicted) and the size of the pattern match cache.
+func (b *Broker) PatternMatchStats() (fanoutMatches uint64, cachedChannels, cacheBytes int) {
+	cachedChannels, cacheBytes = b.index.MatchCacheStats()
+	return b.index.FanoutMatches(), cachedChannels, cacheBytes
 }
 
 // NumSubscribers returns how many subscribers name has in a namespace.
