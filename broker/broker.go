@@ -234,6 +234,8 @@ type Broker struct {
 
 	published  atomic.Uint64 // entries appended
 	deliveries atomic.Uint64 // messages handed to subscribers
+
+	prep prepareFence // patterns.go
 }
 
 // Open opens the node's storage in cfg.Dir and starts fan-out.
@@ -251,6 +253,7 @@ func Open(cfg Config) (*Broker, error) {
 		started: time.Now(),
 		done:    make(chan struct{}),
 	}
+	b.prep.drained = make(chan struct{}, 1)
 	b.metrics = newMetrics(b, cfg.Registerer)
 	l, err := wal.Open(wal.Options{
 		Dir:               cfg.Dir,
@@ -363,21 +366,10 @@ func (b *Broker) publishRun() {
 // worked out here, on the caller's goroutine, so that fan-out finds it
 // cached.
 func (b *Broker) Submit(r *Request) error {
+	epoch := b.prep.enter()
+	defer b.prep.leave(epoch)
 	b.preparePatterns(r)
 	return b.log.Submit(r)
-}
-
-// preparePatterns brings the pattern matches of the channels r publishes
-// to up to date (see delivery.Index.Prepare).
-func (b *Broker) preparePatterns(r *Request) {
-	if !b.index.HasPatterns() {
-		return
-	}
-	for i := range r.Proposals {
-		if p := &r.Proposals[i]; p.Op == wal.OpAppend && p.Tag == TagPublish {
-			b.index.Prepare(p.Channel)
-		}
-	}
 }
 
 // Do submits r and waits for it.
@@ -412,8 +404,14 @@ func (b *Broker) Now() int64 { return b.log.Now() }
 // Failed returns the storage error that stopped writes, or nil.
 func (b *Broker) Failed() error { return b.log.Failed() }
 
-// Subscribe adds a subscription; it reports whether it is new.
+// Subscribe adds a subscription; it reports whether it is new. Every
+// publish fanned out after it returns reaches the subscription. A pattern
+// new to the node waits for the publishes already in flight (one commit;
+// see subscribePattern).
 func (b *Broker) Subscribe(kind SubKind, name string, s Subscriber) bool {
+	if kind == KindPattern {
+		return b.subscribePattern(name, s)
+	}
 	return b.index.Add(kind, name, s)
 }
 

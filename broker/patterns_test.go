@@ -116,7 +116,8 @@ func TestPatternMatchDoesNotHoldOtherPublishes(t *testing.T) {
 // TestPatternSubscriberMissesNothingPublishedAfterSubscribe: publishers
 // keep publishing while patterns are subscribed; each pattern receives
 // every matching message whose publish started after its Subscribe
-// returned.
+// returned, and fan-out never had to match a pattern itself (a pattern is
+// revealed only once the publishes prepared without it are fanned out).
 func TestPatternSubscriberMissesNothingPublishedAfterSubscribe(t *testing.T) {
 	b := openMemBroker(t)
 	const publishers, perPublisher, channels = 4, 150, 20
@@ -157,6 +158,9 @@ func TestPatternSubscriberMissesNothingPublishedAfterSubscribe(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+	if n, _, _ := b.PatternMatchStats(); n != 0 {
+		t.Errorf("fan-out matched patterns %d times, want 0: a pattern was revealed before the publishes prepared without it were fanned out", n)
 	}
 	sub.mu.Lock()
 	defer sub.mu.Unlock()

@@ -115,6 +115,10 @@ type Index struct {
 	shards   map[string]*subList      // guarded by mu
 	patterns map[string]*patternEntry // guarded by mu
 	lastID   uint64                   // guarded by mu: the newest pattern's id
+	// visibleGen is the newest id of a pattern fan-out delivers to, and
+	// visible the number of live such patterns. Guarded by mu.
+	visibleGen uint64
+	visible    int
 
 	patternSet    atomic.Pointer[patternSet] // replaced under mu
 	matches       *matchCache
@@ -189,7 +193,9 @@ func (x *Index) Add(kind Kind, name string, sub Subscriber) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if kind == KindPattern {
-		return x.addPatternLocked(name, sub)
+		added, _ := x.addPatternLocked(name, sub)
+		x.revealLocked(name)
+		return added
 	}
 	t := x.table(kind)
 	l := t[name]

@@ -19,16 +19,18 @@ import (
 //     exactly those that match its channel (dead ones may linger: they are
 //     skipped). Bringing an entry to a newer generation matches only the
 //     patterns added since.
-//  3. Fan-out uses an entry only if its generation is the set's current
-//     one, read under the index's lock that Add holds while it installs a
-//     pattern. So a pattern whose Add returned is considered by every later
-//     fan-out: a subscriber never misses a message published after its
-//     PSUBSCRIBE.
+//  3. A pattern is delivered to only once visible: Add reveals it at once,
+//     AddPattern installs it hidden until Reveal. Fan-out uses an entry
+//     only if its generation is at least the newest visible pattern's id,
+//     read under the index's lock that Add and Reveal hold. So a pattern
+//     revealed before a fan-out began is considered by it: a subscriber
+//     never misses a message published after its subscription returned.
 //  4. Publishers bring their channel's entry up to date (Index.Prepare) on
-//     their own goroutine before they submit. Fan-out matches only when
-//     that entry went stale in between (a pattern was added, or the entry
-//     was evicted, while the publish was in flight); Index.FanoutMatches
-//     counts those times.
+//     their own goroutine before they submit, hidden patterns included.
+//     The broker reveals a pattern only once every publish prepared
+//     without it was fanned out (broker/patterns.go), so fan-out matches
+//     only for an entry evicted while its publish was in flight, or an
+//     append that was never prepared; Index.FanoutMatches counts those.
 //  5. The cache holds at most maxBytes (names plus per-entry overhead);
 //     eviction is second-chance: an entry used since the last eviction pass
 //     survives one more.

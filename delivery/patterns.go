@@ -10,12 +10,14 @@ import (
 const DefaultMatchCacheBytes = 64 << 20
 
 // patternEntry is a pattern with subscribers. Its id orders it in the
-// pattern set; dead is set when its last subscriber leaves.
+// pattern set; visible is set once fan-out may deliver to it (AddPattern
+// installs it hidden), dead when its last subscriber leaves.
 type patternEntry struct {
-	name string
-	id   uint64
-	subs subList // guarded by Index.mu
-	dead atomic.Bool
+	name    string
+	id      uint64
+	subs    subList // guarded by Index.mu
+	visible atomic.Bool
+	dead    atomic.Bool
 }
 
 // patternSet is an immutable snapshot of the live patterns, sorted by id.
@@ -25,9 +27,38 @@ type patternSet struct {
 	list []*patternEntry
 }
 
+// AddPattern subscribes sub to a pattern as Add does, except that a
+// pattern new to the index is installed hidden: Prepare matches it, fan-out
+// ignores it until Reveal. It reports whether the subscription is new and
+// whether the pattern is hidden. The broker reveals a pattern once every
+// publish prepared without it has been fanned out; from then on fan-out
+// finds it in the cached matches and never has to match it itself.
+func (x *Index) AddPattern(name string, sub Subscriber) (added, hidden bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.addPatternLocked(name, sub)
+}
+
+// Reveal lets fan-out deliver to a pattern AddPattern installed hidden.
+func (x *Index) Reveal(name string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.revealLocked(name)
+}
+
+func (x *Index) revealLocked(name string) {
+	p := x.patterns[name]
+	if p == nil || p.visible.Load() {
+		return
+	}
+	p.visible.Store(true)
+	x.visible++
+	x.visibleGen = max(x.visibleGen, p.id)
+}
+
 // addPatternLocked subscribes sub to a pattern; a new pattern gets the next
-// id, which is the generation of the new pattern set.
-func (x *Index) addPatternLocked(name string, sub Subscriber) bool {
+// id, which is the generation of the new pattern set, and is hidden.
+func (x *Index) addPatternLocked(name string, sub Subscriber) (added, hidden bool) {
 	p := x.patterns[name]
 	if p == nil {
 		x.lastID++
@@ -37,7 +68,7 @@ func (x *Index) addPatternLocked(name string, sub Subscriber) bool {
 		list := append(old.list[:len(old.list):len(old.list)], p)
 		x.patternSet.Store(&patternSet{gen: p.id, list: list})
 	}
-	return p.subs.add(sub)
+	return p.subs.add(sub), !p.visible.Load()
 }
 
 // removePatternLocked unsubscribes sub from a pattern. A pattern left
@@ -53,6 +84,9 @@ func (x *Index) removePatternLocked(name string, sub Subscriber) bool {
 		return true
 	}
 	p.dead.Store(true)
+	if p.visible.Load() {
+		x.visible--
+	}
 	delete(x.patterns, name)
 	old := x.patternSet.Load()
 	list := make([]*patternEntry, 0, len(old.list)-1)
@@ -117,23 +151,24 @@ func (x *Index) evaluate(old *channelMatches, set *patternSet, channel []byte) *
 	return &channelMatches{gen: set.gen, pats: pats}
 }
 
-// publishPatternsLocked delivers a run to the pattern subscribers of
-// channel, from its cached matches of the current generation. The set is
-// read under mu, which Add holds while it installs a pattern, so no
-// pattern whose Add returned is missed. Called with mu read-locked.
+// publishPatternsLocked delivers a run to the visible pattern subscribers
+// of channel, from its cached matches. An entry serves if it was built
+// with every visible pattern (its generation is at least visibleGen, read
+// under mu, which Reveal and Add hold), so no pattern revealed before the
+// fan-out began is missed; otherwise fan-out brings it up to date itself.
+// Called with mu read-locked.
 func (x *Index) publishPatternsLocked(channel []byte, run *Run, f *Flusher) int {
-	set := x.patternSet.Load()
-	if len(set.list) == 0 {
+	if x.visible == 0 {
 		return 0
 	}
 	m := x.matches.get(channel)
-	if m == nil || m.gen != set.gen {
+	if m == nil || m.gen < x.visibleGen {
 		x.fanoutMatches.Add(1)
-		m = x.matchesFor(set, channel)
+		m = x.matchesFor(x.patternSet.Load(), channel)
 	}
 	n := 0
 	for _, p := range m.pats {
-		if p.dead.Load() {
+		if p.dead.Load() || !p.visible.Load() {
 			continue
 		}
 		pat := stringBytes(p.name)
@@ -145,7 +180,8 @@ func (x *Index) publishPatternsLocked(channel []byte, run *Run, f *Flusher) int 
 	return n
 }
 
-// HasPatterns reports whether any pattern has subscribers.
+// HasPatterns reports whether any pattern has subscribers (hidden ones
+// included).
 func (x *Index) HasPatterns() bool { return len(x.patternSet.Load().list) > 0 }
 
 // FanoutMatches returns how many times fan-out had to match patterns

@@ -318,3 +318,31 @@ func checkIndexAgainstDirect(t *testing.T, rnd *rand.Rand, steps int) {
 		}
 	}
 }
+
+// TestHiddenPattern: a pattern AddPattern installs is matched by Prepare
+// but not delivered to until Reveal; then fan-out delivers to it from the
+// prepared entry without matching.
+func TestHiddenPattern(t *testing.T) {
+	x := NewIndex()
+	rec := newRecorder()
+	if added, hidden := x.AddPattern("n*", rec); !added || !hidden {
+		t.Fatalf("AddPattern: added %v, hidden %v; want both", added, hidden)
+	}
+	x.Prepare([]byte("news"))
+	if n := publishOne(x, "news", 1); n != 0 {
+		t.Errorf("receivers %d before Reveal, want 0", n)
+	}
+	x.Reveal("n*")
+	if added, hidden := x.AddPattern("n*", newRecorder()); !added || hidden {
+		t.Errorf("second AddPattern: added %v, hidden %v; want added, visible", added, hidden)
+	}
+	if n := publishOne(x, "news", 2); n != 2 {
+		t.Errorf("receivers %d after Reveal, want 2", n)
+	}
+	if x.FanoutMatches() != 0 {
+		t.Errorf("fan-out matched %d times, want 0", x.FanoutMatches())
+	}
+	if got := rec.take()["n*"]; !slices.Equal(got, []string{"news#2"}) {
+		t.Errorf("delivered %v, want [news#2]", got)
+	}
+}
