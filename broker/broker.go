@@ -409,9 +409,17 @@ func (b *Broker) Failed() error { return b.log.Failed() }
 // new to the node waits for the publishes already in flight (one commit;
 // see subscribePattern).
 func (b *Broker) Subscribe(kind SubKind, name string, s Subscriber) bool {
+	return b.SubscribeConfirming(kind, name, s, func() {})
+}
+
+// SubscribeConfirming is Subscribe that calls confirm just before the
+// subscription can receive its first message (after a new pattern's wait),
+// so that a front can queue its confirmation ahead of every message.
+func (b *Broker) SubscribeConfirming(kind SubKind, name string, s Subscriber, confirm func()) bool {
 	if kind == KindPattern {
-		return b.subscribePattern(name, s)
+		return b.subscribePattern(name, s, confirm)
 	}
+	confirm()
 	return b.index.Add(kind, name, s)
 }
 

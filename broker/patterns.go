@@ -69,14 +69,25 @@ func (f *prepareFence) advance() {
 }
 
 // subscribePattern subscribes s to a pattern, revealing a new pattern only
-// once fan-out can no longer meet a publish prepared without it.
-func (b *Broker) subscribePattern(pattern string, s Subscriber) bool {
+// once fan-out can no longer meet a publish prepared without it. confirm
+// runs before s can receive a message: before s is added to a visible
+// pattern, or before a new (hidden) one is revealed.
+func (b *Broker) subscribePattern(pattern string, s Subscriber, confirm func()) bool {
 	b.prep.installMu.Lock()
 	defer b.prep.installMu.Unlock()
+	visible := b.index.PatternVisible(pattern)
+	if visible {
+		confirm()
+	}
 	added, hidden := b.index.AddPattern(pattern, s)
 	if hidden {
 		b.prep.advance()
 		b.waitFannedOut()
+	}
+	if !visible {
+		confirm()
+	}
+	if hidden {
 		b.index.Reveal(pattern)
 	}
 	return added

@@ -185,3 +185,63 @@ func waitForPublishes(count func() int64, n int64, done <-chan struct{}) {
 		}
 	}
 }
+
+// TestNewPatternConfirmedAfterPublishesInFlight: a PSUBSCRIBE to a new
+// pattern is confirmed only once a publish that was being prepared
+// without the pattern (held in the matcher here) is fanned out. The
+// install is seen starting (it advances the prepare epoch) and then
+// waiting, before the publish is let go.
+func TestNewPatternConfirmedAfterPublishesInFlight(t *testing.T) {
+	b := openMemBroker(t)
+	held, release := make(chan struct{}), make(chan struct{})
+	var holdOnce sync.Once
+	b.index.SetMatcher(func(pattern, name []byte) bool {
+		if string(name) == "held" {
+			holdOnce.Do(func() { close(held); <-release })
+		}
+		return delivery.Match(pattern, name)
+	})
+	old := &payloads{}
+	b.Subscribe(KindPattern, "h*", old)
+	epoch := b.prep.epoch.Load()
+	published := make(chan error, 1)
+	go func() { _, err := publishTo(b, "held", "m"); published <- err }()
+	<-held
+	confirmed, subscribed := make(chan struct{}), make(chan struct{})
+	fannedOutAtConfirm := false
+	go func() {
+		defer close(subscribed)
+		b.SubscribeConfirming(KindPattern, "new*", &payloads{}, func() {
+			old.mu.Lock()
+			fannedOutAtConfirm = old.got["h*"]["m"]
+			old.mu.Unlock()
+			close(confirmed)
+		})
+	}()
+	early := func() bool {
+		select {
+		case <-confirmed:
+			return true
+		default:
+			return false
+		}
+	}
+	for b.prep.epoch.Load() == epoch && !early() {
+		runtime.Gosched()
+	}
+	if early() { // the install must wait for the held publish
+		close(release)
+		t.Fatal("the new pattern was confirmed while a publish prepared without it was in flight")
+	}
+	close(release)
+	<-subscribed
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	if !fannedOutAtConfirm {
+		t.Error("confirm ran before the publish in flight was fanned out")
+	}
+	if n, _, _ := b.PatternMatchStats(); n != 0 {
+		t.Errorf("fan-out matched patterns %d times, want 0", n)
+	}
+}

@@ -39,6 +39,15 @@ func (x *Index) AddPattern(name string, sub Subscriber) (added, hidden bool) {
 	return x.addPatternLocked(name, sub)
 }
 
+// PatternVisible reports whether pattern has subscribers and fan-out
+// delivers to it.
+func (x *Index) PatternVisible(name string) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	p := x.patterns[name]
+	return p != nil && p.visible.Load()
+}
+
 // Reveal lets fan-out deliver to a pattern AddPattern installed hidden.
 func (x *Index) Reveal(name string) {
 	x.mu.Lock()

@@ -141,8 +141,9 @@ func subVerb(kind broker.SubKind, sub bool) string {
 }
 
 // subscribeCmd subscribes to each name. Each confirmation is committed to
-// the output before the subscription is registered, so no message can
-// overtake it.
+// the output just before the subscription can receive a message (for a
+// pattern new to the node, after the broker's wait for the publishes in
+// flight), so no message can overtake it.
 func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 	if err := c.checkSubscriptionNames(kind, names); err != nil {
 		c.writeError(err)
@@ -157,12 +158,15 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 		name := string(n)
 		_, had := (*set)[name]
 		(*set)[name] = struct{}{}
-		c.w.Push(3)
-		c.w.BulkString(subVerb(kind, true))
-		c.w.Bulk(n)
-		c.w.Int(c.subCount(kind))
-		c.commitReplies()
+		confirm := func() {
+			c.w.Push(3)
+			c.w.BulkString(subVerb(kind, true))
+			c.w.Bulk(n)
+			c.w.Int(c.subCount(kind))
+			c.commitReplies()
+		}
 		if had {
+			confirm()
 			continue
 		}
 		var (
@@ -177,7 +181,7 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 				ps, resume = c.trackPattern(name)
 			}
 		}
-		c.s.b.Subscribe(kind, name, c)
+		c.s.b.SubscribeConfirming(kind, name, c, confirm)
 		switch {
 		case resume && st != nil:
 			c.catchUp(n, st)
