@@ -221,10 +221,13 @@ type Broker struct {
 
 	// Live-only notifications (notify.go): the installed Notifier (nil:
 	// none), and fan-out's buffers for its notices.
-	notifier   atomic.Pointer[Notifier]
-	notices    Notices
-	liveRun    delivery.Run
-	liveFields [2][]byte
+	notifier atomic.Pointer[Notifier]
+	// notifyKeyPrefixes: the notifier's channels that are a prefix plus
+	// a proposal's channel, prepared for patterns in Submit.
+	notifyKeyPrefixes atomic.Pointer[[]string]
+	notices           Notices
+	liveRun           delivery.Run
+	liveFields        [2][]byte
 
 	done      chan struct{}
 	wg        sync.WaitGroup

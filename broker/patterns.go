@@ -103,14 +103,25 @@ func (b *Broker) waitFannedOut() {
 }
 
 // preparePatterns brings the pattern matches of the channels r publishes
-// to up to date (see delivery.Index.Prepare).
+// to up to date (see delivery.Index.Prepare), and those of the keyspace
+// notices its proposals may cause.
 func (b *Broker) preparePatterns(r *Request) {
 	if !b.index.HasPatterns() {
 		return
 	}
+	var prefixes []string
+	if p := b.notifyKeyPrefixes.Load(); p != nil {
+		prefixes = *p
+	}
 	for i := range r.Proposals {
-		if p := &r.Proposals[i]; p.Op == wal.OpAppend && p.Tag == TagPublish {
+		p := &r.Proposals[i]
+		if p.Op == wal.OpAppend && p.Tag != TagSPublish {
 			b.index.Prepare(p.Channel)
+		}
+		if p.Tag == TagNotify {
+			for _, prefix := range prefixes {
+				b.index.Prepare(append([]byte(prefix), p.Channel...))
+			}
 		}
 	}
 }

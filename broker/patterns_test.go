@@ -245,3 +245,30 @@ func TestNewPatternConfirmedAfterPublishesInFlight(t *testing.T) {
 		t.Errorf("fan-out matched patterns %d times, want 0", n)
 	}
 }
+
+// TestNotifyChannelsPrepared: the channels of a notifier's notices that are
+// a key prefix plus the proposal's channel are prepared by Submit, so
+// fan-out matches no pattern for them either, and they are delivered.
+func TestNotifyChannelsPrepared(t *testing.T) {
+	b := openMemBroker(t)
+	sub := &payloads{}
+	b.Subscribe(KindPattern, "ks:*", sub)
+	b.SetNotifier(func(p *Proposal, n *Notices) { n.Add("ks:", p.Channel, []byte("xadd")) }, "ks:")
+	for _, ch := range []string{"a", "b", "a"} {
+		r := NewRequest()
+		p := r.Add()
+		p.Op, p.Channel, p.Spec.Auto, p.Tag = OpAppend, []byte(ch), true, TagNotify
+		p.Fields = [][]byte{MessageField, []byte("m")}
+		if err := b.Do(r); err != nil || r.Proposals[0].Err != nil {
+			t.Fatal(err, r.Proposals[0].Err)
+		}
+	}
+	if n, _, _ := b.PatternMatchStats(); n != 0 {
+		t.Errorf("fan-out matched patterns %d times, want 0", n)
+	}
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if !sub.got["ks:*"]["xadd"] {
+		t.Errorf("notices not delivered to ks:*: %v", sub.got)
+	}
+}
