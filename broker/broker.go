@@ -113,6 +113,15 @@ type Limits struct {
 	SubscriberBufferBytes      int           // unsent output a subscriber may hold before it is disconnected (default 32 MiB)
 	TotalSubscriberBufferBytes int           // output of all subscribers together; past it the largest holders are disconnected first (default 1 GiB)
 	WriteTimeout               time.Duration // a blocked socket write fails after this (default 30s)
+	// MaxChannelNameBytes bounds a channel name that PUBLISH, XADD or
+	// SUBSCRIBE accept (default 64 KiB); MaxPatternBytes a PSUBSCRIBE
+	// pattern (default 1 KiB). Matching costs up to the product of the two,
+	// once per channel and pattern.
+	MaxChannelNameBytes int
+	MaxPatternBytes     int
+	// PatternCacheBytes bounds the cache of which patterns match which
+	// channel (default 64 MiB: about 100 bytes plus the name per channel).
+	PatternCacheBytes int
 }
 
 // EnsureDefaults fills unset limits.
@@ -141,7 +150,24 @@ func (l *Limits) EnsureDefaults() {
 	if l.WriteTimeout == 0 {
 		l.WriteTimeout = 30 * time.Second
 	}
+	if l.MaxChannelNameBytes == 0 {
+		l.MaxChannelNameBytes = DefaultMaxChannelNameBytes
+	}
+	if l.MaxPatternBytes == 0 {
+		l.MaxPatternBytes = DefaultMaxPatternBytes
+	}
+	if l.PatternCacheBytes == 0 {
+		l.PatternCacheBytes = delivery.DefaultMatchCacheBytes
+	}
 }
+
+// Defaults of the name limits: far above any naming scheme in use (Redis
+// key names are rarely over a few hundred bytes), low enough that one
+// match costs at most 64 Mi steps.
+const (
+	DefaultMaxChannelNameBytes = 64 << 10
+	DefaultMaxPatternBytes     = 1 << 10
+)
 
 // Validate reports limits that cannot work.
 func (l *Limits) Validate() error {
@@ -156,6 +182,10 @@ func (l *Limits) Validate() error {
 		return errors.New("subscriber buffer must be at least 1 KiB")
 	case l.TotalSubscriberBufferBytes < 1<<10:
 		return errors.New("total subscriber buffer must be at least 1 KiB")
+	case l.MaxChannelNameBytes < 1 || l.MaxPatternBytes < 1:
+		return errors.New("max channel name and pattern bytes must be positive")
+	case l.PatternCacheBytes < 1<<20:
+		return errors.New("pattern cache must be at least 1 MiB")
 	}
 	return nil
 }
@@ -197,10 +227,13 @@ type Broker struct {
 
 	// Live-only notifications (notify.go): the installed Notifier (nil:
 	// none), and fan-out's buffers for its notices.
-	notifier   atomic.Pointer[Notifier]
-	notices    Notices
-	liveRun    delivery.Run
-	liveFields [2][]byte
+	notifier atomic.Pointer[Notifier]
+	// notifyKeyPrefixes: the notifier's channels that are a prefix plus
+	// a proposal's channel, prepared for patterns in Submit.
+	notifyKeyPrefixes atomic.Pointer[[]string]
+	notices           Notices
+	liveRun           delivery.Run
+	liveFields        [2][]byte
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -210,6 +243,8 @@ type Broker struct {
 
 	published  atomic.Uint64 // entries appended
 	deliveries atomic.Uint64 // messages handed to subscribers
+
+	prep prepareFence // patterns.go
 }
 
 // Open opens the node's storage in cfg.Dir and starts fan-out.
@@ -223,10 +258,11 @@ func Open(cfg Config) (*Broker, error) {
 	}
 	b := &Broker{
 		cfg:     cfg,
-		index:   delivery.NewIndex(),
+		index:   delivery.NewIndexSize(cfg.Limits.PatternCacheBytes),
 		started: time.Now(),
 		done:    make(chan struct{}),
 	}
+	b.prep.drained = make(chan struct{}, 1)
 	b.metrics = newMetrics(b, cfg.Registerer)
 	l, err := wal.Open(wal.Options{
 		Dir:               cfg.Dir,
@@ -335,12 +371,19 @@ func (b *Broker) publishRun() {
 
 // Submit queues a write request; Wait on it for the outcome. A PUBLISH or
 // XADD is done only once it is fsync'd and handed to subscribers, with
-// Proposal.Receivers set.
-func (b *Broker) Submit(r *Request) error { return b.log.Submit(r) }
+// Proposal.Receivers set. Which patterns match each channel appended to is
+// worked out here, on the caller's goroutine, so that fan-out finds it
+// cached.
+func (b *Broker) Submit(r *Request) error {
+	epoch := b.prep.enter()
+	defer b.prep.leave(epoch)
+	b.preparePatterns(r)
+	return b.log.Submit(r)
+}
 
 // Do submits r and waits for it.
 func (b *Broker) Do(r *Request) error {
-	if err := b.log.Submit(r); err != nil {
+	if err := b.Submit(r); err != nil {
 		return err
 	}
 	r.Wait()
@@ -370,14 +413,36 @@ func (b *Broker) Now() int64 { return b.log.Now() }
 // Failed returns the storage error that stopped writes, or nil.
 func (b *Broker) Failed() error { return b.log.Failed() }
 
-// Subscribe adds a subscription; it reports whether it is new.
+// Subscribe adds a subscription; it reports whether it is new. Every
+// publish fanned out after it returns reaches the subscription. A pattern
+// new to the node waits for the publishes already in flight (one commit;
+// see subscribePattern).
 func (b *Broker) Subscribe(kind SubKind, name string, s Subscriber) bool {
+	return b.SubscribeConfirming(kind, name, s, func() {})
+}
+
+// SubscribeConfirming is Subscribe that calls confirm just before the
+// subscription can receive its first message (after a new pattern's wait),
+// so that a front can queue its confirmation ahead of every message.
+func (b *Broker) SubscribeConfirming(kind SubKind, name string, s Subscriber, confirm func()) bool {
+	if kind == KindPattern {
+		return b.subscribePattern(name, s, confirm)
+	}
+	confirm()
 	return b.index.Add(kind, name, s)
 }
 
 // Unsubscribe removes a subscription; it reports whether it existed.
 func (b *Broker) Unsubscribe(kind SubKind, name string, s Subscriber) bool {
 	return b.index.Remove(kind, name, s)
+}
+
+// PatternMatchStats returns how many times fan-out had to match patterns
+// itself (a publish in flight while a pattern was added, or whose cache
+// entry was evicted) and the size of the pattern match cache.
+func (b *Broker) PatternMatchStats() (fanoutMatches uint64, cachedChannels, cacheBytes int) {
+	cachedChannels, cacheBytes = b.index.MatchCacheStats()
+	return b.index.FanoutMatches(), cachedChannels, cacheBytes
 }
 
 // NumSubscribers returns how many subscribers name has in a namespace.

@@ -52,6 +52,12 @@ func newMetrics(b *Broker, reg prometheus.Registerer) *metrics {
 		stat("rewind_channels", "Channels that exist.", func(s Stats) float64 { return float64(s.Channels) }),
 		stat("rewind_entries", "Entries stored in all channels.", func(s Stats) float64 { return float64(s.Entries) }),
 		stat("rewind_disk_bytes", "Bytes the log takes on disk.", func(s Stats) float64 { return float64(s.DiskBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rewind_pattern_fanout_matches_total",
+			Help: "Times fan-out matched patterns itself (a publish in flight while a pattern was added or its cached matches evicted)."},
+			func() float64 { return float64(b.index.FanoutMatches()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_pattern_cache_bytes",
+			Help: "Memory accounted to the cache of which patterns match which channel."},
+			func() float64 { _, n := b.index.MatchCacheStats(); return float64(n) }),
 	)
 	return m
 }

@@ -51,3 +51,27 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]*dto.Metric {
 	}
 	return out
 }
+
+// TestMetricsPatternCache: publishes with a pattern subscriber fill the
+// pattern cache, and fan-out matched nothing itself.
+func TestMetricsPatternCache(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	b, err := Open(Config{Dir: "data", FS: vfs.NewMem(), Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Subscribe(KindPattern, "c*", &payloads{})
+	for i := 0; i < 3; i++ {
+		if n, err := publishTo(b, "ch", "m"); err != nil || n != 1 {
+			t.Fatalf("publish: %d receivers, %v", n, err)
+		}
+	}
+	got := gather(t, reg)
+	if v := got["rewind_pattern_cache_bytes"].GetGauge().GetValue(); v <= 0 {
+		t.Errorf("pattern cache bytes %v, want > 0", v)
+	}
+	if v := got["rewind_pattern_fanout_matches_total"].GetCounter().GetValue(); v != 0 {
+		t.Errorf("fan-out matches %v, want 0", v)
+	}
+}

@@ -52,12 +52,18 @@ func (n *Notices) reset() {
 
 // SetNotifier installs fn, which sees every durable proposal tagged
 // TagNotify from the next batch on; nil removes it. Without a notifier
-// fan-out costs one atomic load per batch more than before.
-func (b *Broker) SetNotifier(fn Notifier) {
+// fan-out costs one atomic load per batch more than before. keyPrefixes
+// are the prefixes fn puts before a proposal's channel to name the channel
+// of a notice: Submit works out which patterns match those channels, so
+// that fan-out need not (other notice channels are matched by fan-out the
+// first time only).
+func (b *Broker) SetNotifier(fn Notifier, keyPrefixes ...string) {
 	if fn == nil {
 		b.notifier.Store(nil)
+		b.notifyKeyPrefixes.Store(nil)
 		return
 	}
+	b.notifyKeyPrefixes.Store(&keyPrefixes)
 	b.notifier.Store(&fn)
 }
 

@@ -3,6 +3,7 @@ package delivery
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Subscriber receives messages. Deliver and Flush are called from the
@@ -106,11 +107,23 @@ const (
 
 // Index maps channels and patterns to subscribers. It is safe for
 // concurrent use; Deliver may run concurrently with (un)subscribes.
+// Which patterns match a channel is cached (patterns.go), so fan-out does
+// not match patterns itself unless a publish was not prepared.
 type Index struct {
 	mu       sync.RWMutex
-	channels map[string]*subList // guarded by mu
-	shards   map[string]*subList // guarded by mu
-	patterns map[string]*subList // guarded by mu
+	channels map[string]*subList      // guarded by mu
+	shards   map[string]*subList      // guarded by mu
+	patterns map[string]*patternEntry // guarded by mu
+	lastID   uint64                   // guarded by mu: the newest pattern's id
+	// visibleGen is the newest id of a pattern fan-out delivers to, and
+	// visible the number of live such patterns. Guarded by mu.
+	visibleGen uint64
+	visible    int
+
+	patternSet    atomic.Pointer[patternSet] // replaced under mu
+	matches       *matchCache
+	match         func(pattern, name []byte) bool
+	fanoutMatches atomic.Uint64
 }
 
 type subList struct {
@@ -141,14 +154,27 @@ func (s *subList) remove(sub Subscriber) bool {
 	return true
 }
 
-// NewIndex returns an empty index.
-func NewIndex() *Index {
-	return &Index{
+// NewIndex returns an empty index whose match cache holds at most
+// DefaultMatchCacheBytes.
+func NewIndex() *Index { return NewIndexSize(DefaultMatchCacheBytes) }
+
+// NewIndexSize returns an empty index whose match cache holds at most
+// matchCacheBytes.
+func NewIndexSize(matchCacheBytes int) *Index {
+	x := &Index{
 		channels: make(map[string]*subList),
 		shards:   make(map[string]*subList),
-		patterns: make(map[string]*subList),
+		patterns: make(map[string]*patternEntry),
+		matches:  newMatchCache(matchCacheBytes),
+		match:    Match,
 	}
+	x.patternSet.Store(&patternSet{})
+	return x
 }
+
+// SetMatcher replaces the glob matcher (tests use it to count or to hold
+// matches). Call it before the index is used.
+func (x *Index) SetMatcher(match func(pattern, name []byte) bool) { x.match = match }
 
 func (x *Index) table(kind Kind) map[string]*subList {
 	switch kind {
@@ -156,17 +182,21 @@ func (x *Index) table(kind Kind) map[string]*subList {
 		return x.channels
 	case KindShard:
 		return x.shards
-	case KindPattern:
-		return x.patterns
 	}
 	panic("delivery: unknown subscription kind")
 }
 
 // Add subscribes sub to name (a channel or, for KindPattern, a pattern). It
-// reports whether the subscription is new.
+// reports whether the subscription is new. Once it returns, every fan-out
+// that starts considers the subscription.
 func (x *Index) Add(kind Kind, name string, sub Subscriber) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if kind == KindPattern {
+		added, _ := x.addPatternLocked(name, sub)
+		x.revealLocked(name)
+		return added
+	}
 	t := x.table(kind)
 	l := t[name]
 	if l == nil {
@@ -180,6 +210,9 @@ func (x *Index) Add(kind Kind, name string, sub Subscriber) bool {
 func (x *Index) Remove(kind Kind, name string, sub Subscriber) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if kind == KindPattern {
+		return x.removePatternLocked(name, sub)
+	}
 	t := x.table(kind)
 	l := t[name]
 	if l == nil || !l.remove(sub) {
@@ -216,23 +249,19 @@ func (x *Index) Publish(kind Kind, channel []byte, run *Run, f *Flusher) int {
 		}
 		n += len(l.subs)
 	}
-	for p, l := range x.patterns {
-		pat := stringBytes(p)
-		if !Match(pat, channel) {
-			continue
-		}
-		for _, s := range l.subs {
-			f.add(s, s.Deliver(KindPattern, pat, channel, run))
-		}
-		n += len(l.subs)
-	}
-	return n
+	return n + x.publishPatternsLocked(channel, run, f)
 }
 
 // Count returns the number of subscribers of name in a namespace.
 func (x *Index) Count(kind Kind, name string) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	if kind == KindPattern {
+		if p := x.patterns[name]; p != nil {
+			return len(p.subs.subs)
+		}
+		return 0
+	}
 	if l := x.table(kind)[name]; l != nil {
 		return len(l.subs)
 	}
@@ -244,20 +273,36 @@ func (x *Index) Count(kind Kind, name string) int {
 func (x *Index) Len(kind Kind) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	if kind == KindPattern {
+		return len(x.patterns)
+	}
 	return len(x.table(kind))
 }
 
 // Names returns the names with subscribers in a namespace that match
-// pattern (all when pattern is empty), sorted.
+// pattern (all when pattern is empty), sorted. The names are copied under
+// the lock and matched after it, so a costly pattern delays nobody else.
 func (x *Index) Names(kind Kind, pattern []byte) []string {
 	x.mu.RLock()
-	var out []string
-	for name := range x.table(kind) {
+	var all []string
+	if kind == KindPattern {
+		all = make([]string, 0, len(x.patterns))
+		for name := range x.patterns {
+			all = append(all, name)
+		}
+	} else {
+		all = make([]string, 0, len(x.table(kind)))
+		for name := range x.table(kind) {
+			all = append(all, name)
+		}
+	}
+	x.mu.RUnlock()
+	out := all[:0]
+	for _, name := range all {
 		if len(pattern) == 0 || Match(pattern, stringBytes(name)) {
 			out = append(out, name)
 		}
 	}
-	x.mu.RUnlock()
 	sort.Strings(out)
 	return out
 }

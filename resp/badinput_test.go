@@ -279,3 +279,42 @@ func TestBadInputNonReadingClient(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestBadInputNameLimits: a channel name over --max-channel-name-bytes or
+// a pattern over --max-pattern-bytes is refused with an error naming the
+// flag, nothing is written or subscribed, and the connection goes on. A
+// name at the limit is accepted.
+func TestBadInputNameLimits(t *testing.T) {
+	limits := smallLimits
+	limits.MaxChannelNameBytes, limits.MaxPatternBytes = 16, 8
+	addr, _ := startServer(t, withLimits(limits))
+	rc := dialRaw(t, addr)
+	long, atLimit := strings.Repeat("c", 17), strings.Repeat("c", 16)
+	nameErr := "-ERR channel name too long (17 bytes, max 16; see --max-channel-name-bytes)\r\n"
+	patternErr := "-ERR pattern too long (9 bytes, max 8; see --max-pattern-bytes)\r\n"
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"PUBLISH", long, "m"}, nameErr},
+		{[]string{"SPUBLISH", long, "m"}, nameErr},
+		{[]string{"XADD", long, "*", "f", "v"}, nameErr},
+		{[]string{"XGROUP", "CREATE", long, "g", "$", "MKSTREAM"}, nameErr},
+		{[]string{"XGROUP", "CREATE", long, "g", "$"}, "-ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.\r\n"},
+		{[]string{"EXISTS", long}, ":0\r\n"},
+		{[]string{"PUBLISH", atLimit, "m"}, ":0\r\n"},
+		{[]string{"XLEN", atLimit}, ":1\r\n"},
+		{[]string{"XRANGE", long, "-", "+"}, "*0\r\n"},
+		{[]string{"SUBSCRIBE", "ok", long}, nameErr},
+		{[]string{"SSUBSCRIBE", long}, nameErr},
+		{[]string{"PSUBSCRIBE", "a*", "*aaaaaaab"}, patternErr},
+		{[]string{"PUBSUB", "NUMSUB", "ok"}, "*2\r\n$2\r\nok\r\n:0\r\n"},
+		{[]string{"PUBSUB", "NUMPAT"}, ":0\r\n"},
+		{[]string{"PSUBSCRIBE", "*aaaaaab"}, "*3\r\n$10\r\npsubscribe\r\n$8\r\n*aaaaaab\r\n:1\r\n"},
+	}
+	for _, s := range steps {
+		if got := rc.do(s.args...); got != s.want {
+			t.Fatalf("%.60q: got %q, want %q", s.args, got, s.want)
+		}
+	}
+}

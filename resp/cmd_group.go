@@ -187,7 +187,11 @@ func cmdXGroupDelConsumer(c *conn, args [][]byte)    { c.xgroupCount(args, broke
 
 func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
 	var tmpl broker.Proposal
-	if err := parseGroupCursor(&tmpl, args, 4, op == broker.OpGroupCreate); err != nil {
+	err := parseGroupCursor(&tmpl, args, 4, op == broker.OpGroupCreate)
+	if err == nil && tmpl.MkStream {
+		err = c.checkChannelName(args[2])
+	}
+	if err != nil {
 		c.drain()
 		c.writeError(err)
 		return

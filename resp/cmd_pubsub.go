@@ -2,6 +2,7 @@ package resp
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/rewind-mq/rewind/broker"
 )
@@ -49,6 +50,10 @@ func cmdSPublish(c *conn, args [][]byte) { c.publish(args, broker.TagSPublish) }
 // publish queues a durable append of args[2] as the field "message"; drain
 // answers with the number of receivers once it is fsync'd and delivered.
 func (c *conn) publish(args [][]byte, tag uint8) {
+	if err := c.checkChannelName(args[1]); err != nil {
+		c.failWrite(err)
+		return
+	}
 	if len(args[2]) > c.s.limits.MaxMessageBytes {
 		c.drain()
 		c.writeError(broker.ErrTooLarge)
@@ -68,6 +73,41 @@ func (c *conn) fields(name, value []byte) [][]byte {
 	n := len(c.arena)
 	c.arena = append(c.arena, name, value)
 	return c.arena[n : n+2 : n+2]
+}
+
+// nameTooLongError is a channel name or pattern over its limit. It names
+// the serve flag that sets the limit, as "message too large" does.
+type nameTooLongError struct {
+	what       string // "channel name", "pattern"
+	size, max  int
+	flagOption string
+}
+
+func (e nameTooLongError) Error() string {
+	return e.what + " too long (" + strconv.Itoa(e.size) + " bytes, max " + strconv.Itoa(e.max) + "; see --" + e.flagOption + ")"
+}
+
+// checkChannelName refuses a channel name over MaxChannelNameBytes.
+func (c *conn) checkChannelName(name []byte) error {
+	if max := c.s.limits.MaxChannelNameBytes; len(name) > max {
+		return nameTooLongError{"channel name", len(name), max, "max-channel-name-bytes"}
+	}
+	return nil
+}
+
+// checkSubscriptionNames refuses a (P|S)SUBSCRIBE whose names or patterns
+// are over their limit, before it subscribes to any of them.
+func (c *conn) checkSubscriptionNames(kind broker.SubKind, names [][]byte) error {
+	for _, n := range names {
+		if kind != broker.KindPattern {
+			if err := c.checkChannelName(n); err != nil {
+				return err
+			}
+		} else if max := c.s.limits.MaxPatternBytes; len(n) > max {
+			return nameTooLongError{"pattern", len(n), max, "max-pattern-bytes"}
+		}
+	}
+	return nil
 }
 
 func (c *conn) subSet(kind broker.SubKind) *map[string]struct{} {
@@ -101,9 +141,14 @@ func subVerb(kind broker.SubKind, sub bool) string {
 }
 
 // subscribeCmd subscribes to each name. Each confirmation is committed to
-// the output before the subscription is registered, so no message can
-// overtake it.
+// the output just before the subscription can receive a message (for a
+// pattern new to the node, after the broker's wait for the publishes in
+// flight), so no message can overtake it.
 func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
+	if err := c.checkSubscriptionNames(kind, names); err != nil {
+		c.writeError(err)
+		return
+	}
 	defer c.setMuted(c.pushing()) // confirmations and catch-up are pushes
 	set := c.subSet(kind)
 	if *set == nil {
@@ -113,12 +158,15 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 		name := string(n)
 		_, had := (*set)[name]
 		(*set)[name] = struct{}{}
-		c.w.Push(3)
-		c.w.BulkString(subVerb(kind, true))
-		c.w.Bulk(n)
-		c.w.Int(c.subCount(kind))
-		c.commitReplies()
+		confirm := func() {
+			c.w.Push(3)
+			c.w.BulkString(subVerb(kind, true))
+			c.w.Bulk(n)
+			c.w.Int(c.subCount(kind))
+			c.commitReplies()
+		}
 		if had {
+			confirm()
 			continue
 		}
 		var (
@@ -133,7 +181,7 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 				ps, resume = c.trackPattern(name)
 			}
 		}
-		c.s.b.Subscribe(kind, name, c)
+		c.s.b.SubscribeConfirming(kind, name, c, confirm)
 		switch {
 		case resume && st != nil:
 			c.catchUp(n, st)

@@ -1682,7 +1682,9 @@ var configParams = []configParam{
 		}
 		return s.b.Config().Dir
 	}},
+	{name: "max-channel-name-bytes", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxChannelNameBytes) }},
 	{name: "max-message-bytes", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxMessageBytes) }},
+	{name: "max-pattern-bytes", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxPatternBytes) }},
 	{name: "maxclients", value: func(s *Server) string { return strconv.Itoa(s.limits.MaxClients) }},
 	{name: "maxmemory", value: func(*Server) string { return "0" }},
 	{name: "maxmemory-clients", value: func(s *Server) string { return strconv.Itoa(s.limits.TotalSubscriberBufferBytes) }}, // rewind: bounds subscribers' output only

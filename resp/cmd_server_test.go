@@ -615,8 +615,9 @@ func TestConfig(t *testing.T) {
 		rdb := ts.client(proto)
 		port := ts.addr[strings.LastIndex(ts.addr, ":")+1:]
 		for pattern, want := range map[string]map[string]string{
-			"maxclients":  {"maxclients": "10000"},
-			"max*":        {"max-message-bytes": "1048576", "maxclients": "10000", "maxmemory": "0", "maxmemory-clients": "1073741824", "maxmemory-policy": "noeviction"},
+			"maxclients": {"maxclients": "10000"},
+			"max*": {"max-channel-name-bytes": "65536", "max-message-bytes": "1048576", "max-pattern-bytes": "1024",
+				"maxclients": "10000", "maxmemory": "0", "maxmemory-clients": "1073741824", "maxmemory-policy": "noeviction"},
 			"retention-*": {"retention-max-age": "3600000", "retention-max-len": "1000", "retention-max-bytes": "0"},
 			"port":        {"port": port},
 			"nosuch":      {},

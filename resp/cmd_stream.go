@@ -149,6 +149,10 @@ func cmdXAdd(c *conn, args [][]byte) {
 		c.failWrite(broker.ErrIDZero)
 		return
 	}
+	if err := c.checkChannelName(args[1]); err != nil {
+		c.failWrite(err)
+		return
+	}
 	size := 0
 	for _, f := range fields {
 		size += len(f)

@@ -105,8 +105,15 @@ func (s *Server) setNotifyFlags(flags int) {
 		s.b.SetNotifier(nil)
 		return
 	}
-	s.b.SetNotifier(func(p *broker.Proposal, n *broker.Notices) { keyspaceEvents(flags, p, n) })
+	var keyPrefixes []string
+	if flags&notifyKeyspace != 0 {
+		keyPrefixes = append(keyPrefixes, keyspacePrefix)
+	}
+	s.b.SetNotifier(func(p *broker.Proposal, n *broker.Notices) { keyspaceEvents(flags, p, n) }, keyPrefixes...)
 }
+
+// keyspacePrefix names the channel of a key's keyspace notifications.
+const keyspacePrefix = "__keyspace@0__:"
 
 // keyspaceEvents emits the notifications of one durable write, in the
 // order Redis emits them.
@@ -116,7 +123,7 @@ func keyspaceEvents(flags int, p *broker.Proposal, n *broker.Notices) {
 			return
 		}
 		if flags&notifyKeyspace != 0 {
-			n.Add("__keyspace@0__:", p.Channel, []byte(event))
+			n.Add(keyspacePrefix, p.Channel, []byte(event))
 		}
 		if flags&notifyKeyevent != 0 {
 			n.Add("__keyevent@0__:", []byte(event), p.Channel)

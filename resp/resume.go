@@ -107,9 +107,9 @@ func (c *conn) resumable() bool {
 
 // trackChannel sets up the cursor of a new channel subscription: the
 // stored one if the name has one (then it reports true: catch up), else the
-// channel's current end. It runs on the reader goroutine, after the
-// subscribe confirmation was queued and before the subscription is
-// registered (see subscribeCmd).
+// channel's current end. It runs on the reader goroutine, before the
+// subscribe confirmation is queued and the subscription registered (see
+// subscribeCmd).
 func (c *conn) trackChannel(channel string) (*resumeState, bool) {
 	name := c.name()
 	from, found, err := c.s.b.CursorOf([]byte(name), []byte(channel))

@@ -30,6 +30,9 @@ type serveFlags struct {
 	dir               string
 	maxClients        int
 	maxMessageBytes   int
+	maxChannelName    int
+	maxPattern        int
+	patternCacheMB    int
 	subscriberBuffer  int
 	totalSubscriber   int
 	retentionMaxAge   time.Duration
@@ -58,6 +61,9 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.dir, "dir", "./data", "data directory (created if missing)")
 	fs.IntVar(&f.maxClients, "maxclients", 10000, "most client connections at once")
 	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 8<<20, "largest message (PUBLISH payload or XADD fields) accepted; one command may be 4 times this plus 64 KiB")
+	fs.IntVar(&f.maxChannelName, "max-channel-name-bytes", broker.DefaultMaxChannelNameBytes, "longest channel name PUBLISH, XADD and SUBSCRIBE accept")
+	fs.IntVar(&f.maxPattern, "max-pattern-bytes", broker.DefaultMaxPatternBytes, "longest PSUBSCRIBE pattern accepted")
+	fs.IntVar(&f.patternCacheMB, "pattern-cache-mb", 64, "memory for the cache of which patterns match which channel, in MiB")
 	fs.IntVar(&f.subscriberBuffer, "subscriber-buffer-bytes", 32<<20, "unsent output a subscriber may hold before it is disconnected")
 	fs.IntVar(&f.totalSubscriber, "total-subscriber-buffer-bytes", 1<<30, "unsent output all subscribers together may hold; past it those holding the most are disconnected first")
 	fs.DurationVar(&f.retentionMaxAge, "retention-max-age", 0, "default: drop entries older than this (0: keep)")
@@ -167,6 +173,9 @@ func serve(f serveFlags, logger *slog.Logger) error {
 			MaxClients:                 f.maxClients,
 			SubscriberBufferBytes:      f.subscriberBuffer,
 			TotalSubscriberBufferBytes: f.totalSubscriber,
+			MaxChannelNameBytes:        f.maxChannelName,
+			MaxPatternBytes:            f.maxPattern,
+			PatternCacheBytes:          f.patternCacheMB << 20,
 		},
 		Retention: broker.Retention{
 			MaxAgeMs: f.retentionMaxAge.Milliseconds(),
