@@ -179,6 +179,7 @@ type clientView struct {
 	createdMs, lastCmdMs int64
 	proto                int32
 	subscribed, inMulti  bool
+	blocked              bool
 }
 
 // viewClient snapshots target as seen by c. c's own state is read live
@@ -203,6 +204,7 @@ func (c *conn) viewClient(target *conn, args [][]byte) clientView {
 	target.out.mu.Unlock()
 	v.subscribed = v.stats.subs+v.stats.psubs+v.stats.ssubs > 0
 	v.inMulti = v.stats.multi >= 0
+	v.blocked = target.blocked.Load()
 	return v
 }
 
@@ -215,6 +217,9 @@ func appendClientLine(b []byte, v *clientView, nowMs int64) []byte {
 	}
 	if v.inMulti {
 		flags = append(flags, 'x')
+	}
+	if v.blocked {
+		flags = append(flags, 'b') // in XREAD/XREADGROUP BLOCK
 	}
 	if v.closed {
 		flags = append(flags, 'A') // close ASAP: killed, or its socket failed

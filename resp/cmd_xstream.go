@@ -338,6 +338,7 @@ func (c *conn) writeDirect(b []byte) error {
 		c.out.mu.Unlock()
 		return errStreamWrite
 	}
+	c.out.written = c.out.taken // b was accepted (nothing else is taken while flushing)
 	c.flushLocked() // anything queued meanwhile; clears flushing, releases the lock
 	return nil
 }

@@ -80,6 +80,7 @@ type conn struct {
 	lastCmdSeen        *command // the command last stored in info.lastCmd
 
 	proto   atomic.Int32 // 2 or 3; read by Deliver
+	blocked atomic.Bool  // in a blocking wait (CLIENT LIST flag b)
 	lastCmd atomic.Int64 // unix ms of the last command
 	info    connInfo
 

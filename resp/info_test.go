@@ -347,11 +347,18 @@ func TestBlockedClients(t *testing.T) {
 		done <- reader.XRead(ctx, &redis.XReadArgs{Streams: []string{"s", "$"}, Block: 0}).Err()
 	}()
 	waitBlocked("1")
+	// CLIENT LIST flags the blocked client b, as Redis does.
+	if list := ktOK(t, admin.ClientList(ctx)).Val(); !strings.Contains(list, "flags=b ") {
+		t.Fatalf("CLIENT LIST while a client is blocked:\n%s", list)
+	}
 	ktOK(t, admin.XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: "1-1", Values: []string{"a", "b"}}))
 	if err := <-done; err != nil {
 		t.Fatalf("XREAD BLOCK 0: %v", err)
 	}
 	waitBlocked("0")
+	if list := ktOK(t, admin.ClientList(ctx)).Val(); strings.Contains(list, "flags=b ") {
+		t.Fatalf("CLIENT LIST after the blocked client was served:\n%s", list)
+	}
 
 	// Two at once, one of them a consumer group read that times out.
 	ktOK(t, admin.XGroupCreate(ctx, "s", "g", "$"))

@@ -284,9 +284,11 @@ func (s *Server) infoErrorStats(sb *strings.Builder) {
 // shutdown), and keeps the wait out of the command's usec.
 func (c *conn) countBlocked() (done func()) {
 	c.s.stats.blockedClients.Add(1)
+	c.blocked.Store(true)
 	start := time.Now()
 	return func() {
 		c.excludedNs += time.Since(start).Nanoseconds()
+		c.blocked.Store(false)
 		c.s.stats.blockedClients.Add(-1)
 	}
 }
