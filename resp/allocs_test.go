@@ -37,13 +37,25 @@ func testPublishAllocs(t *testing.T, patterns []string, budget float64) {
 		subscribePatterns(t, ts.addr, patterns)
 		want = ":1\r\n" // ne*s
 	}
-	nc, err := net.Dial("tcp", ts.addr)
+	const batch, rounds = 200, 50
+	perMsg := float64(publishMallocs(t, ts.addr, want, batch, rounds)) / float64(batch*rounds)
+	t.Logf("%.3f allocations per PUBLISH (whole process, %d messages)", perMsg, batch*rounds)
+	if perMsg > budget {
+		t.Fatalf("%.2f allocations per PUBLISH, want well under 1", perMsg)
+	}
+}
+
+// publishMallocs pipelines rounds of batch PUBLISHes of 100 bytes to
+// "news" on a connection of its own, each reply being want, and returns
+// the process's heap allocations over the rounds (after ten to warm up).
+func publishMallocs(t *testing.T, addr, want string, batch, rounds int) uint64 {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
 	rd := bufio.NewReader(nc)
-	const batch, rounds = 200, 50
 	cmd := "*3\r\n$7\r\nPUBLISH\r\n$4\r\nnews\r\n$100\r\n" + strings.Repeat("x", 100) + "\r\n"
 	pipeline := []byte(strings.Repeat(cmd, batch))
 	round := func() {
@@ -66,11 +78,7 @@ func testPublishAllocs(t *testing.T, patterns []string, budget float64) {
 		round()
 	}
 	runtime.ReadMemStats(&after)
-	perMsg := float64(after.Mallocs-before.Mallocs) / float64(batch*rounds)
-	t.Logf("%.3f allocations per PUBLISH (whole process, %d messages)", perMsg, batch*rounds)
-	if perMsg > budget {
-		t.Fatalf("%.2f allocations per PUBLISH, want well under 1", perMsg)
-	}
+	return after.Mallocs - before.Mallocs
 }
 
 // TestFanoutAllocsPerDelivery measures the server's heap allocations per
@@ -89,36 +97,8 @@ func TestFanoutAllocsPerDelivery(t *testing.T) {
 		sub.do("SUBSCRIBE", "news")
 		go func() { _, _ = io.Copy(io.Discard, sub.nc) }()
 	}
-	nc, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	rd := bufio.NewReader(nc)
-	cmd := "*3\r\n$7\r\nPUBLISH\r\n$4\r\nnews\r\n$100\r\n" + strings.Repeat("x", 100) + "\r\n"
-	pipeline := []byte(strings.Repeat(cmd, batch))
-	want := ":" + strconv.Itoa(subscribers) + "\r\n"
-	round := func() {
-		if _, err := nc.Write(pipeline); err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < batch; i++ {
-			if line, err := rd.ReadSlice('\n'); err != nil || string(line) != want {
-				t.Fatalf("reply %q, %v", line, err)
-			}
-		}
-	}
-	for i := 0; i < 10; i++ {
-		round() // warm up buffers and pools
-	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for i := 0; i < rounds; i++ {
-		round()
-	}
-	runtime.ReadMemStats(&after)
-	perDelivery := float64(after.Mallocs-before.Mallocs) / float64(subscribers*batch*rounds)
+	mallocs := publishMallocs(t, ts.addr, ":"+strconv.Itoa(subscribers)+"\r\n", batch, rounds)
+	perDelivery := float64(mallocs) / float64(subscribers*batch*rounds)
 	t.Logf("%.3f allocations per delivery (whole process, %d deliveries)", perDelivery, subscribers*batch*rounds)
 	if perDelivery > 0.1 {
 		t.Fatalf("%.2f allocations per delivery, want well under 1", perDelivery)

@@ -339,7 +339,7 @@ func (c *conn) writeDirect(b []byte) error {
 		return errStreamWrite
 	}
 	c.out.written = c.out.taken // b was accepted (nothing else is taken while flushing)
-	c.flushLocked() // anything queued meanwhile; clears flushing, releases the lock
+	c.flushLocked()             // anything queued meanwhile; clears flushing, releases the lock
 	return nil
 }
 
