@@ -338,8 +338,9 @@ func (c *conn) writeDirect(b []byte) error {
 		c.out.mu.Unlock()
 		return errStreamWrite
 	}
-	c.out.written = c.out.taken // b was accepted (nothing else is taken while flushing)
-	c.flushLocked()             // anything queued meanwhile; clears flushing, releases the lock
+	// b was accepted (nothing else is taken while flushing).
+	c.out.written = c.out.taken
+	c.flushLocked() // anything queued meanwhile; clears flushing, releases the lock
 	return nil
 }
 
