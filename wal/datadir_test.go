@@ -96,11 +96,19 @@ func TestDiskFullBackoffWaits(t *testing.T) {
 	b := newDiskFullBackoff(slog.New(slog.DiscardHandler))
 	t0 := time.Unix(1000, 0)
 	wantWaits := []time.Duration{100, 200, 400, 800, 1600, 3200, 5000, 5000}
-	wantLogged := []bool{true, false, false, false, false, false, true, true}
+	// Reports a second apart: a line for the first, then one per
+	// diskFullMaxWait.
+	wantLogged := []bool{true, false, false, false, false, true, false, false}
 	for i, want := range wantWaits {
 		wait, logged, _ := b.next(t0.Add(time.Duration(i) * time.Second))
 		if wait != want*time.Millisecond || logged != wantLogged[i] {
 			t.Fatalf("report %d: wait %v, logged %v; want %v, %v", i, wait, logged, want*time.Millisecond, wantLogged[i])
+		}
+	}
+	// A burst (the waits end at once while the log closes): no line.
+	for i := range 100 {
+		if _, logged, _ := b.next(t0.Add(8 * time.Second)); logged {
+			t.Fatalf("burst report %d logged", i)
 		}
 	}
 	if wait, logged, _ := b.next(t0.Add(time.Hour)); wait != diskFullFirstWait || !logged {

@@ -36,6 +36,7 @@ type diskFullBackoff struct {
 	mu       sync.Mutex
 	wait     time.Duration // guarded by mu: the next wait
 	lastSeen time.Time     // guarded by mu
+	lastLog  time.Time     // guarded by mu: when a report was last logged
 	reports  int           // guarded by mu: since the last line logged
 	reported chan struct{} // guarded by mu: closed (and replaced) by each report
 }
@@ -95,7 +96,10 @@ func (b *diskFullBackoff) next(now time.Time) (wait time.Duration, logNow bool, 
 	wait = b.wait
 	b.wait = min(2*b.wait, diskFullMaxWait)
 	b.reports++
-	if newEpisode || wait == diskFullMaxWait {
+	// Once the waits end at once (close), reports can come in a burst:
+	// a line at most every diskFullMaxWait whatever the waits are.
+	if newEpisode || now.Sub(b.lastLog) >= diskFullMaxWait {
+		b.lastLog = now
 		reports, b.reports = b.reports, 0
 		return wait, true, reports
 	}
