@@ -115,8 +115,9 @@ func (sub *subscriber) runNamed(ctx context.Context, ps *redis.PubSub, chans []s
 		if ctx.Err() == nil && rng.Float64() < namedDropChance {
 			sub.flush()
 			sub.recordBuffered(ps)
+			_ = ps.Close() // now: what arrives later must not reach this machine unrecorded
 			end.Detail = EndDropped
-			return end // the deferred Close drops the connection
+			return end
 		}
 	}
 	end.Until = sub.env.Rec.Since()
