@@ -139,8 +139,8 @@ func TestConnQuit(t *testing.T) {
 }
 
 // TestRedisCLI builds the rewind binary, starts `rewind serve` on a free
-// port and runs testdata/redis-cli.sh, which drives it with the real
-// redis-cli and checks every output exactly.
+// port and runs the top-level testdata/redis-cli.sh, which drives it with
+// the real redis-cli and checks every output exactly.
 func TestRedisCLI(t *testing.T) {
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		t.Skip("redis-cli not in PATH: skipping the redis-cli script")
@@ -179,7 +179,7 @@ func TestRedisCLI(t *testing.T) {
 	if err := pollRedis("127.0.0.1:"+port, exited); err != nil {
 		t.Fatalf("rewind serve did not start: %v\n%s", err, serverLog.String())
 	}
-	script := exec.Command("bash", filepath.Join("testdata", "redis-cli.sh"), port)
+	script := exec.Command("bash", sharedTestdata(t, "redis-cli.sh"), port)
 	out, err := script.CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli.sh: %v\n%s\nserver log:\n%s", err, out, serverLog.String())

@@ -17,9 +17,9 @@ import (
 	"github.com/rewind-mq/rewind/broker"
 )
 
-// The differential test runs the command scripts of testdata/diff/*.txt
-// against a real redis-server and against rewind, over raw RESP, and
-// compares every reply byte for byte.
+// The differential test runs the command scripts of the top-level
+// testdata/diff/*.txt against a real redis-server and against rewind, over
+// raw RESP, and compares every reply byte for byte.
 //
 // Script format (one command per line, split as redis-cli splits: spaces
 // separate arguments, double quotes group them with C escapes such as \n
@@ -481,7 +481,7 @@ func rewindReset(ts *testServer) func(t *testing.T) {
 
 func TestDiffRedis(t *testing.T) {
 	redisAddr := startRedis(t)
-	cases := loadDiffCases(t, filepath.Join("testdata", "diff"))
+	cases := loadDiffCases(t, sharedTestdata(t, "diff"))
 	ts := newTestServer(t)
 	targets := []*diffTarget{
 		{name: "redis", addr: redisAddr, reset: redisReset(redisAddr), conns: map[string]*diffConn{}},

@@ -9,8 +9,8 @@ import (
 	"github.com/rewind-mq/rewind/broker"
 )
 
-// CLIENT REPLY where the differential scripts cannot go
-// (testdata/diff/client_reply.txt has the cases Redis shares): rewind's own
+// CLIENT REPLY where the differential scripts cannot go (the top-level
+// testdata/diff/client_reply.txt has the cases Redis shares): rewind's own
 // commands and features, and where rewind differs from Redis on purpose.
 
 // TestClientReplyOffClose: QUIT and a protocol error under CLIENT REPLY

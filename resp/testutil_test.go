@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,6 +101,30 @@ func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// sharedTestdata returns the path of elem under the repository's top-level
+// testdata/, which holds the fixtures more than one package uses (the
+// differential scripts, the redis-cli script; see testdata/README.md). It
+// finds the repository as the nearest directory above the working
+// directory (the package's, under go test) that holds go.mod, so the path
+// does not depend on how deep the package sits.
+func sharedTestdata(t testing.TB, elem ...string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(append([]string{dir, "testdata"}, elem...)...)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the working directory: cannot find the top-level testdata/")
+		}
+		dir = parent
+	}
 }
 
 // waitFor polls fn every few milliseconds until it returns nil, and fails

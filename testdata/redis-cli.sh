@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Drives a running server with the real redis-cli and compares every output
-# exactly. Usage: redis-cli.sh PORT. Run by TestRedisCLI against `rewind
-# serve`. Against an empty redis-server 7 every check passes but the two
-# marked "rewind only" (where a PUBLISH is also a stream entry).
+# exactly. Usage: redis-cli.sh PORT. Run by TestRedisCLI (resp/conn_test.go)
+# against `rewind serve`. Against an empty redis-server 7 every check passes
+# but the two marked "rewind only" (where a PUBLISH is also a stream entry).
 set -euo pipefail
 
 port=${1:?usage: redis-cli.sh PORT}
