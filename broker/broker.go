@@ -122,6 +122,13 @@ type Limits struct {
 	// PatternCacheBytes bounds the cache of which patterns match which
 	// channel (default 64 MiB: about 100 bytes plus the name per channel).
 	PatternCacheBytes int
+	// WriteQueueLen is how many write requests wait for the writer before
+	// connections stop reading (back-pressure; default 4096);
+	// MaxBatchBytes is how many entry bytes one group commit holds before
+	// it is handed to fsync (default 16 MiB, at least MaxMessageBytes plus
+	// 64 KiB).
+	WriteQueueLen int
+	MaxBatchBytes int
 }
 
 // EnsureDefaults fills unset limits.
@@ -159,7 +166,17 @@ func (l *Limits) EnsureDefaults() {
 	if l.PatternCacheBytes == 0 {
 		l.PatternCacheBytes = delivery.DefaultMatchCacheBytes
 	}
+	if l.WriteQueueLen == 0 {
+		l.WriteQueueLen = 4096
+	}
+	if l.MaxBatchBytes == 0 {
+		l.MaxBatchBytes = max(16<<20, l.maxEntryBytes())
+	}
 }
+
+// maxEntryBytes is the largest encoded entry the log takes: a message of
+// MaxMessageBytes with room for its field names and framing.
+func (l *Limits) maxEntryBytes() int { return l.MaxMessageBytes + 64<<10 }
 
 // Defaults of the name limits: far above any naming scheme in use (Redis
 // key names are rarely over a few hundred bytes), low enough that one
@@ -186,6 +203,10 @@ func (l *Limits) Validate() error {
 		return errors.New("max channel name and pattern bytes must be positive")
 	case l.PatternCacheBytes < 1<<20:
 		return errors.New("pattern cache must be at least 1 MiB")
+	case l.WriteQueueLen < 1:
+		return errors.New("write queue length must be positive")
+	case l.MaxBatchBytes < l.maxEntryBytes():
+		return errors.New("max batch bytes must be at least max message bytes plus 64 KiB")
 	}
 	return nil
 }
@@ -268,7 +289,9 @@ func Open(cfg Config) (*Broker, error) {
 		Dir:               cfg.Dir,
 		FS:                cfg.FS,
 		Logger:            cfg.Logger,
-		MaxEntryBytes:     cfg.Limits.MaxMessageBytes + 64<<10,
+		MaxEntryBytes:     cfg.Limits.maxEntryBytes(),
+		QueueLen:          cfg.Limits.WriteQueueLen,
+		MaxBatchBytes:     cfg.Limits.MaxBatchBytes,
 		Retention:         cfg.Retention,
 		RetentionInterval: cfg.RetentionInterval,
 		OnCommit:          b.onCommit,

@@ -602,6 +602,8 @@ func TestServeRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--cache-mb", "0"},
 		{"--log-format", "xml"},
+		{"--write-queue-len", "0"},
+		{"--max-batch-bytes", "1000"},
 	} {
 		_, stderr, code := runCLI(t, "", append([]string{"serve", "--dir", dir, "--port", "0"}, args...)...)
 		if code != 2 || !strings.Contains(stderr, args[0]) {

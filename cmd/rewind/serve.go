@@ -35,6 +35,8 @@ type serveFlags struct {
 	patternCacheMB    int
 	subscriberBuffer  int
 	totalSubscriber   int
+	writeQueueLen     int
+	maxBatchBytes     int
 	retentionMaxAge   time.Duration
 	retentionMaxLen   int64
 	retentionMaxBytes int64
@@ -66,6 +68,8 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.patternCacheMB, "pattern-cache-mb", 64, "memory for the cache of which patterns match which channel, in MiB")
 	fs.IntVar(&f.subscriberBuffer, "subscriber-buffer-bytes", 32<<20, "unsent output a subscriber may hold before it is disconnected")
 	fs.IntVar(&f.totalSubscriber, "total-subscriber-buffer-bytes", 1<<30, "unsent output all subscribers together may hold; past it those holding the most are disconnected first")
+	fs.IntVar(&f.writeQueueLen, "write-queue-len", 4096, "write requests waiting for the writer before clients are slowed (back-pressure)")
+	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", 0, "entry bytes one group commit holds before it is fsync'd (0: 16 MiB, or --max-message-bytes plus 64 KiB if larger)")
 	fs.DurationVar(&f.retentionMaxAge, "retention-max-age", 0, "default: drop entries older than this (0: keep)")
 	fs.Int64Var(&f.retentionMaxLen, "retention-max-len", 0, "default: keep at most this many entries per channel (0: no limit)")
 	fs.Int64Var(&f.retentionMaxBytes, "retention-max-bytes", 0, "default: keep at most this many bytes per channel (0: no limit)")
@@ -99,6 +103,14 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	}
 	if f.cacheMB < 1 || f.cacheMB > 1<<20 {
 		fmt.Fprintln(stderr, "rewind serve: --cache-mb must be between 1 and 1048576")
+		return 2
+	}
+	if f.writeQueueLen < 1 || f.writeQueueLen > 1<<20 {
+		fmt.Fprintln(stderr, "rewind serve: --write-queue-len must be between 1 and 1048576")
+		return 2
+	}
+	if minBatch := f.maxMessageBytes + 64<<10; f.maxBatchBytes != 0 && f.maxBatchBytes < minBatch {
+		fmt.Fprintf(stderr, "rewind serve: --max-batch-bytes must be 0 or at least %d (--max-message-bytes plus 64 KiB)\n", minBatch)
 		return 2
 	}
 	if f.cpuProfile != "" {
@@ -173,6 +185,8 @@ func serve(f serveFlags, logger *slog.Logger) error {
 			MaxClients:                 f.maxClients,
 			SubscriberBufferBytes:      f.subscriberBuffer,
 			TotalSubscriberBufferBytes: f.totalSubscriber,
+			WriteQueueLen:              f.writeQueueLen,
+			MaxBatchBytes:              f.maxBatchBytes,
 			MaxChannelNameBytes:        f.maxChannelName,
 			MaxPatternBytes:            f.maxPattern,
 			PatternCacheBytes:          f.patternCacheMB << 20,
