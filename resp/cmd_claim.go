@@ -29,12 +29,6 @@ func init() {
 	)
 }
 
-// claimNoGroupText is XCLAIM's and XAUTOCLAIM's error for a missing key or
-// group.
-func claimNoGroupText(key, group []byte) string {
-	return "NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "'"
-}
-
 // doOne submits one proposal as a request of its own, after everything
 // queued before it, waits until it is durable, and returns a copy of it
 // (its slices copied: the request is reused).
@@ -70,7 +64,7 @@ func cmdXClaim(c *conn, args [][]byte) {
 	key, group := args[1], args[2]
 	c.drain()
 	if !c.groupExists(key, group) {
-		c.w.Error(claimNoGroupText(key, group))
+		c.w.Error(broker.NoGroupReply(key, group))
 		return
 	}
 	a, ids, err := parseXClaim(args)
@@ -158,7 +152,7 @@ func upperASCII(b []byte) string {
 // claimErr answers an error of a claim write.
 func (c *conn) claimErr(err error, key, group []byte) {
 	if errors.Is(err, broker.ErrNoGroup) || errors.Is(err, broker.ErrNoStream) {
-		c.w.Error(claimNoGroupText(key, group))
+		c.w.Error(broker.NoGroupReply(key, group))
 		return
 	}
 	c.writeError(err)
@@ -188,7 +182,7 @@ func cmdXAutoClaim(c *conn, args [][]byte) {
 	}
 	c.drain()
 	if !c.groupExists(key, group) {
-		c.w.Error(claimNoGroupText(key, group))
+		c.w.Error(broker.NoGroupReply(key, group))
 		return
 	}
 	p := c.doOne(func(p *broker.Proposal) {

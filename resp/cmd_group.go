@@ -36,12 +36,6 @@ func init() {
 	)
 }
 
-const errNoStreamText = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
-
-func noGroupText(key, group []byte) string {
-	return "NOGROUP No such consumer group '" + string(group) + "' for key name '" + string(key) + "'"
-}
-
 // groupResult is what a group proposal left once it was durable.
 type groupResult struct {
 	err         error
@@ -126,16 +120,11 @@ func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
 
 // xgroupErr answers an XGROUP error with Redis's wording.
 func (c *conn) xgroupErr(err error, key, group []byte) {
-	switch {
-	case errors.Is(err, broker.ErrNoStream):
-		c.w.Error(errNoStreamText)
-	case errors.Is(err, broker.ErrGroupExists):
-		c.w.Error("BUSYGROUP Consumer Group name already exists")
-	case errors.Is(err, broker.ErrNoGroup):
-		c.w.Error(noGroupText(key, group))
-	default:
-		c.writeError(err)
+	if errors.Is(err, broker.ErrNoGroup) {
+		c.w.Error(broker.NoSuchGroupReply(key, group))
+		return
 	}
+	c.writeError(err) // the catalog: BUSYGROUP, the key that must exist, ...
 }
 
 // parseGroupCursor parses "id|$ [MKSTREAM] [ENTRIESREAD n]" from args[i:].
@@ -350,7 +339,7 @@ func cmdXReadGroup(c *conn, args [][]byte) {
 func (c *conn) xreadGroupIDError(a xreadGroupArgs, i int, err error) {
 	for j := 0; j <= i; j++ {
 		if _, ok := c.s.b.Group(a.keys[j], a.group); !ok {
-			c.w.Error("NOGROUP No such key '" + string(a.keys[j]) + "' or consumer group '" + string(a.group) + "' in XREADGROUP with GROUP option")
+			c.w.Error(broker.NoGroupReadReply(a.keys[j], a.group))
 			return
 		}
 	}
@@ -404,7 +393,7 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 		for i, r := range res {
 			if r.err != nil {
 				if errors.Is(r.err, broker.ErrNoGroup) {
-					c.w.Error("NOGROUP No such key '" + string(a.keys[i]) + "' or consumer group '" + string(a.group) + "' in XREADGROUP with GROUP option")
+					c.w.Error(broker.NoGroupReadReply(a.keys[i], a.group))
 				} else {
 					c.writeError(r.err)
 				}
@@ -448,11 +437,11 @@ type blockedGroup struct {
 func (c *conn) unblockedByDeletion(a xreadGroupArgs, on []blockedGroup) bool {
 	for _, b := range on {
 		if m, ok := c.s.b.Meta(b.key); !ok || m.Incarnation != b.incarnation {
-			c.w.Error("UNBLOCKED the stream key no longer exists")
+			c.writeError(broker.ErrUnblockedNoKey)
 			return true
 		}
 		if g, ok := c.s.b.Group(b.key, a.group); b.group != nil && (!ok || !g.Same(b.group)) {
-			c.w.Error("NOGROUP the consumer group this client was blocked on no longer exists")
+			c.writeError(broker.ErrUnblockedNoGroup)
 			return true
 		}
 	}
@@ -541,7 +530,7 @@ func (c *conn) writeHistory(key []byte, ids []broker.ID) {
 func cmdXPending(c *conn, args [][]byte) {
 	g, ok := c.s.b.Group(args[1], args[2])
 	if !ok {
-		c.w.Error("NOGROUP No such key '" + string(args[1]) + "' or consumer group '" + string(args[2]) + "'")
+		c.w.Error(broker.NoGroupReply(args[1], args[2]))
 		return
 	}
 	if len(args) == 3 {

@@ -87,12 +87,12 @@ func cmdXGroupSetConfig(c *conn, args [][]byte) {
 
 func cmdXGroupGetConfig(c *conn, args [][]byte) {
 	if _, ok := c.s.b.Meta(args[2]); !ok {
-		c.w.Error(errNoStreamText)
+		c.writeError(broker.ErrGroupNeedsStream)
 		return
 	}
 	g, ok := c.s.b.Group(args[2], args[3])
 	if !ok {
-		c.w.Error(noGroupText(args[2], args[3]))
+		c.w.Error(broker.NoSuchGroupReply(args[2], args[3]))
 		return
 	}
 	cfg := g.Config

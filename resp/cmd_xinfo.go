@@ -340,7 +340,7 @@ func cmdXInfoConsumers(c *conn, args [][]byte) {
 	}
 	g, ok := c.s.b.Group(args[2], args[3])
 	if !ok {
-		c.w.Error("NOGROUP No such consumer group '" + string(args[3]) + "' for key name '" + string(args[2]) + "'")
+		c.w.Error(broker.NoSuchGroupReply(args[2], args[3]))
 		return
 	}
 	now := time.Now().UnixMilli()

@@ -2,7 +2,6 @@ package resp
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -352,13 +351,15 @@ func (c *conn) writePending(p pendingReply, submitErr error) {
 
 // writeError answers an error from the broker with Redis's wording.
 func (c *conn) writeError(err error) {
+	if e, ok := broker.Lookup(err); ok {
+		c.w.Error(e.Redis)
+		return
+	}
 	switch {
 	case errors.Is(err, broker.ErrTooLarge):
-		c.w.Error("ERR message too large (max " + strconv.Itoa(c.s.limits.MaxMessageBytes) + " bytes; see --max-message-bytes)")
+		c.w.Error(broker.TooLargeReply(c.s.limits.MaxMessageBytes))
 	case errors.Is(err, broker.ErrFailed):
-		c.w.Error("MISCONF Errors writing to disk: " + err.Error())
-	case errors.Is(err, broker.ErrClosed):
-		c.w.Error("ERR server is shutting down")
+		c.w.Error(broker.FailedReply(err))
 	default:
 		c.w.Error("ERR " + err.Error())
 	}
