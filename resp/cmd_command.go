@@ -35,8 +35,9 @@ func init() {
 
 // commandDoc is the metadata COMMAND INFO and COMMAND DOCS report for one
 // command (full name "parent|sub" for subcommands). For commands that exist
-// in Redis it is Redis 7.2's own, from src/commands.def (redisCommandDocs,
-// below); a command without one is described from its table entry.
+// in Redis it is Redis 7.2's own, from its src/commands/*.json
+// (redisCommandDocs, commanddocs.go); a command without one is described
+// from its table entry.
 type commandDoc struct {
 	arity                      int    // Redis's arity (a test checks the table agrees)
 	flags                      string // COMMAND INFO flags, space-separated, in Redis's order

@@ -5,8 +5,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/rewind-mq/rewind/resp/internal/commanddocs"
 )
 
 // updateCommandDocsGolden rewrites testdata/commanddocs.golden instead of
@@ -56,5 +59,55 @@ func TestCommandDocsGolden(t *testing.T) {
 			}
 		}
 		t.Fatalf("%d lines, %s has %d", len(gotLines), path, len(wantLines))
+	}
+}
+
+// withoutRedisDocs are the commands rewind describes from their table
+// entries: its own, and Redis's newer than 7.2.
+var withoutRedisDocs = []string{"retention", "retention|help", "xackdel", "xdelex", "xgroup|getconfig", "xgroup|setconfig", "xstream"}
+
+// TestRedisCommandDocsLoad checks the embedded metadata: it decodes, every
+// entry describes a command of the table, and every command of the table
+// has Redis's metadata unless it is one of withoutRedisDocs.
+func TestRedisCommandDocsLoad(t *testing.T) {
+	docs, err := loadRedisCommandDocs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range docs {
+		if commandByFullName([]byte(name)) == nil {
+			t.Errorf("the data describes %s, which is not in the command table", name)
+		}
+	}
+	var missing []string
+	for _, cmd := range sortedCommands(commandTable) {
+		for _, c := range append([]*command{cmd}, sortedCommands(cmd.subs)...) {
+			if name := c.fullName(); docs[name] == nil && redisCommandDocs[name] == nil {
+				missing = append(missing, name)
+			}
+		}
+	}
+	if !slices.Equal(missing, withoutRedisDocs) {
+		t.Errorf("commands without Redis metadata: %q, want %q", missing, withoutRedisDocs)
+	}
+	if d := docs["xread"]; d == nil || d.flags != "readonly blocking movablekeys" || len(d.keySpecs) != 1 ||
+		d.keySpecs[0].keyword != "STREAMS" || d.keySpecs[0].find != keysRange {
+		t.Errorf("xread = %+v", d)
+	}
+}
+
+func TestCommandDocFromDataRejects(t *testing.T) {
+	one := 1
+	for name, d := range map[string]commanddocs.Doc{
+		"key spec index out of range": {Arity: 2, Args: []commanddocs.Arg{{Name: "key", Type: "key", KeySpecIndex: &one}},
+			KeySpecs: []commanddocs.KeySpec{{Flags: "RO", Index: 1, Range: &[3]int{0, 1, 0}}}},
+		"nested key spec index without specs": {Arity: 2, Args: []commanddocs.Arg{{Name: "b", Type: "block",
+			Args: []commanddocs.Arg{{Name: "key", Type: "key", KeySpecIndex: &one}}}}},
+		"index and keyword": {Arity: 2, KeySpecs: []commanddocs.KeySpec{{Flags: "RO", Index: 1, Keyword: "X"}}},
+		"range and keynum":  {Arity: 2, KeySpecs: []commanddocs.KeySpec{{Flags: "RO", Index: 1, Range: &[3]int{}, Keynum: &[3]int{}}}},
+	} {
+		if _, err := commandDocFromData(&d); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
