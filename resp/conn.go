@@ -120,7 +120,7 @@ type connInfo struct {
 	lastCmd string      // guarded by mu
 	libName string      // guarded by mu
 	libVer  string      // guarded by mu
-	stats   clientStats // guarded by mu; refreshed by publishStats (cmd_server.go)
+	stats   clientStats // guarded by mu; refreshed by publishStats (cmd_client.go)
 }
 
 // outBuf is a connection's pending output, shared by the reader (replies)

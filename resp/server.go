@@ -93,7 +93,7 @@ type Server struct {
 	resumeTTL   time.Duration
 	// notifyFlags is notify-keyspace-events, as classes (notify.go).
 	notifyFlags atomic.Int32
-	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_server.go
+	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_admin.go
 
 	// protocolErrors limits the log lines about clients' protocol errors
 	// (logProtocolError), server-wide.
