@@ -1,7 +1,9 @@
 package wal
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -78,7 +80,22 @@ func (l *Log) redeliverDue(b *pendingBatch, ch *channel, g *group, c *consumer, 
 func (l *Log) applyRedeliveryScan(b *pendingBatch, p *Proposal, nowMs int64) {
 	res := &ScanResult{}
 	p.Scan = res
+	// In a fixed order (channel, then group, by id), not the map's: the
+	// dead letters are appended in this order, so every replica must
+	// take the same (TestApplyIsDeterministic).
+	type scanned struct {
+		g  *group
+		ch *channel
+	}
+	groups := make([]scanned, 0, len(l.w.redelivery))
 	for g, ch := range l.w.redelivery {
+		groups = append(groups, scanned{g, ch})
+	}
+	slices.SortFunc(groups, func(a, b scanned) int {
+		return cmp.Or(cmp.Compare(a.ch.cid, b.ch.cid), cmp.Compare(a.g.gid, b.g.gid))
+	})
+	for _, s := range groups {
+		g, ch := s.g, s.ch
 		dead := g.dueEntries(nowMs, 0, func(e *pendingEntry) bool { return g.cfg.Exhausted(g.count(e)) })
 		for _, id := range dead {
 			if err := l.deadLetter(b, ch, g, id, nowMs, res); err != nil {
