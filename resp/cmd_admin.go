@@ -115,10 +115,10 @@ func cmdShutdown(c *conn, args [][]byte) {
 	case abort && (save || nosave || other) || save && nosave:
 		c.writeError(errSyntax)
 	case abort:
-		c.w.Error("ERR No shutdown in progress.")
+		c.w.Error(replyNoShutdown)
 	case c.s.admin.shutdown == nil:
 		c.s.log.Warn("resp: SHUTDOWN refused: this server has no shutdown hook", "client", c.id)
-		c.w.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		c.w.Error(replyShutdownFailed)
 	default:
 		c.s.log.Info("resp: SHUTDOWN requested", "client", c.id, "addr", c.addr)
 		c.s.admin.shutdown()

@@ -93,7 +93,7 @@ func parseXClaim(args [][]byte) (*broker.ClaimArgs, []broker.ID, error) {
 	a := &broker.ClaimArgs{RetryCount: -1}
 	minIdle, ok := parseInt64(args[4])
 	if !ok {
-		return nil, nil, errors.New("Invalid min-idle-time argument for XCLAIM")
+		return nil, nil, errXClaimMinIdle
 	}
 	a.MinIdleMs = max(minIdle, 0)
 	j := 5
@@ -206,7 +206,7 @@ func parseXAutoClaim(args [][]byte) (*broker.ClaimArgs, int, error) {
 	a := &broker.ClaimArgs{RetryCount: -1}
 	minIdle, ok := parseInt64(args[4])
 	if !ok {
-		return nil, 0, errors.New("Invalid min-idle-time argument for XAUTOCLAIM")
+		return nil, 0, errXAutoClaimMinIdle
 	}
 	a.MinIdleMs = max(minIdle, 0)
 	start, err := broker.ParseRangeID(args[5], false)
@@ -220,7 +220,7 @@ func parseXAutoClaim(args [][]byte) (*broker.ClaimArgs, int, error) {
 		case eq(args[j], "count") && j+1 < len(args):
 			n, ok := parseInt64(args[j+1])
 			if !ok || n < 1 || n > maxAutoClaimCount {
-				return nil, 0, errors.New("COUNT must be > 0")
+				return nil, 0, errCountPositive
 			}
 			count = int(n)
 			j++
@@ -249,10 +249,10 @@ func parseAckDelArgs(args [][]byte, start int) (broker.RefPolicy, [][]byte, erro
 		case eq(opt, "ids") && j+1 < len(args):
 			n, ok := parseInt64(args[j+1])
 			if !ok || n < 1 {
-				return ref, nil, errors.New("Number of IDs must be a positive integer")
+				return ref, nil, errNumIDsPositive
 			}
 			if n > int64(len(args)-j-2) {
-				return ref, nil, errors.New("The `numids` parameter must match the number of arguments")
+				return ref, nil, errNumIDsMismatch
 			}
 			ids, idsGiven = args[j+2:j+2+int(n)], true
 			j += 2 + int(n)
@@ -261,7 +261,7 @@ func parseAckDelArgs(args [][]byte, start int) (broker.RefPolicy, [][]byte, erro
 		}
 	}
 	if !idsGiven {
-		return ref, nil, errors.New("IDS option is required")
+		return ref, nil, errIDSRequired
 	}
 	return ref, ids, nil
 }
@@ -361,10 +361,10 @@ func (c *conn) writeCodes(codes []int8, n int) {
 func parseClaimMinIdle(b []byte) (int64, error) {
 	n, ok := parseInt64(b)
 	if !ok {
-		return 0, errors.New("min-idle-time is not an integer or out of range")
+		return 0, errMinIdleNotInteger
 	}
 	if n < 0 {
-		return 0, errors.New("min-idle-time must be a positive integer")
+		return 0, errMinIdlePositive
 	}
 	return n, nil
 }

@@ -227,7 +227,7 @@ func cmdClientGetName(c *conn, _ [][]byte) {
 
 func cmdClientSetName(c *conn, args [][]byte) {
 	if !validClientName(args[2]) {
-		c.w.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+		c.w.Error(replyBadClientName)
 		return
 	}
 	c.setName(string(args[2]))
@@ -301,7 +301,7 @@ func cmdClientList(c *conn, args [][]byte) {
 		for _, a := range args[3:] {
 			id, ok := parseInt64(a)
 			if !ok {
-				c.w.Error("ERR Invalid client ID")
+				c.w.Error(replyInvalidClientID)
 				return
 			}
 			if cl := byID[id]; cl != nil {
@@ -362,7 +362,7 @@ func cmdClientKill(c *conn, args [][]byte) {
 	case !f.oldStyleReply:
 		c.w.Int(int64(killed))
 	case killed == 0:
-		c.w.Error("ERR No such client")
+		c.w.Error(replyNoSuchClient)
 	default:
 		c.w.OK()
 	}
@@ -388,7 +388,7 @@ func (c *conn) parseClientKill(args [][]byte) (clientKillFilter, bool) {
 		case eq(opt, "id"):
 			n, ok := parseInt64(val)
 			if !ok || n < 1 {
-				c.w.Error("ERR client-id should be greater than 0")
+				c.w.Error(replyClientIDPositive)
 				return f, false
 			}
 			f.id = n

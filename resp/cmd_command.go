@@ -482,7 +482,7 @@ func (c *conn) commandGetKeys(args [][]byte, withFlags bool) {
 		cmd = lookup(cmd.subs, target[1])
 	}
 	if cmd == nil {
-		c.w.Error("ERR Invalid command specified")
+		c.w.Error(replyInvalidCommand)
 		return
 	}
 	d := docFor(cmd)
@@ -491,11 +491,11 @@ func (c *conn) commandGetKeys(args [][]byte, withFlags bool) {
 		hasKeys = hasKeys || !slices.Contains(strings.Fields(ks.flags), "not_key")
 	}
 	if !hasKeys {
-		c.w.Error("ERR The command has no key arguments")
+		c.w.Error(replyNoKeyArgs)
 		return
 	}
 	if !arityOK(cmd.arity, len(target)) {
-		c.w.Error("ERR Invalid number of arguments specified for command")
+		c.w.Error(replyGetKeysArity)
 		return
 	}
 	type keyRef struct {
@@ -525,7 +525,7 @@ func (c *conn) commandGetKeys(args [][]byte, withFlags bool) {
 			c.w.Array(0)
 			return
 		}
-		c.w.Error("ERR Invalid arguments specified for command")
+		c.w.Error(replyGetKeysArgs)
 		return
 	}
 	c.w.Array(len(keys))

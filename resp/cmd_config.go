@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"errors"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -24,7 +23,7 @@ func init() {
 				"resetstat": {name: "resetstat", arity: 2, flags: flagAdmin | flagNoScript | ls, group: "server", since: "2.0.0",
 					summary: "Resets the server's statistics.", run: cmdConfigResetStat},
 				"rewrite": {name: "rewrite", arity: 2, flags: flagAdmin | flagNoScript | ls, group: "server", since: "2.8.0",
-					summary: "Persists the effective configuration to file.", run: func(c *conn, _ [][]byte) { c.w.Error("ERR The server is running without a config file") }},
+					summary: "Persists the effective configuration to file.", run: func(c *conn, _ [][]byte) { c.w.Error(replyNoConfigFile) }},
 				"help": {name: "help", arity: 2, flags: ls, group: "server", since: "5.0.0",
 					summary: "Returns helpful text about the different subcommands.", run: cmdConfigHelp},
 			}},
@@ -194,15 +193,12 @@ func cmdConfigSet(c *conn, args [][]byte) {
 	c.w.OK()
 }
 
-// errConfigRange is Redis's error for a number out of a parameter's range.
-var errConfigRange = errors.New("argument must be between 0 and 9223372036854775807 inclusive")
-
 // parseConfigInt parses a non-negative integer parameter as Redis does.
 func parseConfigInt(v string) (int64, error) {
 	n, ok := parseInt64([]byte(v))
 	switch {
 	case !ok:
-		return 0, errors.New("argument couldn't be parsed into an integer")
+		return 0, errConfigNotInteger
 	case n < 0:
 		return 0, errConfigRange
 	}
@@ -213,7 +209,7 @@ func parseConfigInt(v string) (int64, error) {
 // digits and an optional unit (b, k, kb, m, mb, g, gb; k = 1000, kb =
 // 1024), at most 2^63-1 bytes.
 func parseConfigMemory(v string) (int64, error) {
-	bad := errors.New("argument must be a memory value")
+	bad := errConfigMemory
 	digits := strings.TrimRightFunc(v, func(r rune) bool { return r < '0' || r > '9' })
 	if strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
 		return 0, bad

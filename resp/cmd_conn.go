@@ -56,7 +56,7 @@ func cmdSelect(c *conn, args [][]byte) {
 	case !ok:
 		c.writeError(errNotInteger)
 	case n != 0:
-		c.w.Error("ERR DB index is out of range")
+		c.w.Error(replyDBIndex)
 	default:
 		c.w.OK()
 	}
@@ -65,13 +65,13 @@ func cmdSelect(c *conn, args [][]byte) {
 func cmdAuth(c *conn, args [][]byte) {
 	switch len(args) {
 	case 2:
-		c.w.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+		c.w.Error(replyAuthNoPassword)
 	case 3:
 		if string(args[1]) == "default" {
 			c.w.OK()
 			return
 		}
-		c.w.Error("WRONGPASS invalid username-password pair or user is disabled.")
+		c.w.Error(replyWrongPass)
 	default:
 		c.writeError(errSyntax)
 	}
@@ -84,11 +84,11 @@ func cmdHello(c *conn, args [][]byte) {
 	if len(args) >= 2 {
 		n, ok := parseInt64(args[1])
 		if !ok {
-			c.w.Error("ERR Protocol version is not an integer or out of range")
+			c.w.Error(replyProtoNotInteger)
 			return
 		}
 		if n != 2 && n != 3 {
-			c.w.Error("NOPROTO unsupported protocol version")
+			c.w.Error(replyNoProto)
 			return
 		}
 		proto = int(n)
@@ -100,13 +100,13 @@ func cmdHello(c *conn, args [][]byte) {
 		switch {
 		case eq(args[i], "auth") && more >= 2:
 			if string(args[i+1]) != "default" {
-				c.w.Error("WRONGPASS invalid username-password pair or user is disabled.")
+				c.w.Error(replyWrongPass)
 				return
 			}
 			i += 2
 		case eq(args[i], "setname") && more >= 1:
 			if !validClientName(args[i+1]) {
-				c.w.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+				c.w.Error(replyBadClientName)
 				return
 			}
 			name, setName = args[i+1], true

@@ -150,7 +150,7 @@ func parseGroupCursor(p *broker.Proposal, args [][]byte, i int, create bool) err
 				return errNotInteger
 			}
 			if n < 0 && n != broker.EntriesReadUnknown {
-				return errors.New("value for ENTRIESREAD must be positive or -1")
+				return errEntriesRead
 			}
 			p.EntriesRead = n
 			i++
@@ -263,7 +263,7 @@ type xreadGroupArgs struct {
 func parseXReadGroup(args [][]byte) (xreadGroupArgs, error) {
 	a := xreadGroupArgs{count: -1, block: -1}
 	if !eq(args[1], "group") {
-		return a, errors.New("Missing GROUP option for XREADGROUP")
+		return a, errMissingGroup
 	}
 	a.group, a.consumer = args[2], args[3]
 	for i := 4; i < len(args); i++ {
@@ -279,10 +279,10 @@ func parseXReadGroup(args [][]byte) (xreadGroupArgs, error) {
 		case eq(args[i], "block") && more >= 1:
 			n, ok := parseInt64(args[i+1])
 			if !ok {
-				return a, errors.New("timeout is not an integer or out of range")
+				return a, errTimeoutNotInteger
 			}
 			if n < 0 {
-				return a, errors.New("timeout is negative")
+				return a, errTimeoutNegative
 			}
 			a.block = time.Duration(n) * time.Millisecond
 			i++
@@ -298,7 +298,7 @@ func parseXReadGroup(args [][]byte) (xreadGroupArgs, error) {
 		case eq(args[i], "streams") && more >= 1:
 			rest := args[i+1:]
 			if len(rest)%2 != 0 {
-				return a, errors.New("Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.")
+				return a, errXReadGroupUnbalanced
 			}
 			a.keys, a.ids = rest[:len(rest)/2], rest[len(rest)/2:]
 			return a, nil
@@ -344,7 +344,7 @@ func (c *conn) xreadGroupIDError(a xreadGroupArgs, i int, err error) {
 		}
 	}
 	if id := a.ids[i]; len(id) == 1 && id[0] == '$' {
-		c.w.Error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
+		c.w.Error(replyXReadGroupDollar)
 		return
 	}
 	c.writeError(err)

@@ -2,7 +2,6 @@ package resp
 
 import (
 	"bytes"
-	"errors"
 
 	"github.com/rewind-mq/rewind/broker"
 )
@@ -35,13 +34,13 @@ func parseConfigOption(cfg *broker.GroupConfig, opt, val []byte) error {
 	case eq(opt, "ackwait"):
 		n, ok := parseInt64(val)
 		if !ok || n < 0 {
-			return errors.New("ACKWAIT must be a non-negative number of milliseconds")
+			return errAckWait
 		}
 		cfg.AckWaitMs = n
 	case eq(opt, "maxdeliver"):
 		n, ok := parseInt64(val)
 		if !ok || n < 0 {
-			return errors.New("MAXDELIVER must be a non-negative integer")
+			return errMaxDeliver
 		}
 		cfg.MaxDeliver = n
 	case eq(opt, "deadletter"):
@@ -51,7 +50,7 @@ func parseConfigOption(cfg *broker.GroupConfig, opt, val []byte) error {
 		for _, part := range bytes.Split(val, []byte(",")) {
 			n, ok := parseInt64(part)
 			if !ok || n <= 0 {
-				return errors.New("BACKOFF must be a comma-separated list of positive milliseconds")
+				return errBackoff
 			}
 			cfg.BackoffMs = append(cfg.BackoffMs, n)
 		}

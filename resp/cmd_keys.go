@@ -206,7 +206,7 @@ func parseScanOptions(args [][]byte) (scanOptions, error) {
 func cmdScan(c *conn, args [][]byte) {
 	cursor, ok := parseCursor(args[1])
 	if !ok {
-		c.w.Error("ERR invalid cursor")
+		c.w.Error(replyInvalidCursor)
 		return
 	}
 	o, err := parseScanOptions(args)

@@ -94,7 +94,7 @@ func cmdRetentionSet(c *conn, args [][]byte) {
 			case eq(opts[i+1], "off"), eq(opts[i+1], "0"):
 				r.Interest = false
 			default:
-				c.writeError(errors.New("INTEREST must be ON or OFF"))
+				c.writeError(errInterestOnOff)
 				return
 			}
 			continue

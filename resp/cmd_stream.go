@@ -32,11 +32,6 @@ func init() {
 	)
 }
 
-var (
-	errSyntax     = errors.New("syntax error")
-	errNotInteger = errors.New("value is not an integer or out of range")
-)
-
 func eq(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
 
 // addTrimArgs are the options of XADD and XTRIM.
@@ -66,7 +61,7 @@ loop:
 			break loop
 		case eq(opt, "maxlen") && more >= 1, eq(opt, "minid") && more >= 1:
 			if a.trim.Strategy != broker.TrimNone {
-				return a, errors.New("syntax error, MAXLEN and MINID options at the same time are not compatible")
+				return a, errMaxLenAndMinID
 			}
 			isMax := eq(opt, "maxlen")
 			a.trim.Approx = false
@@ -81,7 +76,7 @@ loop:
 					return a, errNotInteger
 				}
 				if n < 0 {
-					return a, errors.New("The MAXLEN argument must be >= 0.")
+					return a, errMaxLenNegative
 				}
 				a.trim.Strategy, a.trim.MaxLen = broker.TrimMaxLen, uint64(n)
 			} else {
@@ -97,7 +92,7 @@ loop:
 				return a, errNotInteger
 			}
 			if n < 0 {
-				return a, errors.New("The LIMIT argument must be >= 0.")
+				return a, errLimitNegative
 			}
 			limit, limitGiven = n, true
 			i++
@@ -117,11 +112,11 @@ loop:
 	a.idPos = i
 	switch {
 	case limit != 0 && a.trim.Strategy == broker.TrimNone:
-		return a, errors.New("syntax error, LIMIT cannot be used without specifying a trimming strategy")
+		return a, errLimitWithoutStrategy
 	case !xadd && a.trim.Strategy == broker.TrimNone:
-		return a, errors.New("syntax error, XTRIM must be called with a trimming strategy")
+		return a, errXTrimStrategy
 	case limitGiven && !a.trim.Approx:
-		return a, errors.New("syntax error, LIMIT cannot be used without the special ~ option")
+		return a, errLimitWithoutApprox
 	case limitGiven:
 		a.trim.Limit = limit
 	case a.trim.Approx:
@@ -214,7 +209,7 @@ func cmdXSetID(c *conn, args [][]byte) {
 				return
 			}
 			if n < 0 {
-				c.failWrite(errors.New("entries_added must be positive"))
+				c.failWrite(errEntriesAddedPositive)
 				return
 			}
 			s.EntriesAdded, s.HasEntriesAdded = uint64(n), true
@@ -226,7 +221,7 @@ func cmdXSetID(c *conn, args [][]byte) {
 				return
 			}
 			if s.LastID.Less(id) { // checked while parsing, as Redis does
-				c.failWrite(errors.New("The ID specified in XSETID is smaller than the provided max_deleted_entry_id"))
+				c.failWrite(errSetIDBelowMaxDeletedArg)
 				return
 			}
 			s.MaxDeletedID, s.HasMaxDeleted = id, !id.IsZero() // Redis ignores 0-0
@@ -347,24 +342,24 @@ func cmdXRead(c *conn, args [][]byte) {
 		case eq(args[i], "block") && more >= 1:
 			n, ok := parseInt64(args[i+1])
 			if !ok {
-				c.w.Error("ERR timeout is not an integer or out of range")
+				c.w.Error(replyTimeoutNotInteger)
 				return
 			}
 			if n < 0 {
-				c.w.Error("ERR timeout is negative")
+				c.w.Error(replyTimeoutNegative)
 				return
 			}
 			if n > math.MaxInt64-c.s.b.Now() {
-				c.w.Error("ERR timeout is out of range") // Redis: now+timeout would overflow
+				c.w.Error(replyTimeoutRange) // Redis: now+timeout would overflow
 				return
 			}
 			block = time.Duration(min(n, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
 			i++
 		case eq(args[i], "group") && more >= 2:
-			c.w.Error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+			c.w.Error(replyXReadGroup)
 			return
 		case eq(args[i], "noack"):
-			c.w.Error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
+			c.w.Error(replyXReadNoAck)
 			return
 		case eq(args[i], "streams") && more >= 1:
 			c.xreadStreams(args[i+1:], count, block)
@@ -379,7 +374,7 @@ func cmdXRead(c *conn, args [][]byte) {
 
 func (c *conn) xreadStreams(rest [][]byte, count int, block time.Duration) {
 	if len(rest)%2 != 0 {
-		c.w.Error("ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.")
+		c.w.Error(replyXReadUnbalanced)
 		return
 	}
 	n := len(rest) / 2
@@ -394,7 +389,7 @@ func (c *conn) xreadStreams(rest [][]byte, count int, block time.Duration) {
 		case len(idArg) == 1 && idArg[0] == '+':
 			s.last = true
 		case len(idArg) == 1 && idArg[0] == '>':
-			c.w.Error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
+			c.w.Error(replyXReadGreaterID)
 			return
 		default:
 			id, err := broker.ParseID(idArg, 0)

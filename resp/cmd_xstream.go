@@ -79,7 +79,7 @@ func cmdXStream(c *conn, args [][]byte) {
 		return
 	}
 	if len(args) < 4 {
-		c.w.Error("ERR wrong number of arguments for 'xstream' command")
+		c.w.Error(replyXStreamArity)
 		return
 	}
 	start, err := broker.ParseRangeID(args[2], false)

@@ -46,12 +46,12 @@ func (c *conn) queueInMulti(cmd *command, args [][]byte) bool {
 		return false
 	case "watch":
 		// Redis runs WATCH here, and WATCH fails.
-		c.w.Error("ERR WATCH inside MULTI is not allowed")
+		c.w.Error(replyWatchInMulti)
 		c.countCall(cmd, 0, true)
 		return true
 	}
 	if cmd.flags&flagNoMulti != 0 {
-		c.w.Error("ERR Command not allowed inside a transaction")
+		c.w.Error(replyNotInMulti)
 		c.countRejected(cmd)
 		c.multi.dirty = true
 		return true
@@ -73,7 +73,7 @@ func (c *conn) queueInMulti(cmd *command, args [][]byte) bool {
 
 func cmdMulti(c *conn, _ [][]byte) {
 	if c.multi != nil {
-		c.w.Error("ERR MULTI calls can not be nested")
+		c.w.Error(replyMultiNested)
 		return
 	}
 	c.multi = &multiState{}
@@ -82,7 +82,7 @@ func cmdMulti(c *conn, _ [][]byte) {
 
 func cmdDiscard(c *conn, _ [][]byte) {
 	if c.multi == nil {
-		c.w.Error("ERR DISCARD without MULTI")
+		c.w.Error(replyDiscardWithoutMulti)
 		return
 	}
 	c.multi, c.watched = nil, nil
@@ -95,14 +95,14 @@ func cmdDiscard(c *conn, _ [][]byte) {
 func cmdExec(c *conn, _ [][]byte) {
 	m := c.multi
 	if m == nil {
-		c.w.Error("ERR EXEC without MULTI")
+		c.w.Error(replyExecWithoutMulti)
 		return
 	}
 	c.multi = nil
 	watched := c.watched
 	c.watched = nil
 	if m.dirty {
-		c.w.Error("EXECABORT Transaction discarded because of previous errors.")
+		c.w.Error(replyExecAbort)
 		return
 	}
 	if !c.watchIntact(watched) {

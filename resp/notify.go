@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/rewind-mq/rewind/broker"
@@ -53,8 +52,6 @@ var notifyLetters = []struct {
 	{'t', notifyStream}, {'d', notifyModule}, {'n', notifyNew},
 	{'K', notifyKeyspace}, {'E', notifyKeyevent}, {'m', notifyKeyMiss},
 }
-
-var errNotifyClass = errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 
 // parseNotifyFlags parses a notify-keyspace-events value.
 func parseNotifyFlags(v string) (int, error) {

@@ -6,22 +6,6 @@ import (
 	"math"
 )
 
-// Protocol errors, worded as Redis words them. After one, the connection is
-// answered and closed.
-var (
-	errInvalidMultibulk = errors.New("Protocol error: invalid multibulk length")
-	errInvalidBulk      = errors.New("Protocol error: invalid bulk length")
-	errTooBigInline     = errors.New("Protocol error: too big inline request")
-	errTooBigMultibulk  = errors.New("Protocol error: too big mbulk count string")
-	errTooBigBulkCount  = errors.New("Protocol error: too big bulk count string")
-	errUnbalancedQuotes = errors.New("Protocol error: unbalanced quotes in request")
-
-	// Over rewind's limits, which are smaller than Redis's (conn.go's
-	// protocolErrorReply names the limit and the flag that raises it).
-	errBulkOverLimit  = errors.New("Protocol error: invalid bulk length")
-	errQueryOverLimit = errors.New("Protocol error: query too large")
-)
-
 // maxInlineBytes bounds an inline (telnet) command and a RESP header line,
 // as Redis's PROTO_INLINE_MAX_SIZE.
 const maxInlineBytes = 64 << 10
