@@ -149,8 +149,14 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	} else {
 		count, err = trimCount(it, m, t)
 	}
+	wholeNodes := count // what the node walk removes, before interest caps it
 	if err == nil && t.Interest {
 		count, err = interestCap(it, ch, count)
+	}
+	if err == nil && wholeNodes == 0 && looked {
+		// Nothing to trim: the oldest node stays whole, and the next
+		// appends need not look at it again (trimMayRemove).
+		ch.firstNodeLive, ch.firstNodeKnown = keptLive, true
 	}
 	if err != nil || count == 0 {
 		return 0, err
@@ -194,7 +200,7 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	b.setErr(b.pb.DeleteRange(lower, endKey, nil))
 	m.Length -= removed
 	m.Bytes -= min(bytes, m.Bytes)
-	if looked && removed == count {
+	if looked && removed == wholeNodes { // the node that stays is the one the walk counted
 		ch.firstNodeLive, ch.firstNodeKnown = keptLive, true
 	}
 	ch.trimsSinceNodeClean++

@@ -69,3 +69,48 @@ func TestNodesRecoveredAfterCrash(t *testing.T) {
 		t.Fatalf("newest node after the crash\n  %+v\nwant\n  %+v", after.Tail, before.Tail)
 	}
 }
+
+// TestApproxTrimRemembersOldestNode: once a "~" trim has looked at the
+// oldest node and left it whole, the next appends with the same trim know
+// from memory that it cannot be removed yet (no read, no indexed batch),
+// until enough entries arrive; a delete before the newest node forgets it.
+func TestApproxTrimRemembersOldestNode(t *testing.T) {
+	l := openMem(t, vfs.NewMem(), nil)
+	defer l.Close()
+	trim := Trim{Strategy: TrimMaxLen, Approx: true, MaxLen: 120}
+	appendOne := func(i int, withTrim bool) *Proposal {
+		r := NewRequest()
+		p := r.Add()
+		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{ID: ID{uint64(i), 0}}, [][]byte{[]byte("f"), []byte("v")}
+		if withTrim {
+			p.Trim = trim
+		}
+		if err := l.Submit(r); err != nil {
+			t.Fatal(err)
+		}
+		r.Wait()
+		if p.Err != nil {
+			t.Fatal(p.Err)
+		}
+		return p
+	}
+	for i := 1; i <= 150; i++ {
+		appendOne(i, false)
+	}
+	if p := appendOne(151, true); p.N != 0 {
+		t.Fatalf("trimmed %d: the oldest node (100 entries) cannot go yet", p.N)
+	}
+	ch := l.lookup([]byte("s"))
+	if trimMayRemove(ch, &trim, 1) {
+		t.Fatal("after a trim that kept the oldest node, the next append still needs a look")
+	}
+	for i := 152; i <= 219; i++ {
+		appendOne(i, true)
+	}
+	if !trimMayRemove(ch, &trim, 1) {
+		t.Fatal("with 220 entries the oldest node of 100 may go, but the writer thinks not")
+	}
+	if p := appendOne(220, true); p.N != 100 {
+		t.Fatalf("trimmed %d at 220 entries, want the oldest node of 100", p.N)
+	}
+}
