@@ -1,0 +1,359 @@
+package respclient
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// maxDepth bounds the nesting of aggregates in a reply (rewind and Redis
+// nest a handful deep).
+const maxDepth = 256
+
+// Reader parses replies from a stream. The unread bytes are buf[r:w]; the
+// reply being read starts at r, and every position the parser keeps is
+// relative to it, so the buffer can be compacted or grown while a reply
+// arrives.
+//
+// Invariants: a Reply handed out stays put until the next Read or Release
+// (nothing moves buf while it is current); after an error other than an
+// I/O one the reader is broken for good.
+type Reader struct {
+	source        io.Reader
+	buf           []byte
+	r, w          int
+	initialBytes  int
+	maxReplyBytes int
+	broken        error
+
+	reply    Reply
+	pos      int     // parsed bytes of the reply being read
+	stack    []frame // aggregates still waiting for children
+	complete bool    // the reply at r is whole (and handed out)
+}
+
+// frame is an aggregate whose children are being parsed.
+type frame struct {
+	index     int // its value, or for an attribute the length of values before it
+	left      int // children still to come
+	attribute bool
+}
+
+// NewReader reads from source with a buffer of initialBytes that grows to
+// hold a whole reply, up to maxReplyBytes.
+func NewReader(source io.Reader, initialBytes, maxReplyBytes int) *Reader {
+	if initialBytes <= 0 || maxReplyBytes < initialBytes {
+		panic(fmt.Sprintf("respclient: buffer of %d bytes, replies up to %d", initialBytes, maxReplyBytes))
+	}
+	return &Reader{source: source, buf: make([]byte, initialBytes), initialBytes: initialBytes, maxReplyBytes: maxReplyBytes}
+}
+
+// Read releases the current reply and returns the next one, valid until the
+// next Read or Release. An error reply is a Reply like any other (see
+// Reply.Err); the error is for I/O and protocol errors only. The end of the
+// stream is io.ErrUnexpectedEOF: a client reads only when it awaits a reply.
+// After an I/O error (a read deadline) the next Read resumes the same reply.
+func (rd *Reader) Read() (*Reply, error) {
+	rd.Release()
+	if rd.broken != nil {
+		return nil, rd.broken
+	}
+	for {
+		done, err := rd.parse()
+		if err != nil {
+			rd.broken = err
+			return nil, err
+		}
+		if done {
+			rd.complete = true
+			rd.reply.data = rd.buf[rd.r : rd.r+rd.pos]
+			return &rd.reply, nil
+		}
+		if err := rd.fill(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Discard reads one reply and drops it. It returns a *ReplyError when the
+// reply is, or holds, an error reply.
+func (rd *Reader) Discard() error {
+	reply, err := rd.Read()
+	if err != nil {
+		return err
+	}
+	return reply.FirstErr()
+}
+
+// Release ends the current reply (its bytes may be overwritten from now on).
+// Read does it first; a caller releases early to let Shrink work.
+func (rd *Reader) Release() {
+	if !rd.complete {
+		return
+	}
+	rd.consume(rd.pos)
+	rd.complete, rd.pos = false, 0
+	rd.reply.values, rd.reply.data = rd.reply.values[:0], nil
+}
+
+// Buffered reports whether bytes after the current reply have arrived (so
+// a caller can hold its own output until the input runs dry).
+func (rd *Reader) Buffered() bool {
+	if rd.complete {
+		return rd.w > rd.r+rd.pos
+	}
+	return rd.w > rd.r
+}
+
+// Shrink gives back a buffer that grew for a large reply, once nothing is
+// left in it.
+func (rd *Reader) Shrink() {
+	if rd.r == rd.w && !rd.complete && len(rd.buf) > 4*rd.initialBytes {
+		rd.buf = make([]byte, rd.initialBytes)
+		rd.r, rd.w = 0, 0
+	}
+}
+
+func (rd *Reader) consume(n int) {
+	rd.r += n
+	if rd.r == rd.w {
+		rd.r, rd.w = 0, 0
+	}
+}
+
+// fill reads more bytes, keeping the unread ones: it compacts the buffer,
+// or grows it when the reply being read fills it.
+func (rd *Reader) fill() error {
+	if rd.w == len(rd.buf) {
+		switch {
+		case rd.r > 0:
+			rd.w = copy(rd.buf, rd.buf[rd.r:rd.w])
+			rd.r = 0
+		case len(rd.buf) >= rd.maxReplyBytes:
+			rd.broken = fmt.Errorf("reply larger than %s", formatBytes(rd.maxReplyBytes))
+			return rd.broken
+		default:
+			grown := make([]byte, min(2*len(rd.buf), rd.maxReplyBytes))
+			rd.w = copy(grown, rd.buf[rd.r:rd.w])
+			rd.r = 0
+			rd.buf = grown
+		}
+	}
+	for {
+		n, err := rd.source.Read(rd.buf[rd.w:])
+		rd.w += n
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+}
+
+// parse goes on parsing the reply at r and reports whether it is whole.
+func (rd *Reader) parse() (bool, error) {
+	b := rd.buf[rd.r:rd.w]
+	for {
+		n, done, err := rd.parseValue(b, rd.pos)
+		if n == 0 || err != nil {
+			return false, err
+		}
+		rd.pos += n
+		if done {
+			return true, nil
+		}
+	}
+}
+
+// parseValue parses one value, or the header of an aggregate, at b[pos:].
+// It returns the bytes it used (0: incomplete, nothing changed) and whether
+// that completed the reply.
+func (rd *Reader) parseValue(b []byte, pos int) (used int, done bool, err error) {
+	rest := b[pos:]
+	if len(rest) == 0 {
+		return 0, false, nil
+	}
+	eol := bytes.IndexByte(rest, '\n')
+	if eol < 0 {
+		return 0, false, nil
+	}
+	if eol < 2 || rest[eol-1] != '\r' {
+		return 0, false, fmt.Errorf("%w: line %q not ended by CRLF", ErrProtocol, clip(rest[:eol+1]))
+	}
+	kind, body, next := rest[0], rest[1:eol-1], eol+1
+	v := value{kind: kind, offset: pos + 1, length: len(body)}
+	switch kind {
+	case '+', '-', ',', '(':
+	case ':':
+		if v.number, err = parseInt(body); err != nil {
+			return 0, false, err
+		}
+		v.offset, v.length = 0, 0
+	case '#':
+		if len(body) != 1 || (body[0] != 't' && body[0] != 'f') {
+			return 0, false, fmt.Errorf("%w: bad boolean %q", ErrProtocol, clip(body))
+		}
+		if body[0] == 't' {
+			v.number = 1
+		}
+	case '_':
+		if len(body) != 0 {
+			return 0, false, fmt.Errorf("%w: null with a body %q", ErrProtocol, clip(body))
+		}
+		v.null, v.offset, v.length = true, 0, 0
+	case '$', '=', '!':
+		return rd.parseBulk(rest, pos, v, next)
+	case '*', '%', '~', '>', '|':
+		return rd.parseAggregate(body, v, next)
+	default:
+		return 0, false, fmt.Errorf("%w: unknown type byte %q", ErrProtocol, kind)
+	}
+	return next, rd.add(v), nil
+}
+
+// parseBulk finishes a bulk string, verbatim string or blob error whose
+// header line ends at rest[next].
+func (rd *Reader) parseBulk(rest []byte, pos int, v value, next int) (int, bool, error) {
+	n, err := rd.parseLength(rest[1 : next-2])
+	if err != nil {
+		return 0, false, err
+	}
+	if n < 0 {
+		if v.kind != '$' {
+			return 0, false, fmt.Errorf("%w: null %q", ErrProtocol, v.kind)
+		}
+		v.null, v.offset, v.length = true, 0, 0
+		return next, rd.add(v), nil
+	}
+	end := next + n + 2
+	if end > len(rest) {
+		return 0, false, nil
+	}
+	if rest[end-2] != '\r' || rest[end-1] != '\n' {
+		return 0, false, fmt.Errorf("%w: bulk string of %d bytes not followed by CRLF", ErrProtocol, n)
+	}
+	if v.kind == '=' && (n < 4 || rest[next+3] != ':') {
+		return 0, false, fmt.Errorf("%w: verbatim string without a format", ErrProtocol)
+	}
+	v.offset, v.length = pos+next, n
+	return end, rd.add(v), nil
+}
+
+// parseAggregate handles the header of an array, map, set, push or
+// attribute.
+func (rd *Reader) parseAggregate(body []byte, v value, next int) (int, bool, error) {
+	n, err := rd.parseLength(body)
+	if err != nil {
+		return 0, false, err
+	}
+	v.offset, v.length = 0, 0
+	if n < 0 {
+		if v.kind != '*' {
+			return 0, false, fmt.Errorf("%w: null %q", ErrProtocol, v.kind)
+		}
+		v.null = true
+		return next, rd.add(v), nil
+	}
+	children := n
+	if v.kind == '%' || v.kind == '|' {
+		children = 2 * n
+	}
+	if len(rd.stack) >= maxDepth {
+		return 0, false, fmt.Errorf("%w: aggregates nested deeper than %d", ErrProtocol, maxDepth)
+	}
+	if v.kind == '|' { // an attribute: parsed, then dropped; the value it annotates follows
+		if children > 0 {
+			rd.stack = append(rd.stack, frame{index: len(rd.reply.values), left: children, attribute: true})
+		}
+		return next, false, nil
+	}
+	v.number = int64(n)
+	if children == 0 {
+		return next, rd.add(v), nil
+	}
+	rd.stack = append(rd.stack, frame{index: len(rd.reply.values), left: children})
+	rd.reply.values = append(rd.reply.values, v)
+	return next, false, nil
+}
+
+// add appends a complete value and counts it in the aggregates that hold
+// it. It reports whether the reply is now whole.
+func (rd *Reader) add(v value) bool {
+	v.end = len(rd.reply.values) + 1
+	rd.reply.values = append(rd.reply.values, v)
+	for len(rd.stack) > 0 {
+		top := &rd.stack[len(rd.stack)-1]
+		if top.left--; top.left > 0 {
+			return false
+		}
+		rd.stack = rd.stack[:len(rd.stack)-1]
+		if top.attribute {
+			rd.reply.values = rd.reply.values[:top.index]
+			return false
+		}
+		rd.reply.values[top.index].end = len(rd.reply.values)
+	}
+	return true
+}
+
+// parseLength parses the length of a bulk string or an aggregate: -1 (null)
+// or at most the largest reply.
+func (rd *Reader) parseLength(b []byte) (int, error) {
+	n, err := parseInt(b)
+	if err != nil {
+		return 0, err
+	}
+	if n < -1 || n > int64(rd.maxReplyBytes) {
+		return 0, fmt.Errorf("%w: bad length %d", ErrProtocol, n)
+	}
+	return int(n), nil
+}
+
+// parseInt parses a decimal integer with an optional sign.
+func parseInt(b []byte) (int64, error) {
+	digits := b
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 19 {
+		return 0, fmt.Errorf("%w: bad integer %q", ErrProtocol, clip(b))
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' || n > (math.MaxInt64-int64(c-'0'))/10 {
+			return 0, fmt.Errorf("%w: bad integer %q", ErrProtocol, clip(b))
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if b[0] == '-' {
+		n = -n
+	}
+	return n, nil
+}
+
+// clip shortens garbage quoted in an error message.
+func clip(b []byte) []byte {
+	if len(b) > 40 {
+		return b[:40]
+	}
+	return b
+}
+
+// formatBytes is n in the largest binary unit that divides it.
+func formatBytes(n int) string {
+	for _, u := range []struct {
+		shift int
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d %s", n>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
