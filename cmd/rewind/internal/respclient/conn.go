@@ -76,6 +76,9 @@ func NewConn(nc net.Conn, addr string, opts Options) *Conn {
 // Close closes the connection.
 func (c *Conn) Close() error { return c.conn.Close() }
 
+// Addr is the address dialed.
+func (c *Conn) Addr() string { return c.addr }
+
 // NetConn is the underlying connection (for deadlines and interrupts).
 func (c *Conn) NetConn() net.Conn { return c.conn }
 

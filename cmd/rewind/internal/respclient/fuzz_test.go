@@ -54,7 +54,7 @@ func checkReply(t *testing.T, reply *Reply) {
 		if end := reply.End(i); end <= i || end > reply.Len() {
 			t.Fatalf("value %d ends at %d of %d", i, end, reply.Len())
 		}
-		if v := reply.values[i]; v.offset+v.length > reply.Size() {
+		if v := reply.values[i]; int(v.offset)+int(v.length) > reply.Size() {
 			t.Fatalf("value %d at %d+%d in %d bytes", i, v.offset, v.length, reply.Size())
 		}
 	}

@@ -44,7 +44,7 @@ type frame struct {
 // NewReader reads from source with a buffer of initialBytes that grows to
 // hold a whole reply, up to maxReplyBytes.
 func NewReader(source io.Reader, initialBytes, maxReplyBytes int) *Reader {
-	if initialBytes <= 0 || maxReplyBytes < initialBytes {
+	if initialBytes <= 0 || maxReplyBytes < initialBytes || maxReplyBytes > math.MaxInt32 {
 		panic(fmt.Sprintf("respclient: buffer of %d bytes, replies up to %d", initialBytes, maxReplyBytes))
 	}
 	return &Reader{source: source, buf: make([]byte, initialBytes), initialBytes: initialBytes, maxReplyBytes: maxReplyBytes}
@@ -179,6 +179,23 @@ func (rd *Reader) parseValue(b []byte, pos int) (used int, done bool, err error)
 	if len(rest) == 0 {
 		return 0, false, nil
 	}
+	kind := rest[0]
+	switch kind {
+	case ':', '$', '=', '!', '*', '%', '~', '>', '|':
+		n, next, err := parseNumberLine(rest)
+		if next == 0 || err != nil {
+			return 0, false, err
+		}
+		v := value{kind: kind}
+		switch kind {
+		case ':':
+			v.number = n
+			return next, rd.add(v), nil
+		case '$', '=', '!':
+			return rd.parseBulk(rest, pos, v, n, next)
+		}
+		return rd.parseAggregate(v, n, next)
+	}
 	eol := bytes.IndexByte(rest, '\n')
 	if eol < 0 {
 		return 0, false, nil
@@ -186,15 +203,10 @@ func (rd *Reader) parseValue(b []byte, pos int) (used int, done bool, err error)
 	if eol < 2 || rest[eol-1] != '\r' {
 		return 0, false, fmt.Errorf("%w: line %q not ended by CRLF", ErrProtocol, clip(rest[:eol+1]))
 	}
-	kind, body, next := rest[0], rest[1:eol-1], eol+1
-	v := value{kind: kind, offset: pos + 1, length: len(body)}
+	body, next := rest[1:eol-1], eol+1
+	v := value{kind: kind, offset: int32(pos + 1), length: int32(len(body))}
 	switch kind {
 	case '+', '-', ',', '(':
-	case ':':
-		if v.number, err = parseInt(body); err != nil {
-			return 0, false, err
-		}
-		v.offset, v.length = 0, 0
 	case '#':
 		if len(body) != 1 || (body[0] != 't' && body[0] != 'f') {
 			return 0, false, fmt.Errorf("%w: bad boolean %q", ErrProtocol, clip(body))
@@ -207,20 +219,52 @@ func (rd *Reader) parseValue(b []byte, pos int) (used int, done bool, err error)
 			return 0, false, fmt.Errorf("%w: null with a body %q", ErrProtocol, clip(body))
 		}
 		v.null, v.offset, v.length = true, 0, 0
-	case '$', '=', '!':
-		return rd.parseBulk(rest, pos, v, next)
-	case '*', '%', '~', '>', '|':
-		return rd.parseAggregate(body, v, next)
 	default:
 		return 0, false, fmt.Errorf("%w: unknown type byte %q", ErrProtocol, kind)
 	}
 	return next, rd.add(v), nil
 }
 
+// parseNumberLine parses a line of a type byte and a decimal integer,
+// "<kind><int>\r\n", at the start of b. It returns the integer and the
+// index after the line, or next == 0 when the line is incomplete.
+func parseNumberLine(b []byte) (n int64, next int, err error) {
+	i := 1
+	negative := i < len(b) && b[i] == '-'
+	if negative || (i < len(b) && b[i] == '+') {
+		i++
+	}
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= '0' && c <= '9' {
+			if n > (math.MaxInt64-int64(c-'0'))/10 {
+				return 0, 0, fmt.Errorf("%w: integer %q out of range", ErrProtocol, clip(b[:i+1]))
+			}
+			n = n*10 + int64(c-'0')
+			continue
+		}
+		if c != '\r' || i == start {
+			return 0, 0, fmt.Errorf("%w: bad integer in %q", ErrProtocol, clip(b[:i+1]))
+		}
+		if i+1 >= len(b) {
+			return 0, 0, nil
+		}
+		if b[i+1] != '\n' {
+			return 0, 0, fmt.Errorf("%w: line %q not ended by CRLF", ErrProtocol, clip(b[:i+2]))
+		}
+		if negative {
+			n = -n
+		}
+		return n, i + 2, nil
+	}
+	return 0, 0, nil
+}
+
 // parseBulk finishes a bulk string, verbatim string or blob error whose
 // header line ends at rest[next].
-func (rd *Reader) parseBulk(rest []byte, pos int, v value, next int) (int, bool, error) {
-	n, err := rd.parseLength(rest[1 : next-2])
+func (rd *Reader) parseBulk(rest []byte, pos int, v value, length int64, next int) (int, bool, error) {
+	n, err := rd.checkLength(length)
 	if err != nil {
 		return 0, false, err
 	}
@@ -228,7 +272,7 @@ func (rd *Reader) parseBulk(rest []byte, pos int, v value, next int) (int, bool,
 		if v.kind != '$' {
 			return 0, false, fmt.Errorf("%w: null %q", ErrProtocol, v.kind)
 		}
-		v.null, v.offset, v.length = true, 0, 0
+		v.null = true
 		return next, rd.add(v), nil
 	}
 	end := next + n + 2
@@ -241,18 +285,17 @@ func (rd *Reader) parseBulk(rest []byte, pos int, v value, next int) (int, bool,
 	if v.kind == '=' && (n < 4 || rest[next+3] != ':') {
 		return 0, false, fmt.Errorf("%w: verbatim string without a format", ErrProtocol)
 	}
-	v.offset, v.length = pos+next, n
+	v.offset, v.length = int32(pos+next), int32(n)
 	return end, rd.add(v), nil
 }
 
 // parseAggregate handles the header of an array, map, set, push or
 // attribute.
-func (rd *Reader) parseAggregate(body []byte, v value, next int) (int, bool, error) {
-	n, err := rd.parseLength(body)
+func (rd *Reader) parseAggregate(v value, length int64, next int) (int, bool, error) {
+	n, err := rd.checkLength(length)
 	if err != nil {
 		return 0, false, err
 	}
-	v.offset, v.length = 0, 0
 	if n < 0 {
 		if v.kind != '*' {
 			return 0, false, fmt.Errorf("%w: null %q", ErrProtocol, v.kind)
@@ -285,7 +328,7 @@ func (rd *Reader) parseAggregate(body []byte, v value, next int) (int, bool, err
 // add appends a complete value and counts it in the aggregates that hold
 // it. It reports whether the reply is now whole.
 func (rd *Reader) add(v value) bool {
-	v.end = len(rd.reply.values) + 1
+	v.end = int32(len(rd.reply.values) + 1)
 	rd.reply.values = append(rd.reply.values, v)
 	for len(rd.stack) > 0 {
 		top := &rd.stack[len(rd.stack)-1]
@@ -297,44 +340,18 @@ func (rd *Reader) add(v value) bool {
 			rd.reply.values = rd.reply.values[:top.index]
 			return false
 		}
-		rd.reply.values[top.index].end = len(rd.reply.values)
+		rd.reply.values[top.index].end = int32(len(rd.reply.values))
 	}
 	return true
 }
 
-// parseLength parses the length of a bulk string or an aggregate: -1 (null)
-// or at most the largest reply.
-func (rd *Reader) parseLength(b []byte) (int, error) {
-	n, err := parseInt(b)
-	if err != nil {
-		return 0, err
-	}
+// checkLength checks the length of a bulk string or an aggregate: -1
+// (null) or at most the largest reply.
+func (rd *Reader) checkLength(n int64) (int, error) {
 	if n < -1 || n > int64(rd.maxReplyBytes) {
 		return 0, fmt.Errorf("%w: bad length %d", ErrProtocol, n)
 	}
 	return int(n), nil
-}
-
-// parseInt parses a decimal integer with an optional sign.
-func parseInt(b []byte) (int64, error) {
-	digits := b
-	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
-		digits = digits[1:]
-	}
-	if len(digits) == 0 || len(digits) > 19 {
-		return 0, fmt.Errorf("%w: bad integer %q", ErrProtocol, clip(b))
-	}
-	var n int64
-	for _, c := range digits {
-		if c < '0' || c > '9' || n > (math.MaxInt64-int64(c-'0'))/10 {
-			return 0, fmt.Errorf("%w: bad integer %q", ErrProtocol, clip(b))
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if b[0] == '-' {
-		n = -n
-	}
-	return n, nil
 }
 
 // clip shortens garbage quoted in an error message.

@@ -30,13 +30,14 @@ func (e *ReplyError) Error() string { return e.Message }
 
 // value is one parsed RESP value. An aggregate at index i is followed by
 // its children, in order; end is the index after its subtree.
+// Positions fit in 32 bits: a reply is at most 1 GiB (NewReader checks).
 type value struct {
-	kind   byte  // the RESP type byte: + - : $ * > % ~ _ , # ( = !
-	null   bool  // $-1, *-1 (RESP2) or _ (RESP3)
 	number int64 // integer; 1 or 0 for a boolean; element count of an aggregate (pairs for a map)
-	offset int   // string payload: where it starts in the reply's bytes
-	length int   // and how long it is
-	end    int
+	offset int32 // string payload: where it starts in the reply's bytes
+	length int32 // and how long it is
+	end    int32
+	kind   byte // the RESP type byte: + - : $ * > % ~ _ , # ( = !
+	null   bool // $-1, *-1 (RESP2) or _ (RESP3)
 }
 
 // Reply is one whole reply: its values in preorder (the root at index 0)
@@ -69,13 +70,11 @@ func (p *Reply) Int(i int) int64 { return p.values[i].number }
 // (with its "txt:" format prefix) or blob error. It is nil for other kinds.
 func (p *Reply) Bytes(i int) []byte {
 	v := &p.values[i]
-	if v.length == 0 {
-		if v.offset == 0 {
-			return nil
-		}
-		return p.data[v.offset:v.offset:v.offset]
+	start, end := int(v.offset), int(v.offset)+int(v.length)
+	if start == 0 {
+		return nil
 	}
-	return p.data[v.offset : v.offset+v.length : v.offset+v.length]
+	return p.data[start:end:end]
 }
 
 // Text is Bytes(i) as a string (a copy).
@@ -92,7 +91,7 @@ func (p *Reply) IsAggregate(i int) bool {
 
 // End is the index after value i and all it contains: the children of an
 // aggregate at i are i+1, End(i+1), … up to End(i).
-func (p *Reply) End(i int) int { return p.values[i].end }
+func (p *Reply) End(i int) int { return int(p.values[i].end) }
 
 // Child is the index of the k-th (0-based) child of the aggregate at i, or
 // -1 when it has no such child (or i is out of range). A map's children are
@@ -101,9 +100,9 @@ func (p *Reply) Child(i, k int) int {
 	if i < 0 || i >= len(p.values) || k < 0 {
 		return -1
 	}
-	j, end := i+1, p.values[i].end
+	j, end := i+1, int(p.values[i].end)
 	for ; j < end && k > 0; k-- {
-		j = p.values[j].end
+		j = int(p.values[j].end)
 	}
 	if j >= end {
 		return -1
@@ -114,7 +113,7 @@ func (p *Reply) Child(i, k int) int {
 // Children appends the indexes of the children of the aggregate at i to
 // dst and returns it.
 func (p *Reply) Children(i int, dst []int) []int {
-	for j := i + 1; j < p.values[i].end; j = p.values[j].end {
+	for j, end := i+1, int(p.values[i].end); j < end; j = int(p.values[j].end) {
 		dst = append(dst, j)
 	}
 	return dst
@@ -166,7 +165,7 @@ func (p *Reply) appendValue(dst []byte, i int) []byte {
 		return fmt.Appendf(dst, "ERR(%s)", p.Bytes(i))
 	case p.IsAggregate(i):
 		dst = append(dst, v.kind, '[')
-		for j := i + 1; j < v.end; j = p.values[j].end {
+		for j := i + 1; j < int(v.end); j = int(p.values[j].end) {
 			if j > i+1 {
 				dst = append(dst, ' ')
 			}
