@@ -15,13 +15,15 @@ type page struct {
 	n       int   // entries
 	size    int   // bytes of the reply
 	entries []int // per entry: its value in reply
-	fields  []int // scratch of entry
 	views   [][]byte
 }
 
+// An entry at value e (checked by checkEntry) is laid out flat: its ID at
+// e+1, its fields array at e+2, and the fields, all strings, after it.
+
 // id returns entry i's ID.
 func (pg *page) id(i int) []byte {
-	return pg.reply.Bytes(pg.reply.Child(pg.entries[i], 0))
+	return pg.reply.Bytes(pg.entries[i] + 1)
 }
 
 // entry returns entry i's ID and fields (names and values). The fields
@@ -29,11 +31,8 @@ func (pg *page) id(i int) []byte {
 func (pg *page) entry(i int) (id []byte, fields [][]byte) {
 	rp, e := pg.reply, pg.entries[i]
 	pg.views = pg.views[:0]
-	if list := e + 2; !rp.IsNull(list) {
-		pg.fields = rp.Children(list, pg.fields[:0])
-		for _, f := range pg.fields {
-			pg.views = append(pg.views, rp.Bytes(f))
-		}
+	for f, end := e+3, rp.End(e); f < end; f++ {
+		pg.views = append(pg.views, rp.Bytes(f))
 	}
 	return rp.Bytes(e + 1), pg.views
 }
