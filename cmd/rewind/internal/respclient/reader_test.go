@@ -267,9 +267,9 @@ func pipelinedBatch() []byte {
 	return append(b, "*2\r\n$15\r\n1700000000000-1\r\n*2\r\n$7\r\nmessage\r\n$5\r\nworld\r\n"...)
 }
 
-// TestParseDoesNotAllocate: once warm, reading a pipelined batch of
+// TestReadBatchAllocs: once warm, reading a pipelined batch of
 // replies allocates nothing.
-func TestParseDoesNotAllocate(t *testing.T) {
+func TestReadBatchAllocs(t *testing.T) {
 	rd := NewReader(&loopReader{data: pipelinedBatch()}, 4096, 1<<20)
 	batch := func() {
 		for i := 0; i < 65; i++ {
