@@ -157,9 +157,19 @@ func (rd *Reader) fill() error {
 }
 
 // parse goes on parsing the reply at r and reports whether it is whole.
+// Bulk strings and arrays, nearly every value of a reply, take the fast
+// path of parseFast; the rest, and whatever the fast path declines, go
+// through parseValue.
 func (rd *Reader) parse() (bool, error) {
 	b := rd.buf[rd.r:rd.w]
 	for {
+		if n, done := rd.parseFast(b, rd.pos); n > 0 {
+			rd.pos += n
+			if done {
+				return true, nil
+			}
+			continue
+		}
 		n, done, err := rd.parseValue(b, rd.pos)
 		if n == 0 || err != nil {
 			return false, err
@@ -169,6 +179,58 @@ func (rd *Reader) parse() (bool, error) {
 			return true, nil
 		}
 	}
+}
+
+// parseFast parses, at b[pos:], a bulk string or the header of an array
+// with a length of at most 6 digits, complete and well formed, when no
+// attribute is open. It returns the bytes used and whether the reply is
+// whole, or 0 to leave the value to parseValue.
+func (rd *Reader) parseFast(b []byte, pos int) (used int, done bool) {
+	rest := b[pos:]
+	if len(rest) < 4 || (rest[0] != '$' && rest[0] != '*') || len(rd.stack) >= maxDepth {
+		return 0, false
+	}
+	n, i := 0, 1
+	for ; i < len(rest) && i < 8; i++ {
+		c := rest[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	if i == 1 || i+1 >= len(rest) || rest[i] != '\r' || rest[i+1] != '\n' {
+		return 0, false
+	}
+	next := i + 2
+	values := rd.reply.values
+	if rest[0] == '*' {
+		if n == 0 {
+			return 0, false
+		}
+		rd.stack = append(rd.stack, frame{index: len(values), left: n})
+		rd.reply.values = append(values, value{kind: '*', number: int64(n)})
+		return next, false
+	}
+	end := next + n + 2
+	if end > len(rest) || rest[end-2] != '\r' || rest[end-1] != '\n' {
+		return 0, false
+	}
+	values = append(values, value{kind: '$', offset: int32(pos + next), length: int32(n), end: int32(len(values) + 1)})
+	stack := rd.stack
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.attribute {
+			rd.reply.values = values[:len(values)-1]
+			return 0, false
+		}
+		if top.left--; top.left > 0 {
+			break
+		}
+		values[top.index].end = int32(len(values))
+		stack = stack[:len(stack)-1]
+	}
+	rd.reply.values, rd.stack = values, stack
+	return end, len(stack) == 0
 }
 
 // parseValue parses one value, or the header of an aggregate, at b[pos:].
