@@ -237,9 +237,9 @@ type groupConsumer struct {
 	intr     *readInterrupter
 
 	pg         page
-	raw        respclient.Reply // json: the page, copied out of the read buffer
-	deliveries []int64          // json: per entry of the page, -1 when unknown
-	chanKV     []byte           // json: `,"channel":"…"`
+	raw        []byte  // json: the page, copied out of the read buffer
+	deliveries []int64 // json: per entry of the page, -1 when unknown
+	chanKV     []byte  // json: `,"channel":"…"`
 	line       []byte
 	num        [24]byte
 }

@@ -299,3 +299,39 @@ func BenchmarkReadPipelinedBatch(b *testing.B) {
 		}
 	}
 }
+
+// TestReadWith reads a reply with a parser of the caller's: one that needs
+// the whole reply, fed byte by byte, then an error reply that leaves the
+// reader usable, then garbage that breaks it.
+func TestReadWith(t *testing.T) {
+	stream := "+hello\r\n-ERR no\r\n+next\r\n?\r\n"
+	rd := NewReader(iotest.OneByteReader(strings.NewReader(stream)), 4, 1<<20)
+	line := func(b []byte) (int, error) {
+		i := bytes.Index(b, []byte("\r\n"))
+		switch {
+		case i < 0:
+			return 0, nil
+		case b[0] == '-':
+			return i + 2, &ReplyError{Message: string(b[1:i])}
+		case b[0] != '+':
+			return 0, ErrProtocol
+		}
+		return i + 2, nil
+	}
+	if data, err := rd.ReadWith(line); err != nil || string(data) != "+hello\r\n" {
+		t.Fatalf("ReadWith = %q, %v", data, err)
+	}
+	var re *ReplyError
+	if _, err := rd.ReadWith(line); !errors.As(err, &re) || re.Message != "ERR no" {
+		t.Fatalf("ReadWith of an error reply = %v", err)
+	}
+	if reply, err := rd.Read(); err != nil || reply.Text(0) != "next" {
+		t.Fatalf("Read after ReadWith = %v, %v", reply, err)
+	}
+	if _, err := rd.ReadWith(line); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("ReadWith of garbage = %v", err)
+	}
+	if _, err := rd.Read(); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("Read after garbage = %v, want the same protocol error", err)
+	}
+}
