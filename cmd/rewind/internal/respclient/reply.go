@@ -10,7 +10,9 @@
 // slices of that buffer, valid until the next read. Parsing resumes where
 // it stopped when a reply arrives in pieces, so a reply of many megabytes
 // costs one pass, and once the buffers have grown to the largest reply a
-// steady stream of replies allocates nothing.
+// steady stream of replies allocates nothing. A caller that knows a reply's
+// shape can index it in place instead, with ReadWith (replay's pages of
+// stream entries).
 package respclient
 
 import (
