@@ -258,7 +258,7 @@ func seedEntries(t testing.TB, addr string, channel string, entries [][]string) 
 	defer c.Close()
 	for _, e := range entries {
 		args := append([]string{"XADD", channel}, e...)
-		if _, err := c.do(args...); err != nil {
+		if _, err := c.Do(args...); err != nil {
 			t.Fatalf("XADD %v: %v", e, err)
 		}
 	}

@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
 
 	"github.com/rewind-mq/rewind/broker"
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 // encodeEntries encodes entries (ID, then fields) as an XRANGE reply.
@@ -30,11 +30,17 @@ func encodeEntries(entries [][]string) []byte {
 	return b.Bytes()
 }
 
+// newReader reads replies from r with a buffer of size bytes, like the
+// CLI's connections.
+func newReader(r io.Reader, size int) *respclient.Reader {
+	return respclient.NewReader(r, size, maxReplyBytes)
+}
+
 // pageEntries returns the entries of the page read last, as strings.
-func pageEntries(rr *respReader, pg *page) [][]string {
+func pageEntries(pg *page) [][]string {
 	var out [][]string
 	for i := 0; i < pg.n; i++ {
-		id, fields := pg.entry(rr.unread(), i)
+		id, fields := pg.entry(i)
 		e := []string{string(id)}
 		for _, f := range fields {
 			e = append(e, string(f))
@@ -65,24 +71,22 @@ func TestReadPage(t *testing.T) {
 	}
 	for name, wrap := range readers {
 		t.Run(name, func(t *testing.T) {
-			rr := newRESPReader(wrap(bytes.NewReader(stream)), 64)
+			rr := newReader(wrap(bytes.NewReader(stream)), 64)
 			var pg page
 			for i, want := range pages {
 				if err := readPage(rr, &pg, false); err != nil {
 					t.Fatalf("page %d: %v", i, err)
 				}
-				got := pageEntries(rr, &pg)
+				got := pageEntries(&pg)
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Fatalf("page %d: got %.200q, want %.200q", i, got, want)
 				}
-				rr.consume(pg.size)
 			}
-			if err := readPage(rr, &pg, false); err != nil || pg.n != 1 || len(pageEntries(rr, &pg)[0]) != 1 {
-				t.Fatalf("entry without fields: %v, %v", err, pageEntries(rr, &pg))
+			if err := readPage(rr, &pg, false); err != nil || pg.n != 1 || len(pageEntries(&pg)[0]) != 1 {
+				t.Fatalf("entry without fields: %v, %v", err, pageEntries(&pg))
 			}
-			rr.consume(pg.size)
-			var re *replyError
-			if err := readPage(rr, &pg, false); !errors.As(err, &re) || re.msg != "ERR boom" {
+			var re *respclient.ReplyError
+			if err := readPage(rr, &pg, false); !errors.As(err, &re) || re.Message != "ERR boom" {
 				t.Fatalf("error reply: %v", err)
 			}
 			if err := readPage(rr, &pg, false); !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -95,49 +99,47 @@ func TestReadPage(t *testing.T) {
 func TestReadPageXRead(t *testing.T) {
 	entries := encodeEntries([][]string{{"5-0", "message", "m"}})
 	stream := "*-1\r\n" + "*1\r\n*2\r\n$2\r\nch\r\n" + string(entries)
-	rr := newRESPReader(iotest.OneByteReader(strings.NewReader(stream)), 16)
+	rr := newReader(iotest.OneByteReader(strings.NewReader(stream)), 16)
 	var pg page
 	if err := readPage(rr, &pg, true); err != nil || pg.n != 0 {
 		t.Fatalf("timed-out XREAD: n=%d err=%v", pg.n, err)
 	}
-	rr.consume(pg.size)
 	if err := readPage(rr, &pg, true); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(pageEntries(rr, &pg)); got != "[[5-0 message m]]" {
+	if got := fmt.Sprint(pageEntries(&pg)); got != "[[5-0 message m]]" {
 		t.Fatalf("XREAD page: %s", got)
 	}
 }
 
-func TestReadReply(t *testing.T) {
-	stream := ":42\r\n$5\r\nhello\r\n$-1\r\n+OK\r\n*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$0\r\n\r\n*2\r\n*1\r\n:1\r\n$1\r\nx\r\n"
-	rr := newRESPReader(iotest.OneByteReader(strings.NewReader(stream)), 8)
-	for _, want := range []string{":42", "$hello", "$<nil>", "+OK", "*[message ch ]", "*[[1] x]"} {
-		rp, err := rr.readReply()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := describe(rp); got != want {
-			t.Errorf("got %s, want %s", got, want)
+// TestReadPageMalformed: replies of the wrong shape are protocol errors,
+// and an error reply in place of the entries is returned as such.
+func TestReadPageMalformed(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		xread bool
+	}{
+		{":1\r\n", false},
+		{"*-1\r\n", false},
+		{"*1\r\n*3\r\n$1\r\na\r\n*0\r\n*0\r\n", false},
+		{"*1\r\n*2\r\n$-1\r\n*0\r\n", false},
+		{"*1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n", false},
+		{"*1\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n", false},
+		{"*2\r\n*0\r\n*0\r\n", true},
+		{"*1\r\n*1\r\n$2\r\nch\r\n", true},
+		{"*1\r\n*2\r\n$-1\r\n*0\r\n", true},
+		{"*1\r\n*2\r\n$2\r\nch\r\n*-1\r\n", true},
+	} {
+		var pg page
+		if err := readPage(newReader(strings.NewReader(tc.in), 16), &pg, tc.xread); !errors.Is(err, errProtocol) {
+			t.Errorf("readPage(%q, xread %v) = %v, want a protocol error", tc.in, tc.xread, err)
 		}
 	}
-}
-
-func describe(rp *reply) string {
-	switch {
-	case rp.null:
-		return string(rp.kind) + "<nil>"
-	case rp.kind == ':':
-		return ":" + strconv.FormatInt(rp.num, 10)
-	case rp.kind == '*':
-		var parts []string
-		for i := range rp.elems {
-			d := describe(&rp.elems[i])
-			parts = append(parts, d[1:])
-		}
-		return "*[" + strings.Join(parts, " ") + "]"
+	var pg page
+	var re *respclient.ReplyError
+	if err := readPage(newReader(strings.NewReader("*1\r\n-ERR inside\r\n"), 16), &pg, false); !errors.As(err, &re) || re.Message != "ERR inside" {
+		t.Errorf("readPage of an error in place of an entry = %v", err)
 	}
-	return string(rp.kind) + string(rp.str)
 }
 
 // FuzzReadPage feeds arbitrary bytes to the page parser: it must return an
@@ -149,20 +151,19 @@ func FuzzReadPage(f *testing.F) {
 	f.Add([]byte("*1\r\n*2\r\n$-1\r\n*-1\r\n"), false)
 	f.Add([]byte("*1\r\n*2\r\n$99999999999\r\n"), false)
 	f.Fuzz(func(t *testing.T, data []byte, xread bool) {
-		rr := newRESPReader(bytes.NewReader(data), 16)
+		rr := newReader(bytes.NewReader(data), 16)
 		var pg page
 		for i := 0; i < 4; i++ {
 			if err := readPage(rr, &pg, xread); err != nil {
 				return
 			}
-			buf := rr.unread()
-			if pg.size > len(buf) {
-				t.Fatalf("page of %d bytes in %d", pg.size, len(buf))
+			if pg.size > len(data) {
+				t.Fatalf("page of %d bytes in %d", pg.size, len(data))
 			}
 			for k := 0; k < pg.n; k++ {
-				pg.entry(buf[:pg.size], k)
+				pg.id(k)
+				pg.entry(k)
 			}
-			rr.consume(pg.size)
 		}
 	})
 }
@@ -273,7 +274,7 @@ func TestReplayHotPathAllocs(t *testing.T) {
 	stream := replayStream(1000, 5)
 	for _, json := range []bool{false, true} {
 		src := bytes.NewReader(stream)
-		rr := newRESPReader(src, initialReadBytes)
+		rr := newReader(src, initialReadBytes)
 		w := bufio.NewWriterSize(io.Discard, replayWriteBytes)
 		f := newFormatter(w, json, []byte("bench"))
 		var pg page
@@ -281,14 +282,13 @@ func TestReplayHotPathAllocs(t *testing.T) {
 			if err := readPage(rr, &pg, false); err != nil {
 				t.Fatal(err)
 			}
-			buf := rr.unread()
 			for i := 0; i < pg.n; i++ {
-				id, fields := pg.entry(buf, i)
+				id, fields := pg.entry(i)
 				if err := f.entry(id, fields); err != nil {
 					t.Fatal(err)
 				}
 			}
-			rr.consume(pg.size)
+			rr.Release()
 		})
 		if allocs != 0 {
 			t.Errorf("json=%v: %v allocations per 1000-entry page", json, allocs)
@@ -315,7 +315,7 @@ func BenchmarkReplayPage(b *testing.B) {
 			const perPage = 1000
 			stream := replayStream(perPage, 1)
 			src := bytes.NewReader(stream)
-			rr := newRESPReader(src, initialReadBytes)
+			rr := newReader(src, initialReadBytes)
 			f := newFormatter(bufio.NewWriterSize(io.Discard, replayWriteBytes), format == "json", []byte("bench"))
 			var pg page
 			b.SetBytes(int64(len(stream) / perPage))
@@ -325,14 +325,13 @@ func BenchmarkReplayPage(b *testing.B) {
 				if err := readPage(rr, &pg, false); err != nil {
 					b.Fatal(err)
 				}
-				buf := rr.unread()
 				for i := 0; i < pg.n; i++ {
-					id, fields := pg.entry(buf, i)
+					id, fields := pg.entry(i)
 					if err := f.entry(id, fields); err != nil {
 						b.Fatal(err)
 					}
 				}
-				rr.consume(pg.size)
+				rr.Release()
 			}
 		})
 	}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 const groupsSynopsis = `Usage: rewind groups CHANNEL [flags]
@@ -166,35 +168,35 @@ func (o *groupsOptions) run(ctx context.Context, channel string, stdout, stderr 
 		return err
 	}
 	defer c.Close()
-	defer c.closeOnDone(ctx)()
+	defer c.CloseOnDone(ctx)()
 	rows, err := fetchGroups(c, channel)
 	if err != nil {
 		return err
 	}
 	// The details of every group in one round trip.
 	for _, r := range rows {
-		c.writeCommand("XPENDING", channel, r.Group, "-", "+", "1")
-		c.writeCommand("XGROUP", "GETCONFIG", channel, r.Group)
+		c.WriteCommand("XPENDING", channel, r.Group, "-", "+", "1")
+		c.WriteCommand("XGROUP", "GETCONFIG", channel, r.Group)
 	}
-	if err := c.flush(); err != nil {
+	if err := c.Flush(); err != nil {
 		return err
 	}
 	for _, r := range rows {
-		rp, err := c.rd.readReply()
+		rp, err := c.Read()
 		if err != nil {
 			return err
 		}
 		switch {
 		case isNoGroup(rp):
 			r.gone = true
-		case rp.kind == '-':
-			return fmt.Errorf("XPENDING %s %s: %s", channel, r.Group, rp.str)
+		case rp.Kind(0) == '-':
+			return fmt.Errorf("XPENDING %s %s: %s", channel, r.Group, rp.Bytes(0))
 		default:
 			if entries := parsePendingEntries(rp); len(entries) > 0 {
 				r.OldestPending = &entries[0]
 			}
 		}
-		if rp, err = c.rd.readReply(); err != nil {
+		if rp, err = c.Read(); err != nil {
 			return err
 		}
 		if isNoGroup(rp) {
@@ -255,36 +257,37 @@ func (o *groupsOptions) run(ctx context.Context, channel string, stdout, stderr 
 
 // fetchGroups reads XINFO GROUPS, with an error that names a missing
 // channel.
-func fetchGroups(c *respConn, channel string) ([]*groupRow, error) {
-	rp, err := c.do("XINFO", "GROUPS", channel)
+func fetchGroups(c *respclient.Conn, channel string) ([]*groupRow, error) {
+	rp, err := c.Do("XINFO", "GROUPS", channel)
 	if err != nil {
 		if isNoSuchKey(err) {
-			return nil, fmt.Errorf("no channel %q on %s", channel, c.addr)
+			return nil, fmt.Errorf("no channel %q on %s", channel, c.Addr())
 		}
 		return nil, fmt.Errorf("XINFO GROUPS %s: %w", channel, err)
 	}
-	if rp.kind != '*' {
-		return nil, fmt.Errorf("%w: XINFO GROUPS replied %q", errProtocol, rp.kind)
+	if rp.Kind(0) != '*' {
+		return nil, fmt.Errorf("%w: XINFO GROUPS replied %q", errProtocol, rp.Kind(0))
 	}
-	rows := make([]*groupRow, 0, len(rp.elems))
-	for i := range rp.elems {
+	elems := rp.Children(0, nil)
+	rows := make([]*groupRow, 0, len(elems))
+	for _, i := range elems {
 		r := &groupRow{Channel: channel}
-		eachField(&rp.elems[i], func(name string, v *reply) {
+		eachField(rp, i, func(name string, v int) {
 			switch name {
 			case "name":
-				r.Group = string(v.str)
+				r.Group = rp.Text(v)
 			case "consumers":
-				r.Consumers = v.num
+				r.Consumers = rp.Int(v)
 			case "pending":
-				r.Pending = v.num
+				r.Pending = rp.Int(v)
 			case "last-delivered-id":
-				r.LastDeliveredID = string(v.str)
+				r.LastDeliveredID = rp.Text(v)
 			case "entries-read":
-				r.EntriesRead = replyOptInt(v)
+				r.EntriesRead = replyOptInt(rp, v)
 			case "lag":
-				r.Lag = replyOptInt(v)
+				r.Lag = replyOptInt(rp, v)
 			case "lost-entries":
-				r.LostEntries = v.num
+				r.LostEntries = rp.Int(v)
 			}
 		})
 		rows = append(rows, r)
@@ -322,25 +325,24 @@ func (p *groupPolicy) text() string {
 
 // parsePolicy reads XGROUP GETCONFIG's reply (a map, flat in RESP2); nil
 // for an error reply.
-func parsePolicy(rp *reply) *groupPolicy {
-	if rp.kind != '*' || rp.null {
+func parsePolicy(rp *respclient.Reply) *groupPolicy {
+	if rp.Kind(0) != '*' || rp.IsNull(0) {
 		return nil
 	}
 	p := &groupPolicy{BackoffMs: []int64{}}
-	eachField(rp, func(name string, v *reply) {
+	eachField(rp, 0, func(name string, v int) {
 		switch name {
 		case "ackwait":
-			p.AckWaitMs = v.num
+			p.AckWaitMs = rp.Int(v)
 		case "maxdeliver":
-			p.MaxDeliver = v.num
+			p.MaxDeliver = rp.Int(v)
 		case "deadletter":
-			if len(v.str) > 0 {
-				s := string(v.str)
+			if s := rp.Text(v); s != "" {
 				p.DeadLetter = &s
 			}
 		case "backoff":
-			for _, e := range v.elems {
-				p.BackoffMs = append(p.BackoffMs, e.num)
+			for _, e := range rp.Children(v, nil) {
+				p.BackoffMs = append(p.BackoffMs, rp.Int(e))
 			}
 		}
 	})
@@ -348,36 +350,45 @@ func parsePolicy(rp *reply) *groupPolicy {
 }
 
 // parsePendingEntries reads an extended XPENDING reply.
-func parsePendingEntries(rp *reply) []pendingEntry {
+func parsePendingEntries(rp *respclient.Reply) []pendingEntry {
 	var out []pendingEntry
-	for _, e := range rp.elems {
-		if len(e.elems) != 4 {
+	var fields []int
+	for _, e := range rp.Children(0, nil) {
+		if fields = rp.Children(e, fields[:0]); len(fields) != 4 {
 			continue
 		}
 		out = append(out, pendingEntry{
-			ID:         string(e.elems[0].str),
-			Consumer:   string(e.elems[1].str),
-			IdleMs:     e.elems[2].num,
-			Deliveries: e.elems[3].num,
+			ID:         rp.Text(fields[0]),
+			Consumer:   rp.Text(fields[1]),
+			IdleMs:     rp.Int(fields[2]),
+			Deliveries: rp.Int(fields[3]),
 		})
 	}
 	return out
 }
 
-// eachField calls fn for each name/value pair of a map reply (a flat array
-// in RESP2).
-func eachField(rp *reply, fn func(name string, v *reply)) {
-	for i := 0; i+1 < len(rp.elems); i += 2 {
-		fn(string(rp.elems[i].str), &rp.elems[i+1])
+// eachField calls fn for each name/value pair of the map reply at i (a flat
+// array in RESP2), with the value's index.
+func eachField(rp *respclient.Reply, i int, fn func(name string, v int)) {
+	if !rp.IsAggregate(i) {
+		return
+	}
+	for name := i + 1; name < rp.End(i); {
+		v := rp.End(name)
+		if v >= rp.End(i) {
+			return
+		}
+		fn(rp.Text(name), v)
+		name = rp.End(v)
 	}
 }
 
 // replyOptInt is an integer reply, or nil for a null.
-func replyOptInt(v *reply) *int64 {
-	if v.kind != ':' {
+func replyOptInt(rp *respclient.Reply, v int) *int64 {
+	if rp.Kind(v) != ':' {
 		return nil
 	}
-	n := v.num
+	n := rp.Int(v)
 	return &n
 }
 
@@ -388,13 +399,14 @@ func optInt(n *int64) string {
 	return strconv.FormatInt(*n, 10)
 }
 
-func isNoGroup(rp *reply) bool {
-	return rp.kind == '-' && strings.HasPrefix(string(rp.str), "NOGROUP")
+// isNoGroup reports a NOGROUP error reply (rp is nil after an I/O error).
+func isNoGroup(rp *respclient.Reply) bool {
+	return rp != nil && rp.Kind(0) == '-' && strings.HasPrefix(string(rp.Bytes(0)), "NOGROUP")
 }
 
 func isNoSuchKey(err error) bool {
-	var re *replyError
-	return errors.As(err, &re) && strings.Contains(re.msg, "no such key")
+	var re *respclient.ReplyError
+	return errors.As(err, &re) && strings.Contains(re.Message, "no such key")
 }
 
 // fmtAge formats an idle time in milliseconds compactly: 850ms, 12.3s,
@@ -480,7 +492,7 @@ func (o *pendingOptions) run(ctx context.Context, channel, group string, stdout,
 		return err
 	}
 	defer c.Close()
-	defer c.closeOnDone(ctx)()
+	defer c.CloseOnDone(ctx)()
 	consumers, err := fetchConsumers(c, channel, group)
 	if err != nil {
 		return err
@@ -572,11 +584,11 @@ func (o *pendingOptions) run(ctx context.Context, channel, group string, stdout,
 
 // fetchConsumers reads XINFO CONSUMERS, with errors that name a missing
 // channel or group (and the groups there are).
-func fetchConsumers(c *respConn, channel, group string) ([]consumerRow, error) {
-	rp, err := c.do("XINFO", "CONSUMERS", channel, group)
+func fetchConsumers(c *respclient.Conn, channel, group string) ([]consumerRow, error) {
+	rp, err := c.Do("XINFO", "CONSUMERS", channel, group)
 	if err != nil {
 		if isNoSuchKey(err) {
-			return nil, fmt.Errorf("no channel %q on %s", channel, c.addr)
+			return nil, fmt.Errorf("no channel %q on %s", channel, c.Addr())
 		}
 		if isNoGroup(rp) {
 			rows, gerr := fetchGroups(c, channel)
@@ -592,22 +604,22 @@ func fetchConsumers(c *respConn, channel, group string) ([]consumerRow, error) {
 		return nil, fmt.Errorf("XINFO CONSUMERS %s %s: %w", channel, group, err)
 	}
 	var out []consumerRow
-	for i := range rp.elems {
+	for _, i := range rp.Children(0, nil) {
 		cr := consumerRow{Type: "consumer"}
-		eachField(&rp.elems[i], func(name string, v *reply) {
+		eachField(rp, i, func(name string, v int) {
 			switch name {
 			case "name":
-				cr.Consumer = string(v.str)
+				cr.Consumer = rp.Text(v)
 			case "pending":
-				cr.Pending = v.num
+				cr.Pending = rp.Int(v)
 			case "idle":
-				cr.IdleMs = v.num
+				cr.IdleMs = rp.Int(v)
 			case "inactive":
-				if v.kind == ':' && v.num >= 0 {
-					n := v.num
+				if rp.Kind(v) == ':' && rp.Int(v) >= 0 {
+					n := rp.Int(v)
 					cr.InactiveMs = &n
 				}
-				cr.never = v.kind == ':' && v.num < 0
+				cr.never = rp.Kind(v) == ':' && rp.Int(v) < 0
 			}
 		})
 		out = append(out, cr)
@@ -624,7 +636,7 @@ func listNames(what string, names []string) string {
 }
 
 // fetchPending pages through XPENDING, oldest first, up to --count entries.
-func (o *pendingOptions) fetchPending(c *respConn, channel, group string) ([]pendingEntry, error) {
+func (o *pendingOptions) fetchPending(c *respclient.Conn, channel, group string) ([]pendingEntry, error) {
 	var entries []pendingEntry
 	start := "-"
 	for {
@@ -640,7 +652,7 @@ func (o *pendingOptions) fetchPending(c *respConn, channel, group string) ([]pen
 		if o.consumer != "" {
 			args = append(args, o.consumer)
 		}
-		rp, err := c.do(args...)
+		rp, err := c.Do(args...)
 		if err != nil {
 			return nil, fmt.Errorf("XPENDING: %w", err)
 		}

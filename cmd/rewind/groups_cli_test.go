@@ -15,12 +15,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 // groupClient is a connection for setting up and checking group state.
 type groupClient struct {
 	t testing.TB
-	c *respConn
+	c *respclient.Conn
 }
 
 func newGroupClient(t testing.TB, srv *cliServer) *groupClient {
@@ -37,27 +39,27 @@ func newGroupClient(t testing.TB, srv *cliServer) *groupClient {
 // ("OK", "3", "[...]").
 func (g *groupClient) do(args ...string) string {
 	g.t.Helper()
-	rp, err := g.c.do(args...)
+	rp, err := g.c.Do(args...)
 	if err != nil {
 		g.t.Fatalf("%v: %v", args, err)
 	}
-	return describe(rp)
+	return rp.String()
 }
 
 // pendingCount is XPENDING's summary count.
 func (g *groupClient) pendingCount(channel, group string) int64 {
 	g.t.Helper()
-	rp, err := g.c.do("XPENDING", channel, group)
-	if err != nil || len(rp.elems) != 4 {
-		g.t.Fatalf("XPENDING %s %s: %v %s", channel, group, err, describe(rp))
+	rp, err := g.c.Do("XPENDING", channel, group)
+	if err != nil || !rp.IsAggregate(0) || rp.Int(0) != 4 {
+		g.t.Fatalf("XPENDING %s %s: %v %v", channel, group, err, rp)
 	}
-	return rp.elems[0].num
+	return rp.Int(1)
 }
 
 // pendingIDs is the extended XPENDING: "id consumer deliveries" per entry.
 func (g *groupClient) pendingIDs(channel, group string) []string {
 	g.t.Helper()
-	rp, err := g.c.do("XPENDING", channel, group, "-", "+", "100")
+	rp, err := g.c.Do("XPENDING", channel, group, "-", "+", "100")
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func setupGroups(t *testing.T, srv *cliServer) string {
 	g.do("XGROUP", "CREATE", ch, "mail", "$")
 	g.do("XREADGROUP", "GROUP", "billing", "w1", "COUNT", "3", "STREAMS", ch, ">")
 	g.do("XREADGROUP", "GROUP", "billing", "w2", "COUNT", "1", "STREAMS", ch, ">")
-	if got := g.do("XACK", ch, "billing", "2-0"); got != ":1" {
+	if got := g.do("XACK", ch, "billing", "2-0"); got != "1" {
 		t.Fatalf("XACK: %s", got)
 	}
 	return ch

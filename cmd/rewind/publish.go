@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 const publishSynopsis = `Usage: rewind publish CHANNEL MESSAGE... [flags]
@@ -154,7 +156,7 @@ func (o *publishOptions) publish(ctx context.Context, channel []byte, src messag
 		return 0, err
 	}
 	defer c.Close()
-	defer c.closeOnDone(ctx)()
+	defer c.CloseOnDone(ctx)()
 
 	inflight := make(chan struct{}, o.pipeline)
 	received := make(chan struct{}) // closed when the receiver stops
@@ -173,17 +175,17 @@ func (o *publishOptions) publish(ctx context.Context, channel []byte, src messag
 
 // send writes commands; each takes an inflight slot, freed by receive.
 // It closes inflight when done.
-func (o *publishOptions) send(c *respConn, channel []byte, src messageSource, inflight chan<- struct{}, received <-chan struct{}) error {
+func (o *publishOptions) send(c *respclient.Conn, channel []byte, src messageSource, inflight chan<- struct{}, received <-chan struct{}) error {
 	defer close(inflight)
 	for {
 		if src.waiting() {
-			if err := c.flush(); err != nil {
+			if err := c.Flush(); err != nil {
 				return err
 			}
 		}
 		msg, ok, err := src.next()
 		if err != nil || !ok {
-			if ferr := c.flush(); err == nil {
+			if ferr := c.Flush(); err == nil {
 				err = ferr
 			}
 			return err
@@ -191,7 +193,7 @@ func (o *publishOptions) send(c *respConn, channel []byte, src messageSource, in
 		select {
 		case inflight <- struct{}{}:
 		default:
-			if err := c.flush(); err != nil { // the window is full: let replies come
+			if err := c.Flush(); err != nil { // the window is full: let replies come
 				return err
 			}
 			select {
@@ -201,43 +203,43 @@ func (o *publishOptions) send(c *respConn, channel []byte, src messageSource, in
 			}
 		}
 		if o.xadd {
-			c.writeArrayHeader(5)
-			c.writeBulkString("XADD")
-			c.writeBulk(channel)
-			c.writeBulkString("*")
-			c.writeBulkString("message")
+			c.WriteArrayHeader(5)
+			c.WriteBulkString("XADD")
+			c.WriteBulk(channel)
+			c.WriteBulkString("*")
+			c.WriteBulkString("message")
 		} else {
-			c.writeArrayHeader(3)
-			c.writeBulkString("PUBLISH")
-			c.writeBulk(channel)
+			c.WriteArrayHeader(3)
+			c.WriteBulkString("PUBLISH")
+			c.WriteBulk(channel)
 		}
-		c.writeBulk(msg)
+		c.WriteBulk(msg)
 	}
 }
 
 // receive reads one reply per inflight slot and prints it.
-func (o *publishOptions) receive(c *respConn, inflight <-chan struct{}, out *bufio.Writer, stderr io.Writer) (failed int, err error) {
+func (o *publishOptions) receive(c *respclient.Conn, inflight <-chan struct{}, out *bufio.Writer, stderr io.Writer) (failed int, err error) {
 	var line []byte
 	n := 0
 	for range inflight {
 		n++
-		rp, err := c.rd.readReply()
+		rp, err := c.Read()
 		if err != nil {
 			return failed, fmt.Errorf("reading the reply to message %d: %w", n, err)
 		}
 		line = line[:0]
-		switch rp.kind {
+		switch rp.Kind(0) {
 		case ':':
-			line = strconv.AppendInt(line, rp.num, 10)
+			line = strconv.AppendInt(line, rp.Int(0), 10)
 		case '$', '+':
-			line = append(line, rp.str...)
+			line = append(line, rp.Bytes(0)...)
 		case '-':
 			failed++
 			_ = out.Flush()
-			fmt.Fprintf(stderr, "rewind publish: message %d: %s\n", n, rp.str)
+			fmt.Fprintf(stderr, "rewind publish: message %d: %s\n", n, rp.Bytes(0))
 			continue
 		default:
-			return failed, fmt.Errorf("%w: unexpected reply type %q", errProtocol, rp.kind)
+			return failed, fmt.Errorf("%w: unexpected reply type %q", errProtocol, rp.Kind(0))
 		}
 		if !o.quiet {
 			line = append(line, '\n')
@@ -245,7 +247,7 @@ func (o *publishOptions) receive(c *respConn, inflight <-chan struct{}, out *buf
 				return failed, err
 			}
 		}
-		if !c.rd.buffered() {
+		if !c.Buffered() {
 			if err := out.Flush(); err != nil {
 				return failed, err
 			}

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rewind-mq/rewind/broker"
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 const replaySynopsis = `Usage: rewind replay CHANNEL [flags]
@@ -330,7 +331,7 @@ func (o *replayOutput) abort() {
 // targetPageBytes, which bounds memory (the read buffer holds about two
 // pages) whatever the channel's size. Nothing is allocated per entry.
 type serverReplay struct {
-	c       *respConn
+	c       *respclient.Conn
 	plan    replayPlan
 	fm      *formatter
 	bar     *progress
@@ -357,7 +358,7 @@ func replayFromServer(ctx context.Context, addr string, ro serverReadOptions, pl
 		return err
 	}
 	defer c.Close()
-	defer c.closeOnDone(ctx)()
+	defer c.CloseOnDone(ctx)()
 	r := &serverReplay{c: c, plan: plan, fm: fm, pageMax: ro.pageMax, stream: !ro.noXStream}
 	start, total, err := r.resolveStart()
 	if err != nil {
@@ -398,11 +399,11 @@ func (r *serverReplay) resolveStart() (start broker.ID, total int64, err error) 
 	case p.last > 0:
 		return r.lastStart()
 	case p.start.IsZero() && p.end == broker.MaxID:
-		rp, err := r.c.do("XLEN", string(p.channel))
+		rp, err := r.c.Do("XLEN", string(p.channel))
 		if err != nil {
 			return p.start, -1, fmt.Errorf("XLEN: %w", err)
 		}
-		return p.start, rp.num, nil
+		return p.start, rp.Int(0), nil
 	}
 	return p.start, -1, nil
 }
@@ -447,11 +448,10 @@ func (r *serverReplay) lastStart() (broker.ID, int64, error) {
 
 // readOldest reads an XREVRANGE page and returns its last (oldest) ID.
 func (r *serverReplay) readOldest() (broker.ID, bool, error) {
-	rd := r.c.rd
-	if err := readPage(rd, &r.pg, false); err != nil {
+	if err := readPage(r.c.Reader, &r.pg, false); err != nil {
 		return broker.ID{}, false, err
 	}
-	defer rd.consume(r.pg.size)
+	defer r.c.Release()
 	if r.pg.n == 0 {
 		return broker.ID{}, false, nil
 	}
@@ -461,8 +461,7 @@ func (r *serverReplay) readOldest() (broker.ID, bool, error) {
 
 // pageID parses the ID of entry i of the current page.
 func (r *serverReplay) pageID(i int) (broker.ID, error) {
-	s := r.pg.ids[i]
-	b := r.c.rd.unread()[s.off : s.off+s.len]
+	b := r.pg.id(i)
 	id, err := broker.ParseID(b, 0)
 	if err != nil {
 		return id, fmt.Errorf("%w: entry ID %q", errProtocol, b)
@@ -474,14 +473,14 @@ func (r *serverReplay) pageID(i int) (broker.ID, error) {
 // and to are in the command's order.
 func (r *serverReplay) sendRange(cmd string, from, to broker.ID, n int) error {
 	c := r.c
-	c.writeArrayHeader(6)
-	c.writeBulkString(cmd)
-	c.writeBulk(r.plan.channel)
-	c.writeBulk(appendRangeID(r.idArg[0][:0], from))
-	c.writeBulk(appendRangeID(r.idArg[1][:0], to))
-	c.writeBulkString("COUNT")
-	c.writeBulk(strconv.AppendInt(r.countArg[:0], int64(n), 10))
-	return c.flush()
+	c.WriteArrayHeader(6)
+	c.WriteBulkString(cmd)
+	c.WriteBulk(r.plan.channel)
+	c.WriteBulk(appendRangeID(r.idArg[0][:0], from))
+	c.WriteBulk(appendRangeID(r.idArg[1][:0], to))
+	c.WriteBulkString("COUNT")
+	c.WriteBulk(strconv.AppendInt(r.countArg[:0], int64(n), 10))
+	return c.Flush()
 }
 
 // appendRangeID writes id as a range bound: MaxID is "+".
@@ -533,23 +532,23 @@ func (r *serverReplay) xstream(start broker.ID) (streamed bool, err error) {
 	if rem > 0 {
 		n = 6
 	}
-	c, rd := r.c, r.c.rd
-	c.writeArrayHeader(n)
-	c.writeBulkString("XSTREAM")
-	c.writeBulk(r.plan.channel)
-	c.writeBulk(appendRangeID(r.idArg[0][:0], start))
-	c.writeBulk(appendRangeID(r.idArg[1][:0], r.plan.end))
+	c := r.c
+	c.WriteArrayHeader(n)
+	c.WriteBulkString("XSTREAM")
+	c.WriteBulk(r.plan.channel)
+	c.WriteBulk(appendRangeID(r.idArg[0][:0], start))
+	c.WriteBulk(appendRangeID(r.idArg[1][:0], r.plan.end))
 	if rem > 0 {
-		c.writeBulkString("COUNT")
-		c.writeBulk(strconv.AppendInt(r.countArg[:0], rem, 10))
+		c.WriteBulkString("COUNT")
+		c.WriteBulk(strconv.AppendInt(r.countArg[:0], rem, 10))
 	}
-	if err := c.flush(); err != nil {
+	if err := c.Flush(); err != nil {
 		return false, err
 	}
 	for first := true; ; first = false {
-		if err := readPage(rd, &r.pg, false); err != nil {
-			var re *replyError
-			if first && errors.As(err, &re) && strings.HasPrefix(re.msg, "ERR unknown command") {
+		if err := readPage(c.Reader, &r.pg, false); err != nil {
+			var re *respclient.ReplyError
+			if first && errors.As(err, &re) && strings.HasPrefix(re.Message, "ERR unknown command") {
 				return false, nil
 			}
 			if !first && errors.As(err, &re) {
@@ -558,8 +557,8 @@ func (r *serverReplay) xstream(start broker.ID) (streamed bool, err error) {
 			return true, err
 		}
 		if r.pg.n == 0 {
-			rd.consume(r.pg.size) // the end marker
-			rd.shrink(initialReadBytes)
+			c.Release() // the end marker
+			c.Shrink()
 			if rem := r.remaining(); rem == 0 || !r.after.Less(r.plan.end) {
 				r.finished = true
 			}
@@ -570,8 +569,8 @@ func (r *serverReplay) xstream(start broker.ID) (streamed bool, err error) {
 			return true, err
 		}
 		r.after = last
-		err = r.writePage(rd.unread(), false)
-		rd.consume(r.pg.size)
+		err = r.writePage(false)
+		c.Release()
 		if err != nil {
 			return true, err
 		}
@@ -589,9 +588,9 @@ func (r *serverReplay) xrangePages(start broker.ID) error {
 	if err := r.sendRange("XRANGE", start, r.plan.end, count); err != nil {
 		return err
 	}
-	rd := r.c.rd
+	c := r.c
 	for {
-		if err := readPage(rd, &r.pg, false); err != nil {
+		if err := readPage(c.Reader, &r.pg, false); err != nil {
 			return err
 		}
 		n := r.pg.n
@@ -617,12 +616,12 @@ func (r *serverReplay) xrangePages(start broker.ID) error {
 				return err
 			}
 		}
-		if err := r.writePage(rd.unread(), false); err != nil {
+		if err := r.writePage(false); err != nil {
 			return err
 		}
-		rd.consume(r.pg.size)
+		c.Release()
 		if !more {
-			rd.shrink(initialReadBytes)
+			c.Shrink()
 			return nil
 		}
 	}
@@ -640,7 +639,7 @@ func (r *serverReplay) nextPageEntries(size, n int) int {
 
 // writePage formats the current page's entries. With checkEnd (XREAD pages)
 // an entry past --to ends the replay, and --count is enforced here.
-func (r *serverReplay) writePage(buf []byte, checkEnd bool) error {
+func (r *serverReplay) writePage(checkEnd bool) error {
 	n := r.pg.n
 	if rem := r.remaining(); rem >= 0 && int64(n) > rem {
 		n = int(rem)
@@ -658,7 +657,7 @@ func (r *serverReplay) writePage(buf []byte, checkEnd bool) error {
 			}
 			r.after = id
 		}
-		id, fields := r.pg.entry(buf, i)
+		id, fields := r.pg.entry(i)
 		if err := r.fm.entry(id, fields); err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
@@ -674,32 +673,32 @@ func (r *serverReplay) writePage(buf []byte, checkEnd bool) error {
 // follow waits for entries after r.after with XREAD BLOCK and writes each
 // batch as it comes, until --count or --to is reached, or the context ends.
 func (r *serverReplay) follow() error {
-	c, rd := r.c, r.c.rd
+	c := r.c
 	for !r.finished {
 		if err := r.fm.w.Flush(); err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
-		c.writeArrayHeader(8)
-		c.writeBulkString("XREAD")
-		c.writeBulkString("COUNT")
-		c.writeBulk(strconv.AppendInt(r.countArg[:0], int64(r.pageCount(r.pageMax)), 10))
-		c.writeBulkString("BLOCK")
-		c.writeBulkString(followBlockMs)
-		c.writeBulkString("STREAMS")
-		c.writeBulk(r.plan.channel)
-		c.writeBulk(r.after.Append(r.idArg[0][:0]))
-		if err := c.flush(); err != nil {
+		c.WriteArrayHeader(8)
+		c.WriteBulkString("XREAD")
+		c.WriteBulkString("COUNT")
+		c.WriteBulk(strconv.AppendInt(r.countArg[:0], int64(r.pageCount(r.pageMax)), 10))
+		c.WriteBulkString("BLOCK")
+		c.WriteBulkString(followBlockMs)
+		c.WriteBulkString("STREAMS")
+		c.WriteBulk(r.plan.channel)
+		c.WriteBulk(r.after.Append(r.idArg[0][:0]))
+		if err := c.Flush(); err != nil {
 			return err
 		}
-		if err := readPage(rd, &r.pg, true); err != nil {
+		if err := readPage(c.Reader, &r.pg, true); err != nil {
 			return err
 		}
-		err := r.writePage(rd.unread(), true)
-		rd.consume(r.pg.size)
+		err := r.writePage(true)
+		c.Release()
 		if err != nil {
 			return err
 		}
-		rd.shrink(initialReadBytes)
+		c.Shrink()
 	}
 	return nil
 }

@@ -27,13 +27,13 @@ func seedMany(t testing.TB, addr, channel string, n, size int) {
 		k := min(500, n-done)
 		for i := done; i < done+k; i++ {
 			payload := fmt.Sprintf("%07d %s", i, strings.Repeat("q", max(size-8, 0)))
-			c.writeCommand("XADD", channel, fmt.Sprintf("%d-%d", 5000+i/10, i%10), "message", payload)
+			c.WriteCommand("XADD", channel, fmt.Sprintf("%d-%d", 5000+i/10, i%10), "message", payload)
 		}
-		if err := c.flush(); err != nil {
+		if err := c.Flush(); err != nil {
 			t.Fatal(err)
 		}
 		for i := 0; i < k; i++ {
-			if _, err := c.rd.readReply(); err != nil {
+			if _, err := c.Read(); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 const subscribeSynopsis = `Usage: rewind subscribe CHANNEL... [flags]
@@ -137,13 +139,13 @@ func (o *subscribeOptions) subscribe(ctx context.Context, names []string, stdout
 		return err
 	}
 	defer c.Close()
-	defer c.closeOnDone(ctx)()
+	defer c.CloseOnDone(ctx)()
 	verb := "SUBSCRIBE"
 	if o.pattern {
 		verb = "PSUBSCRIBE"
 	}
-	c.writeCommand(append([]string{verb}, names...)...)
-	if err := c.flush(); err != nil {
+	c.WriteCommand(append([]string{verb}, names...)...)
+	if err := c.Flush(); err != nil {
 		return err
 	}
 	out := bufio.NewWriterSize(stdout, subscribeWriteBytes)
@@ -151,12 +153,12 @@ func (o *subscribeOptions) subscribe(ctx context.Context, names []string, stdout
 	var line []byte
 	var received int64
 	for o.count == 0 || received < o.count {
-		if !c.rd.buffered() {
+		if !c.Buffered() {
 			if err := out.Flush(); err != nil { // nothing more waiting: show what came
 				return err
 			}
 		}
-		rp, err := c.rd.readReply()
+		rp, err := c.Read()
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return errors.New("the server closed the connection")
@@ -164,19 +166,20 @@ func (o *subscribeOptions) subscribe(ctx context.Context, names []string, stdout
 			return err
 		}
 		var pattern, channel, payload []byte
-		if rp.kind == '-' {
-			return &replyError{string(rp.str)}
+		if err := rp.Err(0); err != nil {
+			return err
 		}
+		elems := rp.Int(0)
 		switch kind := pushKind(rp); {
 		case string(kind) == "subscribe" || string(kind) == "psubscribe":
-			if len(rp.elems) >= 2 {
-				fmt.Fprintf(stderr, "subscribed to %s\n", rp.elems[1].str)
+			if elems >= 2 {
+				fmt.Fprintf(stderr, "subscribed to %s\n", rp.Bytes(rp.Child(0, 1)))
 			}
 			continue
-		case string(kind) == "message" && len(rp.elems) == 3:
-			channel, payload = rp.elems[1].str, rp.elems[2].str
-		case string(kind) == "pmessage" && len(rp.elems) == 4:
-			pattern, channel, payload = rp.elems[1].str, rp.elems[2].str, rp.elems[3].str
+		case string(kind) == "message" && elems == 3:
+			channel, payload = rp.Bytes(rp.Child(0, 1)), rp.Bytes(rp.Child(0, 2))
+		case string(kind) == "pmessage" && elems == 4:
+			pattern, channel, payload = rp.Bytes(rp.Child(0, 1)), rp.Bytes(rp.Child(0, 2)), rp.Bytes(rp.Child(0, 3))
 		default:
 			continue // an unrelated push
 		}
@@ -198,11 +201,11 @@ func (o *subscribeOptions) subscribe(ctx context.Context, names []string, stdout
 }
 
 // pushKind returns the first element of a push ("message", "subscribe", …).
-func pushKind(rp *reply) []byte {
-	if rp.kind != '*' || len(rp.elems) == 0 || rp.elems[0].kind != '$' {
+func pushKind(rp *respclient.Reply) []byte {
+	if rp.Kind(0) != '*' || rp.Int(0) == 0 || rp.Kind(1) != '$' {
 		return nil
 	}
-	return rp.elems[0].str
+	return rp.Bytes(1)
 }
 
 // appendMessageJSON appends {"channel":…,"pattern":…,"payload":…}\n.
@@ -226,7 +229,7 @@ const (
 // groupConsumer reads a channel as one consumer of a group.
 type groupConsumer struct {
 	o        *subscribeOptions
-	c        *respConn
+	c        *respclient.Conn
 	channel  []byte
 	consumer string
 	out      *bufio.Writer
@@ -259,7 +262,7 @@ func (o *subscribeOptions) consumeGroup(ctx context.Context, channel string, std
 		o: o, c: c, channel: []byte(channel), consumer: consumer,
 		out:    bufio.NewWriterSize(stdout, subscribeWriteBytes),
 		stderr: stderr,
-		intr:   &readInterrupter{nc: c.nc},
+		intr:   &readInterrupter{nc: c.NetConn()},
 		chanKV: appendJSONKeyValue(nil, ",", "channel", []byte(channel)),
 	}
 	defer context.AfterFunc(ctx, g.intr.fire)()
@@ -290,12 +293,12 @@ func (g *groupConsumer) create(stderr io.Writer) error {
 	if g.o.fromStart {
 		start, where = "0", "the channel's first entry"
 	}
-	_, err := g.c.do("XGROUP", "CREATE", string(g.channel), g.o.group, start, "MKSTREAM")
-	var re *replyError
+	_, err := g.c.Do("XGROUP", "CREATE", string(g.channel), g.o.group, start, "MKSTREAM")
+	var re *respclient.ReplyError
 	switch {
 	case err == nil:
 		fmt.Fprintf(stderr, "created group %s at %s\n", g.o.group, where)
-	case errors.As(err, &re) && strings.HasPrefix(re.msg, "BUSYGROUP"):
+	case errors.As(err, &re) && strings.HasPrefix(re.Message, "BUSYGROUP"):
 		if g.o.fromStart {
 			fmt.Fprintf(stderr, "group %s exists: it keeps its position (--from-start applies to a new group)\n", g.o.group)
 		}
@@ -314,31 +317,31 @@ func (g *groupConsumer) batch(limit int64) (int, error) {
 	if limit > 0 {
 		count = min(count, limit)
 	}
-	c.writeArrayHeader(11)
+	c.WriteArrayHeader(11)
 	for _, a := range []string{"XREADGROUP", "GROUP", o.group, g.consumer, "COUNT"} {
-		c.writeBulkString(a)
+		c.WriteBulkString(a)
 	}
-	c.writeBulk(strconv.AppendInt(g.num[:0], count, 10))
-	c.writeBulkString("BLOCK")
-	c.writeBulkString(groupBlockMs)
-	c.writeBulkString("STREAMS")
-	c.writeBulk(g.channel)
-	c.writeBulkString(">")
+	c.WriteBulk(strconv.AppendInt(g.num[:0], count, 10))
+	c.WriteBulkString("BLOCK")
+	c.WriteBulkString(groupBlockMs)
+	c.WriteBulkString("STREAMS")
+	c.WriteBulk(g.channel)
+	c.WriteBulkString(">")
 	if !g.intr.arm() {
-		c.bw.Reset(c.nc) // Ctrl-C came: send nothing more
+		c.ResetWrites() // Ctrl-C came: send nothing more
 		return -1, nil
 	}
-	err := c.flush()
+	err := c.Flush()
 	if err == nil {
-		err = readPage(c.rd, &g.pg, true)
+		err = readPage(c.Reader, &g.pg, true)
 	}
 	if g.intr.disarm() && err != nil {
 		return -1, nil // what the read may have delivered stays pending
 	}
 	if err != nil {
-		var re *replyError
+		var re *respclient.ReplyError
 		switch {
-		case errors.As(err, &re) && strings.HasPrefix(re.msg, "NOGROUP"):
+		case errors.As(err, &re) && strings.HasPrefix(re.Message, "NOGROUP"):
 			return 0, fmt.Errorf("channel %q has no group %q (--create creates it)", g.channel, o.group)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return 0, errors.New("the server closed the connection")
@@ -347,22 +350,20 @@ func (g *groupConsumer) batch(limit int64) (int, error) {
 	}
 	n := g.pg.n
 	if n == 0 {
-		c.rd.consume(g.pg.size) // the null reply of a BLOCK that timed out
+		c.Release() // the null reply of a BLOCK that timed out
 		return 0, nil
 	}
-	buf := c.rd.unread()
 	if o.format == "json" {
 		// The page is copied out so that the read buffer can take the
 		// delivery counts.
-		g.raw = append(g.raw[:0], buf[:g.pg.size]...)
-		c.rd.consume(g.pg.size)
-		buf = g.raw
-		if err := g.lookupDeliveries(buf); err != nil {
+		g.pg.keep(&g.raw)
+		c.Release()
+		if err := g.lookupDeliveries(); err != nil {
 			return 0, err
 		}
 	}
 	for i := 0; i < n; i++ {
-		id, fields := g.pg.entry(buf, i)
+		id, fields := g.pg.entry(i)
 		if o.format == "json" {
 			g.line = appendEntryJSON(g.line[:0], id, g.chanKV, fields)
 			if d := g.deliveries[i]; d > 0 {
@@ -382,78 +383,76 @@ func (g *groupConsumer) batch(limit int64) (int, error) {
 		return 0, fmt.Errorf("write: %w", err)
 	}
 	if o.ack {
-		c.writeArrayHeader(3 + n)
-		c.writeBulkString("XACK")
-		c.writeBulk(g.channel)
-		c.writeBulkString(o.group)
+		c.WriteArrayHeader(3 + n)
+		c.WriteBulkString("XACK")
+		c.WriteBulk(g.channel)
+		c.WriteBulkString(o.group)
 		for i := 0; i < n; i++ {
-			s := g.pg.ids[i]
-			c.writeBulk(buf[s.off : s.off+s.len])
+			c.WriteBulk(g.pg.id(i))
 		}
 	}
 	if o.format != "json" {
-		c.rd.consume(g.pg.size)
+		c.Release()
 	}
 	if o.ack {
 		if err := g.ack(n); err != nil {
 			return 0, err
 		}
 	}
-	c.rd.shrink(initialReadBytes)
+	c.Shrink()
 	return n, nil
 }
 
 // ack sends the buffered XACK of n entries and checks its reply.
 func (g *groupConsumer) ack(n int) error {
 	c := g.c
-	_ = c.nc.SetReadDeadline(time.Now().Add(groupReplyLimit))
-	defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
-	if err := c.flush(); err != nil {
+	_ = c.SetReadDeadline(time.Now().Add(groupReplyLimit))
+	defer func() { _ = c.SetReadDeadline(time.Time{}) }()
+	if err := c.Flush(); err != nil {
 		return fmt.Errorf("XACK: %w", err)
 	}
-	rp, err := c.rd.readReply()
+	rp, err := c.Read()
 	switch {
 	case err != nil:
 		return fmt.Errorf("XACK of %d printed entries: %w", n, err)
-	case rp.kind == '-':
-		return fmt.Errorf("XACK of %d printed entries: %s", n, rp.str)
-	case rp.num < int64(n):
+	case rp.Kind(0) == '-':
+		return fmt.Errorf("XACK of %d printed entries: %s", n, rp.Bytes(0))
+	case rp.Int(0) < int64(n):
 		// Acked by someone else meanwhile (after its ACKWAIT ran out, the
 		// entry went to another consumer), or dead-lettered.
-		fmt.Fprintf(g.stderr, "rewind subscribe: %d of %d printed entries were no longer pending when acknowledged\n", int64(n)-rp.num, n)
+		fmt.Fprintf(g.stderr, "rewind subscribe: %d of %d printed entries were no longer pending when acknowledged\n", int64(n)-rp.Int(0), n)
 	}
 	return nil
 }
 
 // lookupDeliveries fills g.deliveries with each entry's delivery count
 // (XPENDING CHANNEL GROUP id id 1, pipelined), -1 where unknown.
-func (g *groupConsumer) lookupDeliveries(buf []byte) error {
+func (g *groupConsumer) lookupDeliveries() error {
 	c, n := g.c, g.pg.n
 	for i := 0; i < n; i++ {
-		s := g.pg.ids[i]
-		id := buf[s.off : s.off+s.len]
-		c.writeArrayHeader(6)
-		c.writeBulkString("XPENDING")
-		c.writeBulk(g.channel)
-		c.writeBulkString(g.o.group)
-		c.writeBulk(id)
-		c.writeBulk(id)
-		c.writeBulkString("1")
+		id := g.pg.id(i)
+		c.WriteArrayHeader(6)
+		c.WriteBulkString("XPENDING")
+		c.WriteBulk(g.channel)
+		c.WriteBulkString(g.o.group)
+		c.WriteBulk(id)
+		c.WriteBulk(id)
+		c.WriteBulkString("1")
 	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(groupReplyLimit))
-	defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
-	if err := c.flush(); err != nil {
+	_ = c.SetReadDeadline(time.Now().Add(groupReplyLimit))
+	defer func() { _ = c.SetReadDeadline(time.Time{}) }()
+	if err := c.Flush(); err != nil {
 		return err
 	}
 	g.deliveries = g.deliveries[:0]
 	for i := 0; i < n; i++ {
-		rp, err := c.rd.readReply()
+		rp, err := c.Read()
 		if err != nil {
 			return fmt.Errorf("XPENDING: %w", err)
 		}
 		d := int64(-1)
-		if rp.kind == '*' && len(rp.elems) == 1 && len(rp.elems[0].elems) == 4 {
-			d = rp.elems[0].elems[3].num
+		if rp.IsAggregate(0) && rp.Int(0) == 1 && rp.IsAggregate(1) && rp.Int(1) == 4 {
+			d = rp.Int(rp.Child(1, 3))
 		}
 		g.deliveries = append(g.deliveries, d)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -13,161 +12,59 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
-// render prints the parsed value at i compactly, for comparisons.
-func render(rd *reader, i int) string {
-	v := rd.vals[i]
-	switch {
-	case v.null:
-		return "nil"
-	case v.kind == ':':
-		return fmt.Sprint(v.num)
-	case v.kind == '-' || v.kind == '!':
-		return fmt.Sprintf("ERR(%s)", v.str)
-	case v.kind == '*' || v.kind == '>' || v.kind == '~' || v.kind == '%':
-		var parts []string
-		for j := i + 1; j < v.end; j = rd.vals[j].end {
-			parts = append(parts, render(rd, j))
-		}
-		return string(v.kind) + "[" + strings.Join(parts, " ") + "]"
-	}
-	return fmt.Sprintf("%q", v.str)
-}
-
-var replyCases = []struct {
-	name, in, want string
-	isErr          bool
-}{
-	{"simple", "+OK\r\n", `"OK"`, false},
-	{"error", "-ERR wrong type\r\n", "ERR(ERR wrong type)", true},
-	{"integer", ":-42\r\n", "-42", false},
-	{"bulk", "$5\r\nhello\r\n", `"hello"`, false},
-	{"bulk binary", "$4\r\na\r\nb\r\n", `"a\r\nb"`, false},
-	{"empty bulk", "$0\r\n\r\n", `""`, false},
-	{"null bulk", "$-1\r\n", "nil", false},
-	{"null array", "*-1\r\n", "nil", false},
-	{"empty array", "*0\r\n", "*[]", false},
-	{"nested array", "*2\r\n*2\r\n$2\r\nid\r\n:1\r\n$1\r\nx\r\n", `*[*["id" 1] "x"]`, false},
-	{"xrange entry", "*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$7\r\nmessage\r\n$2\r\nhi\r\n", `*[*["1-1" *["message" "hi"]]]`, false},
-	{"error inside array", "*2\r\n:1\r\n-ERR no\r\n", "*[1 ERR(ERR no)]", true},
-	{"resp3 push", ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$3\r\nabc\r\n", `>["message" "ch" "abc"]`, false},
-	{"resp3 map", "%1\r\n$1\r\nk\r\n*0\r\n", `%["k" *[]]`, false},
-	{"resp3 set", "~2\r\n:1\r\n:2\r\n", "~[1 2]", false},
-	{"resp3 null", "_\r\n", "nil", false},
-	{"resp3 double", ",3.14\r\n", `"3.14"`, false},
-	{"resp3 bool", "#t\r\n", `"t"`, false},
-	{"resp3 big number", "(123456789012345678901234567890\r\n", `"123456789012345678901234567890"`, false},
-	{"resp3 verbatim", "=8\r\ntxt:abcd\r\n", `"txt:abcd"`, false},
-	{"resp3 blob error", "!7\r\nERR bad\r\n", "ERR(ERR bad)", true},
-	{"resp3 attribute", "|1\r\n$3\r\nttl\r\n:5\r\n+OK\r\n", `"OK"`, false},
-}
-
-func TestReadReply(t *testing.T) {
-	for _, tc := range replyCases {
-		t.Run(tc.name, func(t *testing.T) {
-			rd := newReader(strings.NewReader(tc.in+"+NEXT\r\n"), 16)
-			if err := rd.readReply(); err != nil {
-				t.Fatalf("readReply(%q): %v", tc.in, err)
-			}
-			if got := render(rd, 0); got != tc.want {
-				t.Errorf("readReply(%q) = %s, want %s", tc.in, got, tc.want)
-			}
-			if rd.vals[0].end != len(rd.vals) {
-				t.Errorf("root end = %d, want %d", rd.vals[0].end, len(rd.vals))
-			}
-			expectNext(t, rd)
-		})
-	}
-}
-
-func TestSkipReply(t *testing.T) {
-	for _, tc := range replyCases {
-		t.Run(tc.name, func(t *testing.T) {
-			rd := newReader(strings.NewReader(tc.in+"+NEXT\r\n"), 16)
-			err := rd.skipReply()
-			var re *replyError
-			if tc.isErr != errors.As(err, &re) || (!tc.isErr && err != nil) {
-				t.Fatalf("skipReply(%q) = %v, want reply error: %v", tc.in, err, tc.isErr)
-			}
-			expectNext(t, rd)
-		})
-	}
-}
-
-// expectNext checks that exactly one reply was consumed.
-func expectNext(t *testing.T, rd *reader) {
-	t.Helper()
-	if err := rd.readReply(); err != nil || string(rd.vals[0].str) != "NEXT" {
-		t.Errorf("after the reply: got %q, %v; want the next reply", rd.vals[0].str, err)
-	}
-}
-
-func TestReadReplyMalformed(t *testing.T) {
-	for _, in := range []string{"?x\r\n", "+OK\n", ":12a\r\n", "$abc\r\n", "*x\r\n", "$5\r\nab", ":99999999999999999999\r\n", "$-\r\n"} {
-		rd := newReader(strings.NewReader(in), 16)
-		if err := rd.readReply(); err == nil {
-			t.Errorf("readReply(%q) succeeded, want an error", in)
-		}
-		rd = newReader(strings.NewReader(in), 16)
-		var re *replyError
-		if err := rd.skipReply(); err == nil || errors.As(err, &re) {
-			t.Errorf("skipReply(%q) = %v, want a protocol or I/O error", in, err)
-		}
-	}
-}
-
-func TestReaderChildAndField(t *testing.T) {
-	rd := newReader(strings.NewReader("*2\r\n$3\r\n1-1\r\n*4\r\n$1\r\na\r\n$1\r\nb\r\n$7\r\nmessage\r\n$2\r\nhi\r\n"), 64)
-	if err := rd.readReply(); err != nil {
+// TestFieldValue finds a field of an entry read by the shared client.
+func TestFieldValue(t *testing.T) {
+	rd := respclient.NewReader(strings.NewReader("*2\r\n$3\r\n1-1\r\n*4\r\n$1\r\na\r\n$1\r\nb\r\n$7\r\nmessage\r\n$2\r\nhi\r\n"), 64, 1<<20)
+	reply, err := rd.Read()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if id := rd.vals[rd.child(0, 0)].str; string(id) != "1-1" {
-		t.Errorf("child 0 = %q", id)
-	}
-	if rd.child(0, 2) != -1 {
-		t.Errorf("child 2 of a 2-element array = %d, want -1", rd.child(0, 2))
-	}
-	if got := fieldValue(rd, rd.child(0, 1), "message"); string(got) != "hi" {
+	if got := fieldValue(reply, reply.Child(0, 1), "message"); string(got) != "hi" {
 		t.Errorf("fieldValue(message) = %q, want hi", got)
 	}
-	if got := fieldValue(rd, rd.child(0, 1), "missing"); got != nil {
+	if got := fieldValue(reply, reply.Child(0, 1), "missing"); got != nil {
 		t.Errorf("fieldValue(missing) = %q, want nil", got)
 	}
-}
-
-// loopReader returns the same bytes forever.
-type loopReader struct {
-	data []byte
-	off  int
-}
-
-func (l *loopReader) Read(p []byte) (int, error) {
-	n := copy(p, l.data[l.off:])
-	l.off = (l.off + n) % len(l.data)
-	return n, nil
-}
-
-func TestParserDoesNotAllocate(t *testing.T) {
-	page := []byte("*2\r\n*2\r\n$15\r\n1700000000000-0\r\n*2\r\n$7\r\nmessage\r\n$5\r\nhello\r\n" +
-		"*2\r\n$15\r\n1700000000000-1\r\n*2\r\n$7\r\nmessage\r\n$5\r\nworld\r\n")
-	rd := newReader(&loopReader{data: page}, 4096)
-	if n := testing.AllocsPerRun(1000, func() { _ = rd.readReply() }); n != 0 {
-		t.Errorf("readReply allocates %v times per reply", n)
-	}
-	if n := testing.AllocsPerRun(1000, func() { _ = rd.skipReply() }); n != 0 {
-		t.Errorf("skipReply allocates %v times per reply", n)
+	if got := fieldValue(reply, -1, "message"); got != nil {
+		t.Errorf("fieldValue of no fields = %q, want nil", got)
 	}
 }
 
-func TestAppendCommand(t *testing.T) {
+// TestGroupEntriesAndPush reads the shapes of XREADGROUP replies and
+// message pushes in RESP2 and RESP3.
+func TestGroupEntriesAndPush(t *testing.T) {
+	entries := "*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$7\r\nmessage\r\n$2\r\nhi\r\n"
+	stream := "*1\r\n*2\r\n$1\r\nk\r\n" + entries + "%1\r\n$1\r\nk\r\n" + entries + "*-1\r\n" +
+		">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$3\r\nabc\r\n"
+	rd := respclient.NewReader(strings.NewReader(stream), 16, 1<<20)
+	for _, want := range []int{1, 1, -1} {
+		reply, err := rd.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := groupEntries(reply)
+		if err != nil || (e < 0) != (want < 0) || (e >= 0 && reply.Int(e) != int64(want)) {
+			t.Fatalf("groupEntries(%v) = %d, %v", reply, e, err)
+		}
+	}
+	reply, err := rd.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if payload, err := pushPayload(reply); err != nil || string(payload) != "abc" {
+		t.Errorf("pushPayload = %q, %v", payload, err)
+	}
+}
+
+func TestEncodeWrite(t *testing.T) {
 	got := string(encodeWrite("XADD", "ch", []byte("p")))
 	want := "*5\r\n$4\r\nXADD\r\n$2\r\nch\r\n$1\r\n*\r\n$7\r\nmessage\r\n$1\r\np\r\n"
 	if got != want {
 		t.Errorf("encodeWrite(XADD) = %q, want %q", got, want)
-	}
-	if got := string(appendCommand(nil, "PING")); got != "*1\r\n$4\r\nPING\r\n" {
-		t.Errorf("appendCommand(PING) = %q", got)
 	}
 }
 

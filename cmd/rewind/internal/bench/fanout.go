@@ -85,7 +85,7 @@ func (h *harness) fanoutWindow(ctx context.Context, cancel context.CancelCauseFu
 	var wg sync.WaitGroup
 	for i, c := range subs {
 		wg.Go(func() {
-			if err := countMessages(c.rd, &counters[i]); err != nil && !closing.Load() {
+			if err := countMessages(c, &counters[i]); err != nil && !closing.Load() {
 				cancel(fmt.Errorf("subscriber %d: %w", i+1, err))
 			}
 		})
@@ -135,9 +135,9 @@ func sumCounters(cs []paddedCounter) int64 {
 }
 
 // countMessages counts pushes (all "message" after the confirmation) until the connection closes.
-func countMessages(rd *reader, n *paddedCounter) error {
+func countMessages(c *client, n *paddedCounter) error {
 	for {
-		if err := rd.skipReply(); err != nil {
+		if err := c.Discard(); err != nil {
 			return err
 		}
 		n.Add(1)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 // The groups workload: consumer groups under load.
@@ -119,7 +121,7 @@ func (h *harness) groupsConsume(ctx context.Context, srv *server, r Result) Resu
 	var times []time.Duration
 	for rep := range consumeRepeats {
 		group := "consume" + strconv.Itoa(rep)
-		if err := c.do("XGROUP", "CREATE", groupsKey, group, "0"); err != nil {
+		if _, err := c.Do("XGROUP", "CREATE", groupsKey, group, "0"); err != nil {
 			r.Error = fmt.Sprintf("XGROUP CREATE: %v", err)
 			return r
 		}
@@ -173,7 +175,7 @@ func (h *harness) groupsPEL(ctx context.Context, srv *server, r Result) Result {
 	}
 	var readTime time.Duration
 	readAll := func(group string, noAck bool) (int64, error) {
-		if err := c.do("XGROUP", "CREATE", groupsKey, group, "0"); err != nil {
+		if _, err := c.Do("XGROUP", "CREATE", groupsKey, group, "0"); err != nil {
 			return 0, fmt.Errorf("XGROUP CREATE: %w", err)
 		}
 		mode := readPending
@@ -305,13 +307,13 @@ func (h *harness) groupsFanout(ctx context.Context, sys system) Result {
 func createGroups(c *client, key string, n int) error {
 	c.buf = c.buf[:0]
 	for i := 0; i < n; i++ {
-		c.buf = appendCommand(c.buf, "XGROUP", "CREATE", key, "g"+strconv.Itoa(i), "0")
+		c.buf = respclient.AppendCommand(c.buf, "XGROUP", "CREATE", key, "g"+strconv.Itoa(i), "0")
 	}
-	if _, err := c.nc.Write(c.buf); err != nil {
+	if err := c.Send(c.buf); err != nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		if err := c.rd.skipReply(); err != nil {
+		if err := c.Discard(); err != nil {
 			return fmt.Errorf("XGROUP CREATE g%d: %w", i, err)
 		}
 	}
@@ -320,14 +322,15 @@ func createGroups(c *client, key string, n int) error {
 
 // pendingCount returns the count of XPENDING key group's summary.
 func pendingCount(c *client, key, group string) (int64, error) {
-	if err := c.do("XPENDING", key, group); err != nil {
+	reply, err := c.Do("XPENDING", key, group)
+	if err != nil {
 		return 0, err
 	}
-	i := c.rd.child(0, 0)
-	if i < 0 || c.rd.vals[i].kind != ':' {
+	i := reply.Child(0, 0)
+	if i < 0 || reply.Kind(i) != ':' {
 		return 0, fmt.Errorf("%w: XPENDING summary without a count", errProtocol)
 	}
-	return c.rd.vals[i].num, nil
+	return reply.Int(i), nil
 }
 
 // consumeAll runs the readers, each on its own goroutine, until each finds
@@ -337,7 +340,7 @@ func consumeAll(ctx context.Context, readers []*groupReader) (time.Duration, err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	for _, r := range readers {
-		stop := context.AfterFunc(ctx, func() { r.c.nc.Close() })
+		stop := r.c.CloseOnDone(ctx)
 		defer stop()
 	}
 	start := time.Now()
@@ -395,8 +398,8 @@ func newGroupReader(c *client, key, group, consumer, count string, mode readMode
 	if mode == readNoAck {
 		args = append(args[:6:6], "NOACK", "STREAMS", key, ">")
 	}
-	r.read = appendCommand(nil, args...)
-	r.ackHead = appendBulkString(appendBulkString(appendBulkString(nil, "XACK"), key), group)
+	r.read = respclient.AppendCommand(nil, args...)
+	r.ackHead = respclient.AppendBulkString(respclient.AppendBulkString(respclient.AppendBulkString(nil, "XACK"), key), group)
 	r.out = append(make([]byte, 0, 4096), r.read...)
 	return r
 }
@@ -417,41 +420,42 @@ func (r *groupReader) drain() error {
 // round writes r.out and reads the replies; it returns how many entries the
 // XREADGROUP delivered, and leaves in r.out the next round's commands.
 func (r *groupReader) round() (int, error) {
-	if _, err := r.c.nc.Write(r.out); err != nil {
+	if err := r.c.Send(r.out); err != nil {
 		return 0, err
 	}
-	rd := r.c.rd
 	if r.acking {
-		if err := rd.readReply(); err != nil {
+		reply, err := r.c.Read()
+		if err != nil {
 			return 0, err
 		}
-		if err := rd.err(0); err != nil {
+		if err := reply.Err(0); err != nil {
 			return 0, fmt.Errorf("XACK: %w", err)
 		}
-		r.acked += rd.vals[0].num
+		r.acked += reply.Int(0)
 	}
-	if err := rd.readReply(); err != nil {
+	reply, err := r.c.Read()
+	if err != nil {
 		return 0, err
 	}
-	entries, err := groupEntries(rd)
+	entries, err := groupEntries(reply)
 	if err != nil {
 		return 0, fmt.Errorf("XREADGROUP: %w", err)
 	}
 	r.out, r.acking = r.out[:0], false
 	n := 0
 	if entries >= 0 {
-		n = int(rd.vals[entries].num)
+		n = int(reply.Int(entries))
 	}
 	r.delivered += int64(n)
 	if n > 0 && r.ack {
-		r.out = appendArrayHeader(r.out, 3+n)
+		r.out = respclient.AppendArrayHeader(r.out, 3+n)
 		r.out = append(r.out, r.ackHead...)
-		for j := entries + 1; j < rd.vals[entries].end; j = rd.vals[j].end {
-			id := rd.child(j, 0)
+		for j := entries + 1; j < reply.End(entries); j = reply.End(j) {
+			id := reply.Child(j, 0)
 			if id < 0 {
 				return 0, fmt.Errorf("%w: XREADGROUP entry without an ID", errProtocol)
 			}
-			r.out = appendBulk(r.out, rd.vals[id].str)
+			r.out = respclient.AppendBulk(r.out, reply.Bytes(id))
 		}
 		r.acking = true
 	}
@@ -461,24 +465,23 @@ func (r *groupReader) round() (int, error) {
 
 // groupEntries returns the index of the entries array of the single stream
 // in an XREADGROUP reply (RESP2 array or RESP3 map), or -1 for a null reply.
-func groupEntries(rd *reader) (int, error) {
-	if err := rd.err(0); err != nil {
+func groupEntries(reply *respclient.Reply) (int, error) {
+	if err := reply.Err(0); err != nil {
 		return -1, err
 	}
-	root := rd.vals[0]
-	if root.null {
+	if reply.IsNull(0) {
 		return -1, nil
 	}
 	var e int
-	switch root.kind {
+	switch reply.Kind(0) {
 	case '*':
-		e = rd.child(rd.child(0, 0), 1)
+		e = reply.Child(reply.Child(0, 0), 1)
 	case '%':
-		e = rd.child(0, 1)
+		e = reply.Child(0, 1)
 	default:
-		return -1, fmt.Errorf("%w: reply of type %q", errProtocol, root.kind)
+		return -1, fmt.Errorf("%w: reply of type %q", errProtocol, reply.Kind(0))
 	}
-	if e < 0 || rd.vals[e].kind != '*' {
+	if e < 0 || reply.Kind(e) != '*' {
 		return -1, fmt.Errorf("%w: no entries array", errProtocol)
 	}
 	return e, nil

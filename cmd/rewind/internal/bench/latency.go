@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 const (
@@ -136,7 +138,7 @@ func (lr *latencyRun) close() {
 func (lr *latencyRun) execute(r Result) Result {
 	var wg sync.WaitGroup
 	wg.Go(func() { lr.fail(lr.receive()) })
-	wg.Go(func() { lr.fail(drainReplies(lr.pub.rd)) })
+	wg.Go(func() { lr.fail(drainReplies(lr.pub)) })
 	command := "PUBLISH"
 	if lr.test == testXaddXread {
 		command = "XADD"
@@ -190,7 +192,7 @@ func (lr *latencyRun) pace(command string) (int64, *samples, int64) {
 		waitUntil(lr.clk, at)
 		writeStamp(stamp, at)
 		lag.add(time.Duration(lr.clk.now() - at))
-		if _, err := lr.pub.nc.Write(cmd); err != nil {
+		if err := lr.pub.Send(cmd); err != nil {
 			lr.fail(err)
 			break
 		}
@@ -224,13 +226,13 @@ func (lr *latencyRun) receive() error {
 
 // receivePubSub reads message pushes and records now - stamp for each.
 func (lr *latencyRun) receivePubSub() error {
-	rd := lr.sub.rd
 	for {
-		if err := rd.readReply(); err != nil {
+		reply, err := lr.sub.Read()
+		if err != nil {
 			return err
 		}
 		now := lr.clk.now()
-		payload, err := pushPayload(rd)
+		payload, err := pushPayload(reply)
 		if err != nil {
 			return err
 		}
@@ -251,12 +253,12 @@ func (lr *latencyRun) recordStamp(payload []byte, now int64) error {
 }
 
 // pushPayload returns the payload of a parsed "message" push.
-func pushPayload(rd *reader) ([]byte, error) {
-	v := rd.vals[0]
-	if (v.kind != '*' && v.kind != '>') || v.num != 3 || string(rd.vals[rd.child(0, 0)].str) != "message" {
-		return nil, fmt.Errorf("%w: expected a message push, got type %q with %d elements", errProtocol, v.kind, v.num)
+func pushPayload(reply *respclient.Reply) ([]byte, error) {
+	kind, n := reply.Kind(0), reply.Int(0)
+	if (kind != '*' && kind != '>') || n != 3 || string(reply.Bytes(reply.Child(0, 0))) != "message" {
+		return nil, fmt.Errorf("%w: expected a message push, got type %q with %d elements", errProtocol, kind, n)
 	}
-	return rd.vals[rd.child(0, 2)].str, nil
+	return reply.Bytes(reply.Child(0, 2)), nil
 }
 
 // receiveXread loops XREAD BLOCK 0 STREAMS key <last id> and records each entry.
@@ -264,19 +266,20 @@ func (lr *latencyRun) receiveXread() error {
 	c := lr.sub
 	lastID := append(make([]byte, 0, 48), '0')
 	for {
-		c.buf = appendArrayHeader(c.buf[:0], 6)
+		c.buf = respclient.AppendArrayHeader(c.buf[:0], 6)
 		for _, arg := range [...]string{"XREAD", "BLOCK", "0", "STREAMS", latencyKey} {
-			c.buf = appendBulkString(c.buf, arg)
+			c.buf = respclient.AppendBulkString(c.buf, arg)
 		}
-		c.buf = appendBulk(c.buf, lastID)
-		if _, err := c.nc.Write(c.buf); err != nil {
+		c.buf = respclient.AppendBulk(c.buf, lastID)
+		if err := c.Send(c.buf); err != nil {
 			return err
 		}
-		if err := c.rd.readReply(); err != nil {
+		reply, err := c.Read()
+		if err != nil {
 			return err
 		}
 		now := lr.clk.now()
-		id, err := lr.recordEntries(c.rd, now)
+		id, err := lr.recordEntries(reply, now)
 		if err != nil {
 			return err
 		}
@@ -288,52 +291,56 @@ func (lr *latencyRun) receiveXread() error {
 
 // recordEntries records every entry of a one-stream XREAD reply (RESP2 array
 // of [key, entries] or RESP3 map key -> entries) and returns the last ID.
-func (lr *latencyRun) recordEntries(rd *reader, now int64) ([]byte, error) {
-	if err := rd.err(0); err != nil {
+func (lr *latencyRun) recordEntries(reply *respclient.Reply, now int64) ([]byte, error) {
+	if err := reply.Err(0); err != nil {
 		return nil, err
 	}
-	if rd.vals[0].null {
+	if reply.IsNull(0) {
 		return nil, nil
 	}
-	entries := rd.child(rd.child(0, 0), 1) // RESP2: [[key, entries]]
-	if rd.vals[0].kind == '%' {
-		entries = rd.child(0, 1) // RESP3: {key: entries}
+	entries := reply.Child(reply.Child(0, 0), 1) // RESP2: [[key, entries]]
+	if reply.Kind(0) == '%' {
+		entries = reply.Child(0, 1) // RESP3: {key: entries}
 	}
 	if entries < 0 {
 		return nil, fmt.Errorf("%w: unexpected XREAD reply shape", errProtocol)
 	}
 	var lastID []byte
-	for i := 0; i < int(rd.vals[entries].num); i++ {
-		entry := rd.child(entries, i)
-		id, payload := rd.child(entry, 0), fieldValue(rd, rd.child(entry, 1), "message")
+	for entry := entries + 1; entry < reply.End(entries); entry = reply.End(entry) {
+		id, payload := reply.Child(entry, 0), fieldValue(reply, reply.Child(entry, 1), "message")
 		if id < 0 || payload == nil {
 			return nil, fmt.Errorf("%w: stream entry without an ID or a message field", errProtocol)
 		}
 		if err := lr.recordStamp(payload, now); err != nil {
 			return nil, err
 		}
-		lastID = rd.vals[id].str
+		lastID = reply.Bytes(id)
 	}
 	return lastID, nil
 }
 
 // fieldValue returns the value of field name in a flat field/value array, or nil.
-func fieldValue(rd *reader, fields int, name string) []byte {
+func fieldValue(reply *respclient.Reply, fields int, name string) []byte {
 	if fields < 0 {
 		return nil
 	}
-	for i := 0; i+1 < int(rd.vals[fields].num); i += 2 {
-		if string(rd.vals[rd.child(fields, i)].str) == name {
-			return rd.vals[rd.child(fields, i+1)].str
+	for f := fields + 1; f < reply.End(fields); f = reply.End(f) {
+		value := reply.End(f)
+		if value >= reply.End(fields) {
+			return nil
 		}
+		if string(reply.Bytes(f)) == name {
+			return reply.Bytes(value)
+		}
+		f = value
 	}
 	return nil
 }
 
 // drainReplies consumes a publisher's replies until its connection closes.
-func drainReplies(rd *reader) error {
+func drainReplies(c *client) error {
 	for {
-		if err := rd.skipReply(); err != nil {
+		if err := c.Discard(); err != nil {
 			return err
 		}
 	}
@@ -349,15 +356,16 @@ func subscribe(c *client, channel string) error {
 
 // readSubscribed reads one reply and checks it is a subscribe confirmation.
 func readSubscribed(c *client) error {
-	if err := c.rd.readReply(); err != nil {
+	reply, err := c.Read()
+	if err != nil {
 		return err
 	}
-	if err := c.rd.err(0); err != nil {
+	if err := reply.Err(0); err != nil {
 		return err
 	}
-	kind := c.rd.child(0, 0)
-	if kind < 0 || string(c.rd.vals[kind].str) != "subscribe" {
-		return fmt.Errorf("%w: SUBSCRIBE answered type %q", errProtocol, c.rd.vals[0].kind)
+	kind := reply.Child(0, 0)
+	if kind < 0 || string(reply.Bytes(kind)) != "subscribe" {
+		return fmt.Errorf("%w: SUBSCRIBE answered type %q", errProtocol, reply.Kind(0))
 	}
 	return nil
 }

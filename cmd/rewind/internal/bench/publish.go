@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 // Phases of a closed-loop run: warm-up (not recorded), measuring, stopped.
@@ -59,17 +61,17 @@ func (h *harness) measurePublish(ctx context.Context, sys system, command string
 // encodeWrite encodes one XADD ch * message <payload> or PUBLISH ch <payload>.
 func encodeWrite(command, channel string, payload []byte) []byte {
 	if command == "XADD" {
-		buf := appendArrayHeader(nil, 5)
-		buf = appendBulkString(buf, "XADD")
-		buf = appendBulkString(buf, channel)
-		buf = appendBulkString(buf, "*")
-		buf = appendBulkString(buf, "message")
-		return appendBulk(buf, payload)
+		buf := respclient.AppendArrayHeader(nil, 5)
+		buf = respclient.AppendBulkString(buf, "XADD")
+		buf = respclient.AppendBulkString(buf, channel)
+		buf = respclient.AppendBulkString(buf, "*")
+		buf = respclient.AppendBulkString(buf, "message")
+		return respclient.AppendBulk(buf, payload)
 	}
-	buf := appendArrayHeader(nil, 3)
-	buf = appendBulkString(buf, "PUBLISH")
-	buf = appendBulkString(buf, channel)
-	return appendBulk(buf, payload)
+	buf := respclient.AppendArrayHeader(nil, 3)
+	buf = respclient.AppendBulkString(buf, "PUBLISH")
+	buf = respclient.AppendBulkString(buf, channel)
+	return respclient.AppendBulk(buf, payload)
 }
 
 func makePayload(n int) []byte { return bytes.Repeat([]byte{'x'}, n) }
@@ -146,11 +148,11 @@ type loopWorker struct {
 func (w *loopWorker) run(batch []byte, depth int, phase *atomic.Int32) error {
 	for {
 		start := time.Now()
-		if _, err := w.c.nc.Write(batch); err != nil {
+		if err := w.c.Send(batch); err != nil {
 			return err
 		}
 		for i := 0; i < depth; i++ {
-			if err := w.c.rd.skipReply(); err != nil {
+			if err := w.c.Discard(); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
+
+	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
 )
 
 const (
@@ -103,11 +105,11 @@ func loadEntries(c *client, key string, n int, payload []byte) error {
 	cmdLen := len(batch) / loadDepth
 	for done := 0; done < n; {
 		k := min(loadDepth, n-done)
-		if _, err := c.nc.Write(batch[:k*cmdLen]); err != nil {
+		if err := c.Send(batch[:k*cmdLen]); err != nil {
 			return err
 		}
 		for i := 0; i < k; i++ {
-			if err := c.rd.skipReply(); err != nil {
+			if err := c.Discard(); err != nil {
 				return err
 			}
 		}
@@ -140,17 +142,17 @@ func xrangeAll(c *client, key string) (int64, error) {
 	lastID := make([]byte, 0, 48)
 	start := append(make([]byte, 0, 48), '-')
 	for {
-		c.buf = appendArrayHeader(c.buf[:0], 6)
-		c.buf = appendBulkString(c.buf, "XRANGE")
-		c.buf = appendBulkString(c.buf, key)
-		c.buf = appendBulk(c.buf, start)
-		c.buf = appendBulkString(c.buf, "+")
-		c.buf = appendBulkString(c.buf, "COUNT")
-		c.buf = appendBulkString(c.buf, replayPageStr)
-		if _, err := c.nc.Write(c.buf); err != nil {
+		c.buf = respclient.AppendArrayHeader(c.buf[:0], 6)
+		c.buf = respclient.AppendBulkString(c.buf, "XRANGE")
+		c.buf = respclient.AppendBulkString(c.buf, key)
+		c.buf = respclient.AppendBulk(c.buf, start)
+		c.buf = respclient.AppendBulkString(c.buf, "+")
+		c.buf = respclient.AppendBulkString(c.buf, "COUNT")
+		c.buf = respclient.AppendBulkString(c.buf, replayPageStr)
+		if err := c.Send(c.buf); err != nil {
 			return total, err
 		}
-		n, id, err := readEntryPage(c.rd)
+		n, id, err := readEntryPage(c)
 		if err != nil {
 			return total, err
 		}
@@ -164,26 +166,27 @@ func xrangeAll(c *client, key string) (int64, error) {
 }
 
 // readEntryPage parses an XRANGE reply and returns its entry count and last ID.
-func readEntryPage(rd *reader) (int64, []byte, error) {
-	if err := rd.readReply(); err != nil {
+func readEntryPage(c *client) (int64, []byte, error) {
+	reply, err := c.Read()
+	if err != nil {
 		return 0, nil, err
 	}
-	if err := rd.err(0); err != nil {
+	if err := reply.Err(0); err != nil {
 		return 0, nil, err
 	}
-	if rd.vals[0].kind != '*' {
-		return 0, nil, fmt.Errorf("%w: XRANGE reply of type %q", errProtocol, rd.vals[0].kind)
+	if reply.Kind(0) != '*' {
+		return 0, nil, fmt.Errorf("%w: XRANGE reply of type %q", errProtocol, reply.Kind(0))
 	}
-	n := rd.vals[0].num
+	n := reply.Int(0)
 	if n == 0 {
 		return 0, nil, nil
 	}
-	last := rd.child(0, int(n-1))
-	idIdx := rd.child(last, 0)
+	last := reply.Child(0, int(n-1))
+	idIdx := reply.Child(last, 0)
 	if idIdx < 0 {
 		return 0, nil, fmt.Errorf("%w: XRANGE entry without an ID", errProtocol)
 	}
-	return n, rd.vals[idIdx].str, nil
+	return n, reply.Bytes(idIdx), nil
 }
 
 // timedReplayCLI times `<rewind> replay replay --from 0 <args>` with stdout

@@ -187,7 +187,7 @@ func sendShutdown(addr string) error {
 		return err
 	}
 	defer c.Close()
-	if err := c.do("SHUTDOWN"); !errors.Is(err, io.EOF) {
+	if _, err := c.Do("SHUTDOWN"); !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("SHUTDOWN answered %v", err)
 	}
 	return nil
