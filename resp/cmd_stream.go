@@ -221,7 +221,7 @@ func cmdXSetID(c *conn, args [][]byte) {
 				return
 			}
 			if s.LastID.Less(id) { // checked while parsing, as Redis does
-				c.failWrite(errSetIDBelowMaxDeletedArg)
+				c.failWrite(broker.ErrSetIDBelowMax)
 				return
 			}
 			s.MaxDeletedID, s.HasMaxDeleted = id, !id.IsZero() // Redis ignores 0-0

@@ -215,20 +215,7 @@ func (c *conn) writeFullGroupHead(m *broker.Meta, g *broker.GroupInfo) {
 	}
 	c.w.BulkString("name")
 	c.w.BulkString(g.Name)
-	c.w.BulkString("last-delivered-id")
-	c.w.ID(g.LastID.Ms, g.LastID.Seq)
-	c.w.BulkString("entries-read")
-	if g.EntriesRead == broker.EntriesReadUnknown {
-		c.w.Null()
-	} else {
-		c.w.Int(g.EntriesRead)
-	}
-	c.w.BulkString("lag")
-	if lag, ok := groupLag(m, g); ok {
-		c.w.Int(lag)
-	} else {
-		c.w.Null()
-	}
+	c.writeGroupProgress(m, g)
 	c.w.BulkString("pel-count")
 	c.w.Int(g.Pending)
 }
@@ -293,24 +280,30 @@ func cmdXInfoGroups(c *conn, args [][]byte) {
 		c.w.Int(int64(len(g.Consumers)))
 		c.w.BulkString("pending")
 		c.w.Int(g.Pending)
-		c.w.BulkString("last-delivered-id")
-		c.w.ID(g.LastID.Ms, g.LastID.Seq)
-		c.w.BulkString("entries-read")
-		if g.EntriesRead == broker.EntriesReadUnknown {
-			c.w.Null()
-		} else {
-			c.w.Int(g.EntriesRead)
-		}
-		c.w.BulkString("lag")
-		if lag, ok := groupLag(&m, g); ok {
-			c.w.Int(lag)
-		} else {
-			c.w.Null()
-		}
+		c.writeGroupProgress(&m, g)
 		if g.Lost > 0 {
 			c.w.BulkString("lost-entries")
 			c.w.Int(g.Lost)
 		}
+	}
+}
+
+// writeGroupProgress writes a group's last-delivered-id, entries-read and
+// lag fields (XINFO GROUPS, XINFO STREAM FULL).
+func (c *conn) writeGroupProgress(m *broker.Meta, g *broker.GroupInfo) {
+	c.w.BulkString("last-delivered-id")
+	c.w.ID(g.LastID.Ms, g.LastID.Seq)
+	c.w.BulkString("entries-read")
+	if g.EntriesRead == broker.EntriesReadUnknown {
+		c.w.Null()
+	} else {
+		c.w.Int(g.EntriesRead)
+	}
+	c.w.BulkString("lag")
+	if lag, ok := groupLag(m, g); ok {
+		c.w.Int(lag)
+	} else {
+		c.w.Null()
 	}
 }
 

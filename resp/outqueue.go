@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // A connection's pending output is a queue of fixed-size chunks, not one
@@ -161,16 +162,24 @@ func (c *conn) overSubscriberLimit() bool {
 // dropSlowSubscriber disconnects c for holding more output than a
 // subscriber may (its messages stay in the log).
 func (c *conn) dropSlowSubscriber() {
-	c.out.mu.Lock()
-	if c.out.closed {
-		c.out.mu.Unlock()
+	if !c.closeCounted(&c.s.stats.subscriberDrops, "subscriber output buffer over limit (a subscriber that does not read)") {
 		return
 	}
-	c.s.stats.subscriberDrops.Add(1)
-	c.closeLocked("subscriber output buffer over limit (a subscriber that does not read)")
-	c.out.mu.Unlock()
 	c.s.logClientLine(slog.LevelWarn, "resp: disconnecting slow subscriber", "client", c.id, "addr", c.addr,
 		"limit_bytes", c.s.limits.SubscriberBufferBytes)
+}
+
+// closeCounted closes c for reason and counts it in counter, unless it is
+// closed already (then it reports false).
+func (c *conn) closeCounted(counter *atomic.Int64, reason string) bool {
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	if c.out.closed {
+		return false
+	}
+	counter.Add(1)
+	c.closeLocked(reason)
+	return true
 }
 
 // boundSubscriberOutput enforces TotalSubscriberBufferBytes: while the
@@ -209,14 +218,9 @@ func (s *Server) boundSubscriberOutput() {
 // evictForTotal disconnects c to bring all subscribers' output back under
 // the server-wide limit.
 func (c *conn) evictForTotal(held, limit int64) {
-	c.out.mu.Lock()
-	if c.out.closed {
-		c.out.mu.Unlock()
+	if !c.closeCounted(&c.s.stats.evictedClients, "subscribers' output over the server-wide limit: this one held the most") {
 		return
 	}
-	c.s.stats.evictedClients.Add(1)
-	c.closeLocked("subscribers' output over the server-wide limit: this one held the most")
-	c.out.mu.Unlock()
 	c.s.logClientLine(slog.LevelWarn, "resp: disconnecting the subscriber holding the most output", "client", c.id, "addr", c.addr,
 		"held_bytes", held, "total_limit_bytes", limit)
 }
