@@ -107,10 +107,20 @@ type Retention struct {
 	Interest bool
 }
 
-// metaVersion 3 added the newest node (Tail); 2 the interest flag.
-const metaVersion = 3
+// metaVersion 4 added the state-clock time the record was written; 3 the
+// newest node (Tail); 2 the interest flag.
+const metaVersion = 4
 
-func encodeMeta(dst []byte, m *Meta) []byte {
+func encodeMeta(dst []byte, m *Meta) []byte { return encodeMetaRecord(dst, m, 0) }
+
+func decodeMeta(b []byte) (Meta, error) {
+	m, _, err := decodeMetaRecord(b)
+	return m, err
+}
+
+// encodeMetaRecord encodes m as a stored record written at writtenMs, the
+// state clock of the request that wrote it (see checkpointRequest).
+func encodeMetaRecord(dst []byte, m *Meta, writtenMs int64) []byte {
 	dst = append(dst, metaVersion)
 	for _, v := range [...]uint64{m.Length, m.FirstID.Ms, m.FirstID.Seq, m.LastID.Ms, m.LastID.Seq,
 		m.MaxDeletedID.Ms, m.MaxDeletedID.Seq, m.EntriesAdded, m.Bytes} {
@@ -124,6 +134,7 @@ func encodeMeta(dst []byte, m *Meta) []byte {
 		flag = 1
 	}
 	dst = append(dst, flag)
+	dst = binary.AppendVarint(dst, writtenMs)
 	return encodeTail(dst, &m.Tail)
 }
 
@@ -157,10 +168,11 @@ func decodeTail(b []byte, t *TailNode) error {
 	return nil
 }
 
-func decodeMeta(b []byte) (Meta, error) {
-	var m Meta
+// decodeMetaRecord decodes a stored metadata record and when it was
+// written (0 for records older than version 4).
+func decodeMetaRecord(b []byte) (m Meta, writtenMs int64, err error) {
 	if len(b) == 0 || b[0] < 1 || b[0] > metaVersion {
-		return m, fmt.Errorf("%w: channel metadata version", ErrCorrupt)
+		return m, 0, fmt.Errorf("%w: channel metadata version", ErrCorrupt)
 	}
 	version := b[0]
 	b = b[1:]
@@ -169,26 +181,34 @@ func decodeMeta(b []byte) (Meta, error) {
 	for _, p := range u {
 		v, n := binary.Uvarint(b)
 		if n <= 0 {
-			return m, fmt.Errorf("%w: channel metadata", ErrCorrupt)
+			return m, 0, fmt.Errorf("%w: channel metadata", ErrCorrupt)
 		}
 		*p, b = v, b[n:]
 	}
 	for _, p := range [...]*int64{&m.Retention.MaxAgeMs, &m.Retention.MaxLen, &m.Retention.MaxBytes} {
 		v, n := binary.Varint(b)
 		if n <= 0 {
-			return m, fmt.Errorf("%w: channel metadata", ErrCorrupt)
+			return m, 0, fmt.Errorf("%w: channel metadata", ErrCorrupt)
 		}
 		*p, b = v, b[n:]
 	}
 	if version == 1 && len(b) == 0 {
-		return m, nil // written before interest retention existed
+		return m, 0, nil // written before interest retention existed
 	}
 	if len(b) == 0 || b[0] > 1 || version < 3 && len(b) != 1 {
-		return m, fmt.Errorf("%w: channel metadata flags", ErrCorrupt)
+		return m, 0, fmt.Errorf("%w: channel metadata flags", ErrCorrupt)
 	}
 	m.Retention.Interest = b[0] == 1
 	if version < 3 {
-		return m, nil // written before stream nodes were kept
+		return m, 0, nil // written before stream nodes were kept
 	}
-	return m, decodeTail(b[1:], &m.Tail)
+	b = b[1:]
+	if version >= 4 {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return m, 0, fmt.Errorf("%w: channel metadata time", ErrCorrupt)
+		}
+		writtenMs, b = v, b[n:]
+	}
+	return m, writtenMs, decodeTail(b, &m.Tail)
 }

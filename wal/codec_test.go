@@ -32,3 +32,24 @@ func TestDecodeMetaVersion1(t *testing.T) {
 		t.Fatalf("round trip %+v, %v", back, err)
 	}
 }
+
+// TestMetaRecordWrittenTime: a record keeps the state-clock time it was
+// written at; one of version 3 (before the time was kept) decodes the same
+// with time 0.
+func TestMetaRecordWrittenTime(t *testing.T) {
+	m := Meta{Length: 2, LastID: ID{7, 1}, EntriesAdded: 2, Bytes: 64,
+		Tail: TailNode{Start: ID{7, 0}, Last: ID{7, 1}, Appended: 2, Live: 2, BaseBytes: 40}}
+	rec := encodeMetaRecord(nil, &m, 1_700_000_000_123)
+	back, at, err := decodeMetaRecord(rec)
+	if err != nil || at != 1_700_000_000_123 || !reflect.DeepEqual(back, m) {
+		t.Fatalf("round trip: %+v at %d, %v", back, at, err)
+	}
+	// Version 3: the same fields without the time, after the flags byte.
+	v4 := encodeMetaRecord(nil, &m, 0)
+	at0 := len(v4) - len(encodeTail(nil, &m.Tail)) - 1 // the time: one byte, 0
+	v3 := append(append([]byte{3}, v4[1:at0]...), v4[at0+1:]...)
+	back, at, err = decodeMetaRecord(v3)
+	if err != nil || at != 0 || !reflect.DeepEqual(back, m) {
+		t.Fatalf("version 3: %+v at %d, %v", back, at, err)
+	}
+}

@@ -15,24 +15,48 @@ import (
 // every kind (appends, deletes, trims, drops, XSETID, retention, node
 // limits, groups and consumers, group reads, acks, history reads, claims,
 // reference-aware deletes and trims, redelivery scans with dead letters,
-// cursors) to two fresh logs, one request at a time, with the same clock,
-// and requires the same results and the same stored records.
+// cursors) to two fresh logs and requires the same results and the same
+// stored records.
 //
-// Only the commit counter (h/) is left out: it is node-local. Both logs
-// read one fake clock, so the writer's own clock reads (the request
-// stamps, and when to checkpoint channel metadata) agree here; replicas
-// with clocks of their own need the leader's stamp and a state clock
-// (DESIGN.md, next steps), and then this test gives each log another clock.
+// Log a is the leader: its writer stamps each request with a's clock,
+// which mostly moves forward and sometimes back (a new leader whose clock
+// is behind). Log b is a replica: it is given a's index and stamp for each
+// request, and a clock of its own that is hours off and jumps at every
+// read, so a result or record that depends on anything but the request and
+// its stamp differs. b gets the requests several at a time, so its batches
+// (one fsync each) are not a's, and now and then a request again at an
+// index it already applied (as a replica replaying its log), which must
+// change nothing. Only the node's own records (h/, z/) are left out.
 func TestApplyIsDeterministic(t *testing.T) {
 	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			a, b := newDetLog(t), newDetLog(t)
+			a := newDetLog(t, nil)
 			rng := rand.New(rand.NewPCG(seed, 42))
-			for step := 0; step < 2000; step++ {
-				op := randomWrite(rng, step)
-				ra, rb := a.apply(t, op), b.apply(t, op)
-				if ra != rb {
-					t.Fatalf("step %d (%s): results differ\n a: %s\n b: %s", step, opName(op), ra, rb)
+			offRNG := rand.New(rand.NewPCG(seed, 7))
+			b := newDetLog(t, func() int64 { return 1_700_000_000_000 + offRNG.Int64N(4*3600_000) - 2*3600_000 })
+			var history []*Request
+			for step := 0; step < 2000; {
+				n := 1 + rng.IntN(8)
+				var ops []detWrite
+				for range n {
+					ops = append(ops, randomWrite(rng, step))
+					step++
+				}
+				var ras []string
+				for _, op := range ops {
+					r := a.apply(t, op)
+					history = append(history, r)
+					ras = append(ras, resultText(&r.Proposals[0]))
+				}
+				replay := -1
+				if rng.IntN(10) == 0 {
+					replay = rng.IntN(len(history))
+				}
+				rbs := b.replicate(t, history[len(history)-n:], ops, history, replay)
+				for i := range ops {
+					if ras[i] != rbs[i] {
+						t.Fatalf("step %d (%s): results differ\n a: %s\n b: %s", step-n+i, opName(ops[i]), ras[i], rbs[i])
+					}
 				}
 			}
 			ka, kb := a.records(t), b.records(t)
@@ -42,21 +66,27 @@ func TestApplyIsDeterministic(t *testing.T) {
 			if !reflect.DeepEqual(ka, kb) {
 				t.Fatalf("stored records differ: %d and %d records; first difference: %s", len(ka), len(kb), firstDiff(ka, kb))
 			}
+			if a.l.Applied() != b.l.Applied() || a.l.Applied() != uint64(len(history)) {
+				t.Fatalf("applied index: a %d, b %d, want %d", a.l.Applied(), b.l.Applied(), len(history))
+			}
 		})
 	}
 }
 
-// detLog is a log on an in-memory filesystem with a clock that moves only
-// when the test moves it.
+// detLog is a log on an in-memory filesystem. Without now, its clock moves
+// only when the test moves it.
 type detLog struct {
 	l     *Log
 	clock int64
 }
 
-func newDetLog(t *testing.T) *detLog {
+func newDetLog(t *testing.T, now func() int64) *detLog {
 	d := &detLog{clock: 1_700_000_000_000}
+	if now == nil {
+		now = func() int64 { return d.clock }
+	}
 	d.l = openMem(t, vfs.NewMem(), func(o *Options) {
-		o.NowMs = func() int64 { return d.clock }
+		o.NowMs = now
 		o.RetentionInterval = 1 << 62 // retention runs only when the test asks
 		o.HighWaterInterval = 1 << 62
 	})
@@ -64,8 +94,8 @@ func newDetLog(t *testing.T) *detLog {
 	return d
 }
 
-// apply runs fill as a request of its own and returns its results as text.
-func (d *detLog) apply(t *testing.T, w detWrite) string {
+// apply runs w as a request of its own, stamped by the log's writer.
+func (d *detLog) apply(t *testing.T, w detWrite) *Request {
 	t.Helper()
 	d.clock += w.advanceMs
 	r := NewRequest()
@@ -74,7 +104,48 @@ func (d *detLog) apply(t *testing.T, w detWrite) string {
 		t.Fatal(err)
 	}
 	r.Wait()
-	return resultText(&r.Proposals[0])
+	return r
+}
+
+// replicate submits the writes ops, as applied by the leader in led, all
+// before waiting for any, each at the leader's index and stamp. If replay
+// is not negative, history[replay] is submitted again first (after the
+// previous call's requests, so at an index already applied), and must
+// change nothing. It returns the results of ops as text.
+func (d *detLog) replicate(t *testing.T, led []*Request, ops []detWrite, history []*Request, replay int) []string {
+	t.Helper()
+	var reqs []*Request
+	submit := func(leader *Request, w detWrite) *Request {
+		r := NewRequest()
+		w.fill(r.Add())
+		r.Index, r.StampMs = leader.Index, leader.TimeMs
+		if err := d.l.Submit(r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	var again *Request
+	if replay >= 0 && history[replay].Index <= d.l.Applied() {
+		again = submit(history[replay], detWrite{fill: func(p *Proposal) { *p = history[replay].Proposals[0]; p.Err = nil }})
+	}
+	for i, w := range ops {
+		reqs = append(reqs, submit(led[i], w))
+	}
+	if again != nil {
+		again.Wait()
+		if err := again.Proposals[0].Err; err != ErrApplied {
+			t.Fatalf("index %d again: %v, want ErrApplied", again.Index, err)
+		}
+	}
+	out := make([]string, len(reqs))
+	for i, r := range reqs {
+		r.Wait()
+		if r.TimeMs != led[i].TimeMs {
+			t.Fatalf("index %d applied at %d, the leader's stamp is %d", r.Index, r.TimeMs, led[i].TimeMs)
+		}
+		out[i] = resultText(&r.Proposals[0])
+	}
+	return out
 }
 
 // resultText renders the results of a proposal.
@@ -105,7 +176,7 @@ func (d *detLog) records(t *testing.T) []string {
 	var out []string
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
-		if len(k) > 0 && k[0] == prefixHighWater {
+		if len(k) > 0 && (k[0] == prefixHighWater || k[0] == prefixClosed) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%x=%x", k, it.Value()))
@@ -138,6 +209,9 @@ func randomWrite(rng *rand.Rand, step int) detWrite {
 	consumer := []byte(fmt.Sprintf("k%d", rng.IntN(3)))
 	id := func() ID { return ID{Ms: 1_700_000_000_000 + uint64(rng.IntN(step+10)*10), Seq: uint64(rng.IntN(3))} }
 	w := detWrite{advanceMs: int64(rng.IntN(400))}
+	if rng.IntN(20) == 0 {
+		w.advanceMs = -int64(rng.IntN(5000)) // a leader whose clock is behind
+	}
 	kinds := []OpKind{OpAppend, OpAppend, OpAppend, OpAppend, OpDelete, OpTrim, OpDrop, OpSetID, OpSetRetention,
 		OpSetNodeLimits, OpGroupCreate, OpGroupDestroy, OpGroupSetID, OpConsumerCreate, OpConsumerDelete,
 		OpGroupRead, OpGroupRead, OpAck, OpGroupHistory, OpGroupConfig, OpRedeliveryScan, OpSetCursors,

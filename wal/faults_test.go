@@ -433,7 +433,9 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	// DEL ends the incarnation: the channel created again starts afresh
 	// (IDs from the clock, as a new Redis stream), with a new incarnation,
 	// also when the DEL and the XADD share a request, and across a
-	// restart after the channel of the highest cid was deleted.
+	// restart after the channel of the highest cid was deleted. The clock
+	// is the state clock: the greatest time applied (2000), which a wall
+	// clock behind it (10, then 1) does not move back, across restarts too.
 	before, _ := l.Meta([]byte("s"))
 	r = NewRequest()
 	p = r.Add()
@@ -452,7 +454,7 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 		}
 		seen[m.Incarnation] = true
 	}
-	fresh(ID{10, 0})
+	fresh(ID{2000, 0})
 	clock.Store(1)
 	for i := 0; i < 2; i++ { // DEL and XADD in one request, twice in a row
 		r = NewRequest()
@@ -462,12 +464,12 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("x")}
 		submit(l, r)
 		m, _ := l.Meta([]byte("s"))
-		if id := r.Proposals[1].ID; id != (ID{1, 0}) || r.Proposals[1].Incarnation != m.Incarnation || seen[m.Incarnation] {
+		if id := r.Proposals[1].ID; id != (ID{2000, 0}) || r.Proposals[1].Incarnation != m.Incarnation || seen[m.Incarnation] {
 			t.Fatalf("DEL+XADD in one request: %v in incarnation %d, %+v", id, r.Proposals[1].Incarnation, m)
 		}
 		seen[m.Incarnation] = true
 	}
-	if got := rangeAll(t, l, "s"); len(got) != 1 || got[0].ID != (ID{1, 0}) {
+	if got := rangeAll(t, l, "s"); len(got) != 1 || got[0].ID != (ID{2000, 0}) {
 		t.Fatalf("after DEL+XADD: %v", ids(got))
 	}
 	r = NewRequest()
@@ -476,7 +478,11 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	submit(l, r)
 	mustClose(t, l)
 	l = open()
-	fresh(ID{1, 0})
+	fresh(ID{2000, 0})
+	clock.Store(3000) // the wall clock passes the state clock: IDs follow it
+	if id := publish(t, l, "s", "later"); id != (ID{3000, 0}) {
+		t.Fatalf("wall clock ahead of the state clock: %v", id)
+	}
 }
 
 // faultRecord is one request of TestFsyncFailureNeverAcknowledged.

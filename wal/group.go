@@ -404,9 +404,6 @@ func (ch *channel) addGroup(g *group) {
 		ch.groupByGID = make(map[uint64]*group)
 	}
 	ch.groups[g.name], ch.groupByGID[g.gid] = g, g
-	if g.gid >= ch.nextGID {
-		ch.nextGID = g.gid + 1
-	}
 }
 
 // publishGroupsLoaded makes the loaded groups visible to readers.

@@ -100,7 +100,7 @@ func (l *Log) applyGroupCreate(b *pendingBatch, p *Proposal) {
 		p.Err = ErrGroupExists
 		return
 	}
-	g := newGroup(string(p.Group), ch.nextGID)
+	g := newGroup(string(p.Group), l.allocID(b))
 	l.setGroupCursor(ch, g, p)
 	if p.Config != nil {
 		g.cfg = *p.Config
@@ -203,9 +203,14 @@ func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
 	l.touchGroup(b, ch, g)
 }
 
-// applyGroupRead delivers up to p.Count durable entries after the group's
-// cursor to the consumer, adding them to the pending entries list (unless
-// NoAck). The delivered entries are contiguous in the log: p.ID..p.LastID.
+// applyGroupRead delivers up to p.Count entries after the group's cursor to
+// the consumer, adding them to the pending entries list (unless NoAck). The
+// delivered entries are contiguous in the log: p.ID..p.LastID. It delivers
+// every entry applied before it, durable or not (the same on every
+// replica, however requests were batched): the delivery is in the same
+// atomic batch as those entries or a later one, so it is acknowledged only
+// once they are durable (needsReads puts a read of entries not yet
+// durable on an indexed batch, which sees them).
 func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
@@ -225,13 +230,10 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 			return
 		}
 	}
-	ch.mu.Lock()
-	durable, live := ch.durable, ch.live
-	ch.mu.Unlock()
-	if !live || !g.lastID.Less(durable.LastID) {
+	if !ch.exists || !g.lastID.Less(ch.w.LastID) {
 		return
 	}
-	if err := l.deliverRange(b, ch, g, c, p, durable.LastID, nowMs); err != nil {
+	if err := l.deliverRange(b, ch, g, c, p, ch.w.LastID, nowMs); err != nil {
 		p.Err = err
 		return
 	}
@@ -251,18 +253,26 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 			l.w.ids = nil // an unbounded read: do not keep its buffer
 		}
 	}()
-	v := l.views.acquire()
-	if v == nil {
-		return ErrClosed
-	}
-	defer l.views.release(v)
 	opts := &pebble.IterOptions{LowerBound: entryKey(nil, ch.cid, start)}
 	if ok {
 		opts.UpperBound = entryKey(nil, ch.cid, end)
 	} else {
 		_, opts.UpperBound = channelEntryBounds(ch.cid)
 	}
-	it, err := v.snap.NewIter(opts)
+	var it *pebble.Iterator
+	var err error
+	if b.indexed {
+		it, err = b.pb.NewIter(opts)
+	} else {
+		// Every entry of ch is durable (needsReads): the durable view
+		// has them, and costs less than an indexed batch.
+		v := l.views.acquire()
+		if v == nil {
+			return ErrClosed
+		}
+		defer l.views.release(v)
+		it, err = v.snap.NewIter(opts)
+	}
 	if err != nil {
 		return err
 	}

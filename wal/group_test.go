@@ -105,14 +105,18 @@ func TestGroupDeliverAckRestart(t *testing.T) {
 	}
 }
 
-func TestGroupNeverDeliversUnsynced(t *testing.T) {
-	l := openMem(t, vfs.NewMem(), nil)
+// TestGroupReadSeesTheEntriesBeforeIt: a group read delivers every entry
+// applied before it, also one in the same request (as Redis answers MULTI
+// XADD XREADGROUP >) — never what a node happens to have synced — and the
+// delivery is in the same atomic batch as the entry: after the reply, both
+// survive a crash.
+func TestGroupReadSeesTheEntriesBeforeIt(t *testing.T) {
+	fs := vfs.NewCrashableMem()
+	l := openMem(t, fs, nil)
 	defer l.Close()
 	publish(t, l, "s", "a")
 	create := groupOp(OpGroupCreate, "s", "g", "")
 	do(t, l, func(p *Proposal) { create(p); p.EntriesRead = 0 })
-	// One request: an append, then a group read. The read must not deliver
-	// the append, which is not durable when the read is applied.
 	r := NewRequest()
 	a := r.Add()
 	a.Op, a.Channel, a.Spec, a.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("b")}
@@ -122,8 +126,16 @@ func TestGroupNeverDeliversUnsynced(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Wait()
-	if got := r.Proposals[1]; got.N != 1 {
-		t.Fatalf("delivered %d entries, want only the durable one", got.N)
+	if got := r.Proposals[1]; got.Err != nil || got.N != 2 || got.LastID != r.Proposals[0].ID {
+		t.Fatalf("delivered %d entries up to %v (%v), want both, up to the append %v", got.N, got.LastID, got.Err, r.Proposals[0].ID)
+	}
+	crashed := openMem(t, fs.CrashClone(vfs.CrashCloneCfg{}), nil)
+	defer crashed.Close()
+	if m, _ := crashed.Meta([]byte("s")); m.Length != 2 {
+		t.Fatalf("after a crash: %d entries", m.Length)
+	}
+	if info, ok := crashed.Group([]byte("s"), []byte("g")); !ok || info.Pending != 2 {
+		t.Fatalf("after a crash: group %+v", info)
 	}
 }
 

@@ -14,6 +14,12 @@ import (
 //	h/                             -> commit counter ranges (highwater.go)
 //	x/next-cid                     -> the next channel id to assign (8 bytes BE)
 //	x/nodes                        -> stream node limits (nodes.go)
+//	x/applied                      -> applied index, state clock (8 + 8 bytes BE)
+//	z/<id BE>                      -> node-local: metadata at the last clean close
+//
+// Everything but h/ and z/ is replicated state: the same requests applied
+// at the same indices and stamps give the same records on every node. h/
+// and z/ are the node's own bookkeeping.
 //
 // The settings (x/) sort after the entries, with the other small records
 // read at Open.
@@ -25,6 +31,7 @@ const (
 	prefixMeta     = 'm'
 	prefixEntry    = 'e'
 	prefixSettings = 'x'
+	prefixClosed   = 'z'
 
 	entryKeyLen = 2 + 8 + 8 + 8
 )
@@ -32,6 +39,17 @@ const (
 // nextCIDKey holds the next channel id (cid) to assign. Channel ids are
 // never reused: a cid names one incarnation of a channel.
 var nextCIDKey = append([]byte{prefixSettings, '/'}, "next-cid"...)
+
+// appliedKey holds the index of the last request applied and the state
+// clock, written in every batch that applies a request.
+var appliedKey = append([]byte{prefixSettings, '/'}, "applied"...)
+
+// closedMetaKey holds a channel's metadata as of the last clean close
+// (checkpointMeta): node-local, read and removed by the next Open.
+func closedMetaKey(dst []byte, cid uint64) []byte {
+	dst = append(dst[:0], prefixClosed, '/')
+	return binary.BigEndian.AppendUint64(dst, cid)
+}
 
 func nameKey(dst, name []byte) []byte {
 	dst = append(dst[:0], prefixName, '/')

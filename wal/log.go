@@ -142,6 +142,13 @@ type Log struct {
 	chMu     sync.RWMutex
 	channels map[string]*channel // by name; guarded by chMu
 
+	// durableApplied is the applied index as of the last fsync'd batch.
+	durableApplied atomic.Uint64
+
+	// closedCIDs: channels whose metadata Open took from the records of
+	// the last clean close (removed before the writer starts).
+	closedCIDs []uint64
+
 	queue   chan *Request
 	closing chan struct{}
 	closeMu sync.RWMutex // Submit holds it shared so Close can wait out senders
@@ -182,9 +189,11 @@ type channel struct {
 	w         Meta
 	exists    bool   // in the writer's view
 	lastBatch uint64 // the batch number that last touched w
-	forceMeta bool   // write the metadata in the current batch
+	lastReq   uint64 // the request (writerState.reqNum) that last touched w
+	forceMeta bool   // write the metadata after the current request
 	metaDirty bool   // appends since the metadata was last written
-	// metaWrittenMs is when the metadata was last written (see seal).
+	// metaWrittenMs is the state clock when the metadata was last written
+	// (see checkpointRequest); stored in the record.
 	metaWrittenMs int64
 
 	// The oldest node's entries, when known without reading (nodes.go),
@@ -196,7 +205,6 @@ type channel struct {
 	// Consumer groups, owned by the writer (see group.go).
 	groups     map[string]*group
 	groupByGID map[uint64]*group
-	nextGID    uint64
 
 	mu            sync.Mutex
 	durableGroups map[string]*GroupInfo // guarded by mu; replaced, never mutated
@@ -301,6 +309,10 @@ func openPebble(opts Options, lock *pebble.Lock, backoff *diskFullBackoff) (*Log
 		l.closed = true // Submit fails with ErrClosed
 		return l, nil
 	}
+	if err := l.dropClosedCheckpoints(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	l.startWriter()
 	l.wg.Add(2)
 	go l.retentionLoop()
@@ -323,24 +335,18 @@ func (l *Log) load() error {
 			return fmt.Errorf("%w: names table entry for %q", ErrCorrupt, name)
 		}
 		cid := binary.BigEndian.Uint64(v)
-		var m Meta
-		mv, closer, err := l.db.Get(metaKey(mk, cid))
-		switch {
-		case errors.Is(err, pebble.ErrNotFound):
-		case err != nil:
-			return fmt.Errorf("wal: metadata of channel %q: %w", name, err)
-		default:
-			m, err = decodeMeta(mv)
-			_ = closer.Close()
-			if err != nil {
-				return fmt.Errorf("wal: channel %q: %w", name, err)
-			}
+		m, writtenMs, fromClose, err := l.loadMeta(mk, cid)
+		if err != nil {
+			return fmt.Errorf("wal: channel %q: %w", name, err)
 		}
+		added := m.EntriesAdded
 		if err := l.recoverAppends(cid, &m); err != nil {
 			return fmt.Errorf("wal: channel %q: %w", name, err)
 		}
 		m.Incarnation = cid
-		ch := &channel{name: name, cid: cid, w: m, exists: true, durable: m, live: true}
+		ch := &channel{name: name, cid: cid, w: m, exists: true, durable: m, live: true, metaWrittenMs: writtenMs}
+		// Newer than its replicated record: the next close records it.
+		ch.metaDirty = fromClose || m.EntriesAdded != added
 		l.channels[name] = ch
 		if cid >= l.w.nextCID {
 			l.w.nextCID = cid + 1
@@ -357,6 +363,10 @@ func (l *Log) load() error {
 		return err
 	}
 	l.w.nextCID = max(l.w.nextCID, next, 1)
+	if l.w.applied, l.w.clock, err = l.loadApplied(); err != nil {
+		return err
+	}
+	l.durableApplied.Store(l.w.applied)
 	if err := l.loadGroups(); err != nil {
 		return fmt.Errorf("wal: consumer groups: %w", err)
 	}
@@ -364,9 +374,65 @@ func (l *Log) load() error {
 		ch.publishGroupsLoaded()
 		for _, g := range ch.groups {
 			l.setRedelivery(ch, g)
+			// Group ids come from the channel-id counter; those of logs
+			// written before were counted per channel from 0.
+			l.w.nextCID = max(l.w.nextCID, g.gid+1)
 		}
 	}
 	return nil
+}
+
+// loadMeta returns a channel's metadata and when its replicated record was
+// written (state clock). The metadata is the newer of that record and the
+// node's own record of the last clean close, if there is one (fromClose;
+// Open removes those before anything is written, so one that exists is
+// current).
+func (l *Log) loadMeta(kb []byte, cid uint64) (m Meta, writtenMs int64, fromClose bool, err error) {
+	m, writtenMs, _, err = l.getMeta(metaKey(kb, cid))
+	if err != nil {
+		return m, 0, false, err
+	}
+	closed, _, found, err := l.getMeta(closedMetaKey(kb, cid))
+	if err != nil {
+		return m, 0, false, err
+	}
+	if found {
+		m = closed
+		l.closedCIDs = append(l.closedCIDs, cid)
+	}
+	return m, writtenMs, found, nil
+}
+
+// getMeta reads a metadata record; found is false (and the Meta zero) if
+// there is none.
+func (l *Log) getMeta(key []byte) (m Meta, writtenMs int64, found bool, err error) {
+	v, closer, err := l.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return Meta{}, 0, false, nil
+	}
+	if err != nil {
+		return Meta{}, 0, false, fmt.Errorf("wal: metadata: %w", err)
+	}
+	defer closer.Close()
+	m, writtenMs, err = decodeMetaRecord(v)
+	return m, writtenMs, true, err
+}
+
+// loadApplied reads the applied index and the state clock (zero for a log
+// written before they were kept).
+func (l *Log) loadApplied() (uint64, int64, error) {
+	v, closer, err := l.db.Get(appliedKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("wal: applied index: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 16 {
+		return 0, 0, fmt.Errorf("%w: applied index", ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(v), int64(binary.BigEndian.Uint64(v[8:])), nil
 }
 
 // recoverAppends adds to m the entries appended after its LastID: those
@@ -500,6 +566,10 @@ func (l *Log) lookup(name []byte) *channel {
 
 // Now returns the wall clock in ms as the log sees it.
 func (l *Log) Now() int64 { return l.opts.NowMs() }
+
+// Applied returns the index of the last request applied and durable: a
+// request submitted with an index at or below it changes nothing.
+func (l *Log) Applied() uint64 { return l.durableApplied.Load() }
 
 // pebbleLogger is Pebble's log, into ours. Its errors are limited per
 // format string (a call site in Pebble): a fault Pebble meets again and

@@ -123,7 +123,7 @@ func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs in
 			owner = c.name
 		}
 		count := g.count(e)
-		fields, err := l.durableFields(ch, id)
+		fields, err := entryFields(b, ch, id)
 		if err != nil {
 			return err
 		}
@@ -144,15 +144,11 @@ func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs in
 	return nil
 }
 
-// durableFields returns a copy of the fields of entry id from the durable
-// snapshot (none if it was deleted).
-func (l *Log) durableFields(ch *channel, id ID) ([][]byte, error) {
-	v := l.views.acquire()
-	if v == nil {
-		return nil, ErrClosed
-	}
-	defer l.views.release(v)
-	val, closer, err := v.snap.Get(entryKey(nil, ch.cid, id))
+// entryFields returns a copy of the fields of entry id as the requests
+// applied so far left it (none if it was deleted); b is indexed (the scan
+// needs reads).
+func entryFields(b *pendingBatch, ch *channel, id ID) ([][]byte, error) {
+	val, closer, err := b.pb.Get(entryKey(nil, ch.cid, id))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}

@@ -126,10 +126,23 @@ type Proposal struct {
 
 // Request is a group of proposals applied in one atomic batch, in order. It
 // is reusable: Reset it once Wait returned.
+//
+// A request is one entry of the state machine's input: it is applied at an
+// index (Index), at a time (StampMs). A node that decides alone leaves both
+// zero and the writer assigns them: the next index, and its clock as it
+// applies the request (not as it was submitted: a wait in the queue must
+// not date a delivery, and with it its ack wait, in the past). A replica
+// applying what a leader decided sets both to the leader's. A request at or
+// below the stored applied index changes nothing (ErrApplied).
 type Request struct {
 	Proposals []Proposal
-	TimeMs    int64 // set by the writer as it applies the request; the only clock the apply step reads
-	done      chan struct{}
+	Index     uint64 // the applied index; 0: the next one
+	StampMs   int64  // the time stamped on the request; 0: the writer's clock
+	// TimeMs is the state clock the request was applied at: the greatest
+	// stamp applied so far, so that time never moves backwards in the
+	// state, whoever stamped. It is the only time the apply step reads.
+	TimeMs int64
+	done   chan struct{}
 }
 
 // NewRequest returns an empty reusable request.
@@ -146,6 +159,7 @@ func (r *Request) Add() *Proposal {
 func (r *Request) Reset() {
 	clear(r.Proposals)
 	r.Proposals = r.Proposals[:0]
+	r.Index, r.StampMs, r.TimeMs = 0, 0, 0
 }
 
 // Wait blocks until the request is done (durable, or failed).

@@ -52,6 +52,15 @@ func (c *Commit) Done() {
 type writerState struct {
 	nextCID  uint64
 	batchNum uint64
+	// applied is the index of the last request applied, clock the state
+	// clock: the greatest stamp applied (both stored in every batch as
+	// appliedKey, read at Open). reqNum numbers requests as they are
+	// applied, and reqTouched lists the channels the current one changed
+	// (see checkpointRequest).
+	applied    uint64
+	clock      int64
+	reqNum     uint64
+	reqTouched []*channel
 	// commitCounter is the counter of the last sealed non-empty batch
 	// (highwater.go); loaded at Open. resetCounter: the next one starts a
 	// new history (a loss was accepted at Open).
@@ -78,6 +87,7 @@ type pendingBatch struct {
 	touchedGroups []touchedGroup
 	bytes         int
 	counter       uint64      // its commit counter; 0 for an empty batch
+	applied       uint64      // the applied index at seal; 0: no request was applied in it
 	nodeLimits    *NodeLimits // set by OpSetNodeLimits: published once durable
 	err           error       // commit result
 }
@@ -177,37 +187,54 @@ func (l *Log) handOver() {
 	l.sealed <- b
 }
 
-// seal finishes the current batch: it writes the metadata of every channel
-// the batch touched and snapshots it for publication after the fsync.
+// seal finishes the current batch: it snapshots the metadata of every
+// channel the batch touched for publication after the fsync, and writes
+// the groups it touched and the applied index.
 func (l *Log) seal() *pendingBatch {
 	b := l.w.cur
 	l.w.cur = nil
-	now := l.opts.NowMs()
 	for i := range b.touched {
 		t := &b.touched[i]
-		ch := t.ch
-		t.meta, t.exists = ch.w, ch.exists
-		if !t.exists || !(ch.forceMeta || now-ch.metaWrittenMs >= metaCheckpointMs || now < ch.metaWrittenMs) {
-			ch.metaDirty = t.exists
-			continue
-		}
-		ch.metaDirty = false
-		l.w.keyBuf = metaKey(l.w.keyBuf, ch.cid)
-		l.w.valBuf = encodeMeta(l.w.valBuf[:0], &t.meta)
-		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
-		ch.forceMeta, ch.metaWrittenMs = false, now
+		t.meta, t.exists = t.ch.w, t.ch.exists
 	}
 	l.sealGroups(b)
+	if b.applied != 0 {
+		b.applied = l.w.applied
+		l.w.valBuf = appendUint64(appendUint64(l.w.valBuf[:0], l.w.applied), uint64(l.w.clock))
+		b.setErr(b.pb.Set(appliedKey, l.w.valBuf, nil))
+	}
 	l.setCommitCounter(b)
 	return b
 }
 
-// metaCheckpointMs is how often a channel that only receives appends has its
-// metadata written. Between checkpoints, Open recounts the entries after the
-// stored LastID (see recoverAppends). Writing it in every batch would put
-// the same key in every flushed table, so no table could be moved down the
-// LSM without being rewritten.
+// metaCheckpointMs is how often, in state-clock time, a channel that only
+// receives appends has its metadata written. Between checkpoints, Open
+// recounts the entries after the stored LastID (see recoverAppends).
+// Writing it with every append would put the same key in every flushed
+// table, so no table could be moved down the LSM without being rewritten.
 const metaCheckpointMs = 10000
+
+// checkpointRequest writes, after a request, the metadata of each channel
+// the request changed that needs it: anything but plain appends, or appends
+// metaCheckpointMs after the record was last written. The decision and the
+// record depend only on the requests applied and their stamps — not on how
+// requests were grouped into batches, nor on any node's clock — so that
+// replicas applying the same requests store the same bytes.
+func (l *Log) checkpointRequest(b *pendingBatch) {
+	w := &l.w
+	for _, ch := range w.reqTouched {
+		if !ch.exists || !(ch.forceMeta || w.clock-ch.metaWrittenMs >= metaCheckpointMs) {
+			ch.metaDirty = ch.exists
+			continue
+		}
+		ch.metaDirty, ch.forceMeta, ch.metaWrittenMs = false, false, w.clock
+		w.keyBuf = metaKey(w.keyBuf, ch.cid)
+		w.valBuf = encodeMetaRecord(w.valBuf[:0], &ch.w, w.clock)
+		b.setErr(b.pb.Set(w.keyBuf, w.valBuf, nil))
+	}
+	clear(w.reqTouched)
+	w.reqTouched = w.reqTouched[:0]
+}
 
 func (b *pendingBatch) setErr(err error) {
 	if err != nil && b.err == nil {
@@ -216,10 +243,11 @@ func (b *pendingBatch) setErr(err error) {
 }
 
 // batchFor returns the batch to apply r to, making sure a request that reads
-// channel state runs on an indexed batch with nothing in flight.
+// channel state runs on an indexed batch with nothing in flight (nil: a
+// request that applies nothing).
 func (l *Log) batchFor(r *Request) *pendingBatch {
 	w := &l.w
-	reads := l.needsReads(r)
+	reads := r != nil && l.needsReads(r)
 	if reads && (w.cur == nil || !w.cur.indexed) {
 		if w.cur != nil {
 			l.takeToken()
@@ -245,9 +273,13 @@ func (l *Log) needsReads(r *Request) bool {
 	for i := range r.Proposals {
 		p := &r.Proposals[i]
 		switch p.Op {
-		case OpDelete, OpTrim, OpSetID,
+		case OpDelete, OpTrim, OpSetID, OpRedeliveryScan,
 			OpClaim, OpAutoClaim, OpClaimIdle, OpAckDel, OpDeleteEx, OpTrimRef: // group_claim.go
 			return true
+		case OpGroupRead:
+			if appendsTo(r, p.Channel) > 0 || l.hasUndurableEntries(p.Channel) {
+				return true // it may deliver entries only the batches have
+			}
 		case OpAppend:
 			if p.Trim.Strategy == TrimNone {
 				continue
@@ -262,6 +294,18 @@ func (l *Log) needsReads(r *Request) bool {
 		}
 	}
 	return false
+}
+
+// hasUndurableEntries reports whether the channel named name has entries
+// applied in batches not yet durable.
+func (l *Log) hasUndurableEntries(name []byte) bool {
+	ch := l.lookup(name)
+	if ch == nil || !ch.exists {
+		return false
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return !ch.live || ch.durable.Incarnation != ch.w.Incarnation || ch.durable.LastID != ch.w.LastID
 }
 
 // appendsTo counts the appends to channel in r.
@@ -281,21 +325,39 @@ func (l *Log) apply(r *Request) {
 		r.finish()
 		return
 	}
+	w := &l.w
+	if r.Index != 0 && r.Index <= w.applied {
+		// Applied before: it is acknowledged in order, changing nothing.
+		r.failAll(ErrApplied)
+		b := l.batchFor(nil)
+		b.reqs = append(b.reqs, r)
+		return
+	}
 	b := l.batchFor(r)
-	// The request's time is taken as it is applied, not as it was
-	// submitted: a wait in the queue (back-pressure, a paused process)
-	// must not date a delivery, and with it its ack wait, in the past.
-	r.TimeMs = l.opts.NowMs()
+	if r.Index == 0 {
+		r.Index = w.applied + 1
+	}
+	stamp := r.StampMs
+	if stamp == 0 {
+		stamp = l.opts.NowMs()
+	}
+	w.applied, w.clock = r.Index, max(w.clock, stamp)
+	r.TimeMs = w.clock
+	w.reqNum++
+	b.applied = r.Index
 	b.reqs = append(b.reqs, r)
 	for i := range r.Proposals {
 		p := &r.Proposals[i]
 		l.applyProposal(b, p, r.TimeMs)
 		if b.err != nil {
-			// A Pebble batch error is a programming or memory error; the
-			// batch is unusable, so the log stops writing.
-			l.fail(b.err)
-			return
+			break
 		}
+	}
+	l.checkpointRequest(b)
+	if b.err != nil {
+		// A Pebble batch error is a programming or memory error; the
+		// batch is unusable, so the log stops writing.
+		l.fail(b.err)
 	}
 }
 
@@ -369,13 +431,7 @@ func (l *Log) channelForWrite(b *pendingBatch, name []byte) *channel {
 		return ch
 	}
 	if ch.cid == 0 {
-		ch.cid = l.w.nextCID
-		l.w.nextCID++
-		// The counter is stored with the channel it made, so that a cid
-		// is never given twice, even to a name created after the
-		// channel of the highest cid was deleted and the node restarted.
-		l.w.valBuf = appendUint64(l.w.valBuf[:0], l.w.nextCID)
-		b.setErr(b.pb.Set(nextCIDKey, l.w.valBuf, nil))
+		ch.cid = l.allocID(b)
 	}
 	ch.w = Meta{Incarnation: ch.cid}
 	ch.exists = true
@@ -383,6 +439,18 @@ func (l *Log) channelForWrite(b *pendingBatch, name []byte) *channel {
 	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, name), l.w.valBuf, nil))
 	l.touch(b, ch, true)
 	return ch
+}
+
+// allocID returns a new channel or consumer-group id from the counter
+// stored in the state: one never given before, also after the channel or
+// group of the highest id was deleted and the node restarted, and the same
+// on every replica applying the same requests.
+func (l *Log) allocID(b *pendingBatch) uint64 {
+	id := l.w.nextCID
+	l.w.nextCID++
+	l.w.valBuf = appendUint64(l.w.valBuf[:0], l.w.nextCID)
+	b.setErr(b.pb.Set(nextCIDKey, l.w.valBuf, nil))
+	return id
 }
 
 // getOrCreate returns the in-memory channel for name, adding a placeholder
@@ -403,6 +471,10 @@ func (l *Log) getOrCreate(name []byte) *channel {
 func (l *Log) touch(b *pendingBatch, ch *channel, force bool) {
 	if force {
 		ch.forceMeta = true
+	}
+	if ch.lastReq != l.w.reqNum {
+		ch.lastReq = l.w.reqNum
+		l.w.reqTouched = append(l.w.reqTouched, ch)
 	}
 	if ch.lastBatch == b.num {
 		return
@@ -478,6 +550,9 @@ func (l *Log) commit(b *pendingBatch) {
 	if b.counter != 0 && !l.opts.UnsafeNoSync {
 		l.durableCounter.Store(b.counter) // after the fsync: see highwater.go
 	}
+	if b.applied != 0 {
+		l.durableApplied.Store(b.applied)
+	}
 	l.views.advance(l.db)
 	for i := range b.touched {
 		b.touched[i].ch.publish(b.touched[i].meta, b.touched[i].exists)
@@ -513,7 +588,11 @@ func appendUint64(dst []byte, v uint64) []byte {
 
 // checkpointMeta writes, in one last batch, the metadata of every channel
 // whose metadata was not written since its last append, so that the next
-// Open has nothing to recount.
+// Open has nothing to recount. These records are the node's own (z/, sorted
+// after everything, so that reading them at Open touches no entry's table
+// block):
+// when a node closes is not part of the replicated state, so the replicated
+// records (m/) stay as the requests made them.
 func (l *Log) checkpointMeta() {
 	l.chMu.RLock()
 	var dirty []*channel
@@ -530,8 +609,30 @@ func (l *Log) checkpointMeta() {
 	b := &pendingBatch{num: l.w.batchNum, pb: l.db.NewBatch()}
 	l.w.cur = b
 	for _, ch := range dirty {
-		l.touch(b, ch, true)
+		l.w.keyBuf = closedMetaKey(l.w.keyBuf, ch.cid)
+		l.w.valBuf = encodeMetaRecord(l.w.valBuf[:0], &ch.w, ch.metaWrittenMs)
+		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 	}
 	l.takeToken()
 	l.handOver()
+}
+
+// dropClosedCheckpoints removes the records of the last clean close once
+// Open has read them, before anything else is written: the next write
+// makes the channels' state newer than they are.
+func (l *Log) dropClosedCheckpoints() error {
+	if len(l.closedCIDs) == 0 {
+		return nil
+	}
+	b := l.db.NewBatch()
+	defer b.Close()
+	var key []byte
+	for _, cid := range l.closedCIDs {
+		key = closedMetaKey(key, cid)
+		if err := b.Delete(key, nil); err != nil {
+			return err
+		}
+	}
+	l.closedCIDs = nil
+	return b.Commit(pebble.NoSync)
 }
