@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -15,7 +16,7 @@ import (
 // every kind (appends, deletes, trims, drops, XSETID, retention, node
 // limits, groups and consumers, group reads, acks, history reads, claims,
 // reference-aware deletes and trims, redelivery scans with dead letters,
-// cursors) to two fresh logs, one request at a time, with the same clock,
+// cursors, reads held back by pending limits) to two fresh logs, one request at a time, with the same clock,
 // and requires the same results and the same stored records.
 //
 // Only the commit counter (h/) is left out: it is node-local. Both logs
@@ -24,6 +25,7 @@ import (
 // with clocks of their own need the leader's stamp and a state clock
 // (DESIGN.md, next steps), and then this test gives each log another clock.
 func TestApplyIsDeterministic(t *testing.T) {
+	heldBack := 0
 	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			a, b := newDetLog(t), newDetLog(t)
@@ -34,6 +36,9 @@ func TestApplyIsDeterministic(t *testing.T) {
 				if ra != rb {
 					t.Fatalf("step %d (%s): results differ\n a: %s\n b: %s", step, opName(op), ra, rb)
 				}
+				if strings.Contains(ra, " held=true") {
+					heldBack++
+				}
 			}
 			ka, kb := a.records(t), b.records(t)
 			if len(ka) < 50 {
@@ -43,6 +48,9 @@ func TestApplyIsDeterministic(t *testing.T) {
 				t.Fatalf("stored records differ: %d and %d records; first difference: %s", len(ka), len(kb), firstDiff(ka, kb))
 			}
 		})
+	}
+	if heldBack < 20 {
+		t.Fatalf("only %d reads were held back by a pending limit", heldBack)
 	}
 }
 
@@ -79,8 +87,8 @@ func (d *detLog) apply(t *testing.T, w detWrite) string {
 
 // resultText renders the results of a proposal.
 func resultText(p *Proposal) string {
-	s := fmt.Sprintf("id=%v inc=%d last=%v n=%d skipped=%v err=%v created=%v cc=%v cd=%v ids=%v codes=%v",
-		p.ID, p.Incarnation, p.LastID, p.N, p.Skipped, p.Err, p.Created, p.ConsumerCreated, p.ConsumerDeleted, p.IDs, p.Codes)
+	s := fmt.Sprintf("id=%v inc=%d last=%v n=%d skipped=%v err=%v created=%v cc=%v cd=%v held=%v ids=%v codes=%v",
+		p.ID, p.Incarnation, p.LastID, p.N, p.Skipped, p.Err, p.Created, p.ConsumerCreated, p.ConsumerDeleted, p.HeldBack, p.IDs, p.Codes)
 	if p.Claim != nil {
 		s += fmt.Sprintf(" claim(next=%v deleted=%v claimed=%v wake=%d)", p.Claim.Next, p.Claim.Deleted, p.Claim.Claimed, p.Claim.WakeMs)
 	}
@@ -192,14 +200,16 @@ func randomWrite(rng *rand.Rand, step int) detWrite {
 				p.Spec.ID = id()
 			}
 			if rng.IntN(3) == 0 {
-				p.Config = &GroupConfig{AckWaitMs: 500, MaxDeliver: 2, DeadLetter: "dlq"}
+				p.Config = &GroupConfig{AckWaitMs: 500, MaxDeliver: 2, DeadLetter: "dlq", MaxPending: int64(rng.IntN(2) * 5)}
 			}
 		case OpGroupConfig:
-			p.Group, p.Config = group, &GroupConfig{AckWaitMs: int64(100 + rng.IntN(900)), MaxDeliver: int64(rng.IntN(4)), DeadLetter: "dlq"}
+			p.Group, p.Config = group, &GroupConfig{AckWaitMs: int64(100 + rng.IntN(900)), MaxDeliver: int64(rng.IntN(4)), DeadLetter: "dlq",
+				MaxPending: int64(rng.IntN(3) * 4)}
 		case OpGroupDestroy, OpConsumerCreate, OpConsumerDelete:
 			p.Group, p.Consumer = group, consumer
 		case OpGroupRead, OpClaimIdle:
 			p.Group, p.Consumer, p.Count, p.NoAck, p.WantEntries = group, consumer, rng.IntN(12), rng.IntN(6) == 0, true
+			p.MaxPending = []int64{0, 3, 8}[rng.IntN(3)] // the server default, an input
 			if k == OpClaimIdle {
 				p.Claim, p.WantEntries = claim, false
 				claim.ThenRead = true

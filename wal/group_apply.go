@@ -10,6 +10,8 @@ type touchedGroup struct {
 	ch   *channel
 	g    *group
 	info *GroupInfo // nil when the group was destroyed
+	// wake: the group held a read back and now has room (group_limit.go).
+	wake bool
 }
 
 func (l *Log) touchGroup(b *pendingBatch, ch *channel, g *group) {
@@ -32,6 +34,7 @@ func (l *Log) sealGroups(b *pendingBatch) {
 		l.w.valBuf = encodeGroup(l.w.valBuf[:0], t.g)
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 		t.info = t.g.info()
+		t.wake = t.g.roomAppeared()
 	}
 }
 
@@ -51,19 +54,21 @@ func publishGroups(touched []touchedGroup) {
 		for k, v := range ch.durableGroups {
 			next[k] = v
 		}
-		removed := false
+		wakeReaders := false
 		for _, t := range ts {
 			if t.info == nil {
 				delete(next, t.g.name)
-				removed = true
+				wakeReaders = true
 			} else {
 				next[t.g.name] = t.info
+				wakeReaders = wakeReaders || t.wake
 			}
 		}
 		ch.durableGroups = next
 		var wake chan struct{}
-		if removed {
-			// Readers blocked on a group learn that it is gone (Watch).
+		if wakeReaders {
+			// Readers blocked on a group learn that it is gone, or that
+			// it has room for new entries again (Watch).
 			wake, ch.waitCh = ch.waitCh, nil
 		}
 		ch.mu.Unlock()
@@ -231,7 +236,7 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 	if !live || !g.lastID.Less(durable.LastID) {
 		return
 	}
-	if err := l.deliverRange(b, ch, g, c, p, durable.LastID, nowMs); err != nil {
+	if err := l.deliverRange(b, ch, g, c, p, durable.LastID, g.pendingRoom(p), nowMs); err != nil {
 		p.Err = err
 		return
 	}
@@ -242,7 +247,9 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 	}
 }
 
-func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, nowMs int64) error {
+// deliverRange delivers the durable entries after g's cursor up to upper,
+// at most the rest of p.Count and, unless room is -1, room of them.
+func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, room, nowMs int64) error {
 	start, _ := g.lastID.Next()
 	end, ok := upper.Next()
 	l.w.ids = l.w.ids[:0]
@@ -268,7 +275,8 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	}
 	defer it.Close()
 	limit := int64(p.Count - len(p.IDs)) // redelivered entries count against COUNT
-	for valid := it.First(); valid && (p.Count <= 0 || p.N < limit); valid = it.Next() {
+	valid := it.First()
+	for ; valid && (p.Count <= 0 || p.N < limit) && (room < 0 || p.N < room); valid = it.Next() {
 		_, id, err := decodeEntryKey(it.Key())
 		if err != nil {
 			return err
@@ -291,6 +299,9 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	}
 	if err := it.Error(); err != nil {
 		return err
+	}
+	if valid && room >= 0 && p.N >= room && (p.Count <= 0 || p.N < limit) {
+		g.holdBack(p) // an entry is left that COUNT would have taken
 	}
 	l.deliverNew(b, ch, g, c, l.w.ids, nowMs)
 	return nil
