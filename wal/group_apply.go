@@ -236,7 +236,7 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 	if !live || !g.lastID.Less(durable.LastID) {
 		return
 	}
-	if err := l.deliverRange(b, ch, g, c, p, durable.LastID, g.pendingRoom(p), nowMs); err != nil {
+	if err := l.deliverRange(b, ch, g, c, p, durable.LastID, nowMs); err != nil {
 		p.Err = err
 		return
 	}
@@ -247,9 +247,7 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 	}
 }
 
-// deliverRange delivers the durable entries after g's cursor up to upper,
-// at most the rest of p.Count and, unless room is -1, room of them.
-func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, room, nowMs int64) error {
+func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, nowMs int64) error {
 	start, _ := g.lastID.Next()
 	end, ok := upper.Next()
 	l.w.ids = l.w.ids[:0]
@@ -275,6 +273,7 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	}
 	defer it.Close()
 	limit := int64(p.Count - len(p.IDs)) // redelivered entries count against COUNT
+	room := g.pendingRoom(p)             // -1: no pending limit (group_limit.go)
 	valid := it.First()
 	for ; valid && (p.Count <= 0 || p.N < limit) && (room < 0 || p.N < room); valid = it.Next() {
 		_, id, err := decodeEntryKey(it.Key())
