@@ -129,6 +129,14 @@ type Limits struct {
 	// 64 KiB).
 	WriteQueueLen int
 	MaxBatchBytes int
+	// MaxPendingPerGroup is how many delivered but unacknowledged entries
+	// one consumer group may hold before XREADGROUP ">" gives it no new
+	// ones (NATS JetStream's MaxAckPending; a group's MAXPENDING
+	// overrides it). The default, 10,000,000, bounds a group whose
+	// consumers never acknowledge at about 350 MB of memory (a pending
+	// entry takes about 35 bytes), far above what an ordinary Redis
+	// workload keeps pending; -1: no limit.
+	MaxPendingPerGroup int64
 }
 
 // EnsureDefaults fills unset limits.
@@ -172,7 +180,13 @@ func (l *Limits) EnsureDefaults() {
 	if l.MaxBatchBytes == 0 {
 		l.MaxBatchBytes = max(16<<20, l.maxEntryBytes())
 	}
+	if l.MaxPendingPerGroup == 0 {
+		l.MaxPendingPerGroup = DefaultMaxPendingPerGroup
+	}
 }
+
+// DefaultMaxPendingPerGroup is the default of Limits.MaxPendingPerGroup.
+const DefaultMaxPendingPerGroup = 10_000_000
 
 // maxEntryBytes is the largest encoded entry the log takes: a message of
 // MaxMessageBytes with room for its field names and framing.
@@ -207,6 +221,8 @@ func (l *Limits) Validate() error {
 		return errors.New("write queue length must be positive")
 	case l.MaxBatchBytes < l.maxEntryBytes():
 		return errors.New("max batch bytes must be at least max message bytes plus 64 KiB")
+	case l.MaxPendingPerGroup < -1:
+		return errors.New("max pending entries per group must be positive, or -1 for no limit")
 	}
 	return nil
 }
@@ -264,6 +280,9 @@ type Broker struct {
 
 	published  atomic.Uint64 // entries appended
 	deliveries atomic.Uint64 // messages handed to subscribers
+	// readsHeldBack counts group reads that left new entries undelivered
+	// because the group was at its pending limit.
+	readsHeldBack atomic.Uint64
 
 	prep prepareFence // patterns.go
 }
@@ -341,6 +360,9 @@ func (b *Broker) onCommit(c *wal.Commit) {
 		for i := range r.Proposals {
 			p := &r.Proposals[i]
 			b.deliver(p)
+			if p.HeldBack {
+				b.readsHeldBack.Add(1)
+			}
 			if notify != nil && p.Tag == TagNotify && p.Err == nil {
 				b.notify(*notify, p)
 			}
@@ -401,7 +423,20 @@ func (b *Broker) Submit(r *Request) error {
 	epoch := b.prep.enter()
 	defer b.prep.leave(epoch)
 	b.preparePatterns(r)
+	b.fillPendingLimit(r)
 	return b.log.Submit(r)
+}
+
+// fillPendingLimit gives every group read of r the server's limit on a
+// group's pending entries: an input of the read, so that every replica
+// applies the same one.
+func (b *Broker) fillPendingLimit(r *Request) {
+	limit := max(b.cfg.Limits.MaxPendingPerGroup, 0) // -1: none
+	for i := range r.Proposals {
+		if p := &r.Proposals[i]; p.Op == wal.OpGroupRead || p.Op == wal.OpClaimIdle {
+			p.MaxPending = limit
+		}
+	}
 }
 
 // Do submits r and waits for it.

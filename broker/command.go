@@ -40,6 +40,7 @@ type Command struct {
 	AtLastID    bool
 	EntriesRead int64
 	Config      *wal.GroupConfig // nil: none
+	MaxPending  int64            // group reads: the server's default pending limit
 	Claim       *ClaimInput      // OpClaim, OpAutoClaim, OpClaimIdle
 	Ref         wal.RefPolicy
 
@@ -85,6 +86,7 @@ func (c *Command) Proposal(p *wal.Proposal) {
 		Group: c.Group, Consumer: c.Consumer, Count: c.Count, NoAck: c.NoAck, MkStream: c.MkStream,
 		AtLastID: c.AtLastID, EntriesRead: c.EntriesRead, Config: c.Config, Ref: c.Ref,
 		Cursors: c.Cursors, NodeLimits: c.NodeLimits, WantEntries: c.WantEntries, Tag: c.Tag,
+		MaxPending: c.MaxPending,
 	}
 	if in := c.Claim; in != nil {
 		p.Claim = &wal.ClaimArgs{MinIdleMs: in.MinIdleMs, Delivery: in.Delivery, DeliveryMs: in.DeliveryMs,
@@ -100,6 +102,7 @@ func CommandOf(p *wal.Proposal) Command {
 		Group: p.Group, Consumer: p.Consumer, Count: p.Count, NoAck: p.NoAck, MkStream: p.MkStream,
 		AtLastID: p.AtLastID, EntriesRead: p.EntriesRead, Config: p.Config, Ref: p.Ref,
 		Cursors: p.Cursors, NodeLimits: p.NodeLimits, WantEntries: p.WantEntries, Tag: p.Tag,
+		MaxPending: p.MaxPending,
 	}
 	if a := p.Claim; a != nil {
 		c.Claim = &ClaimInput{MinIdleMs: a.MinIdleMs, Delivery: a.Delivery, DeliveryMs: a.DeliveryMs,

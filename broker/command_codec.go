@@ -55,7 +55,9 @@ const (
 	tagNodeLimits
 	tagWantEntries
 	tagTag
-	tagLast = tagTag
+	tagMaxPending       // Command.MaxPending
+	tagConfigMaxPending // Config.MaxPending, after tagConfig's payload (which has no room for it)
+	tagLast             = tagConfigMaxPending
 )
 
 // EncodeCommand appends c's encoding to dst.
@@ -145,6 +147,14 @@ func EncodeCommand(dst []byte, c *Command) []byte {
 	if c.Tag != 0 {
 		e.tag(tagTag)
 		e.b = append(e.b, c.Tag)
+	}
+	if c.MaxPending != 0 {
+		e.tag(tagMaxPending)
+		e.varint(c.MaxPending)
+	}
+	if c.Config != nil && c.Config.MaxPending != 0 {
+		e.tag(tagConfigMaxPending)
+		e.varint(c.Config.MaxPending)
 	}
 	return e.b
 }
@@ -441,6 +451,14 @@ func (d *decoder) groupField(c *Command, t int) {
 		c.WantEntries = true
 	case tagTag:
 		c.Tag = d.byte()
+	case tagMaxPending:
+		c.MaxPending = d.varint()
+	case tagConfigMaxPending:
+		if c.Config == nil {
+			d.fail("config max pending without a config")
+			return
+		}
+		c.Config.MaxPending = d.varint()
 	}
 }
 

@@ -57,6 +57,12 @@ func randomCommand(rng *rand.Rand) Command {
 		for range rng.IntN(3) {
 			c.Config.BackoffMs = append(c.Config.BackoffMs, i64())
 		}
+		if some() {
+			c.Config.MaxPending = i64()
+		}
+	}
+	if some() {
+		c.MaxPending = i64()
 	}
 	if some() {
 		c.Claim = &ClaimInput{MinIdleMs: i64(), Delivery: wal.DeliveryKind(rng.IntN(3)), DeliveryMs: i64(), RetryCount: i64(),
@@ -134,6 +140,7 @@ func TestDecodeCommandRefuses(t *testing.T) {
 		"long string":    {commandVersion, byte(wal.OpAppend), tagChannel, 100, 'c'},
 		"long list":      {commandVersion, byte(wal.OpAppend), tagFields, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"unknown flag":   {commandVersion, byte(wal.OpAppend), tagSpec, 4, 0, 0},
+		"stray config":   {commandVersion, byte(wal.OpGroupRead), tagConfigMaxPending, 2},
 		"batch trailing": append(EncodeBatch(nil, &Batch{}), 0),
 	}
 	for name, b := range cases {
@@ -173,6 +180,7 @@ func TestCommandCoversProposalInputs(t *testing.T) {
 		// Proposal results and result buffers.
 		"Entries": true, "Scan": true, "ID": true, "Incarnation": true, "LastID": true, "N": true, "Skipped": true,
 		"Err": true, "Receivers": true, "Created": true, "ConsumerCreated": true, "ConsumerDeleted": true, "Codes": true,
+		"HeldBack": true,
 		// ClaimArgs results.
 		"Next": true, "Deleted": true, "Claimed": true, "WakeMs": true,
 	}

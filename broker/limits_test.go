@@ -1,14 +1,24 @@
 package broker
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // TestLimitsDefaultsAndValidate: unset limits get their defaults (the batch
 // grows with the largest message), and limits that cannot work are refused.
 func TestLimitsDefaultsAndValidate(t *testing.T) {
 	var l Limits
 	l.EnsureDefaults()
-	if l.WriteQueueLen != 4096 || l.MaxBatchBytes != 16<<20 {
-		t.Fatalf("defaults: queue %d, batch %d", l.WriteQueueLen, l.MaxBatchBytes)
+	if l.WriteQueueLen != 4096 || l.MaxBatchBytes != 16<<20 || l.MaxPendingPerGroup != 10_000_000 {
+		t.Fatalf("defaults: queue %d, batch %d, pending per group %d", l.WriteQueueLen, l.MaxBatchBytes, l.MaxPendingPerGroup)
+	}
+	unlimited := Limits{MaxPendingPerGroup: -1}
+	unlimited.EnsureDefaults()
+	if err := unlimited.Validate(); err != nil || unlimited.MaxPendingPerGroup != -1 {
+		t.Fatalf("no pending limit: %d, %v", unlimited.MaxPendingPerGroup, err)
 	}
 	big := Limits{MaxMessageBytes: 64 << 20}
 	big.EnsureDefaults()
@@ -18,6 +28,7 @@ func TestLimitsDefaultsAndValidate(t *testing.T) {
 	for name, mod := range map[string]func(*Limits){
 		"negative queue":        func(l *Limits) { l.WriteQueueLen = -1 },
 		"batch below a message": func(l *Limits) { l.MaxBatchBytes = l.MaxMessageBytes },
+		"pending below -1":      func(l *Limits) { l.MaxPendingPerGroup = -2 },
 	} {
 		l := Limits{}
 		l.EnsureDefaults()
@@ -46,5 +57,50 @@ func TestLimitsReachTheLog(t *testing.T) {
 	}
 	if m, _ := b.Meta([]byte("c")); m.Length != 10 {
 		t.Fatalf("length %d", m.Length)
+	}
+}
+
+// TestPendingLimitReachesGroupReads: the broker hands its limit on a
+// group's pending entries to every group read (XREADGROUP > and its CLAIM
+// form), so a group at the limit gets no new entries, and counts the reads
+// held back.
+func TestPendingLimitReachesGroupReads(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	b, err := Open(Config{Dir: "data", FS: vfs.NewMem(), Registerer: reg, Limits: Limits{MaxPendingPerGroup: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	do := func(fill func(p *Proposal)) Proposal {
+		t.Helper()
+		r := NewRequest()
+		fill(r.Add())
+		if err := b.Do(r); err != nil || r.Proposals[0].Err != nil {
+			t.Fatal(err, r.Proposals[0].Err)
+		}
+		return r.Proposals[0]
+	}
+	for range 5 {
+		do(func(p *Proposal) {
+			p.Op, p.Channel, p.Spec.Auto, p.Fields = OpAppend, []byte("ch"), true, [][]byte{MessageField, []byte("m")}
+		})
+	}
+	do(func(p *Proposal) { p.Op, p.Channel, p.Group = OpGroupCreate, []byte("ch"), []byte("g") })
+	read := func(op OpKind) Proposal {
+		return do(func(p *Proposal) {
+			p.Op, p.Channel, p.Group, p.Consumer = op, []byte("ch"), []byte("g"), []byte("c")
+			if op == OpClaimIdle {
+				p.Claim = &ClaimArgs{MinIdleMs: 1 << 40, ThenRead: true}
+			}
+		})
+	}
+	if p := read(OpGroupRead); p.N != 3 || !p.HeldBack {
+		t.Fatalf("first read: %d entries, held back %v; want 3, true", p.N, p.HeldBack)
+	}
+	if p := read(OpClaimIdle); p.N != 0 || !p.HeldBack {
+		t.Fatalf("CLAIM read of a full group: %d entries, held back %v", p.N, p.HeldBack)
+	}
+	if v := gather(t, reg)["rewind_group_reads_held_back_total"].GetCounter().GetValue(); v != 2 {
+		t.Fatalf("reads held back: %v, want 2", v)
 	}
 }

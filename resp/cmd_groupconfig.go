@@ -6,18 +6,20 @@ import (
 	"github.com/rewind-mq/rewind/broker"
 )
 
-// rewind's extension of consumer groups: broker-side redelivery. XGROUP
-// CREATE takes the options ACKWAIT ms, BACKOFF ms[,ms...], MAXDELIVER n
-// and DEADLETTER channel; XGROUP SETCONFIG key group [options] replaces a
-// group's policy (no option: back to plain Redis behaviour) and XGROUP
-// GETCONFIG key group shows it. Clients that use none of them see Redis.
+// rewind's extension of consumer groups: broker-side redelivery and a
+// limit on pending entries. XGROUP CREATE takes the options ACKWAIT ms,
+// BACKOFF ms[,ms...], MAXDELIVER n, DEADLETTER channel and MAXPENDING n
+// (0: the server's --max-pending-per-group); XGROUP SETCONFIG key group
+// [options] replaces a group's policy (no option: back to plain Redis
+// behaviour, under the server's pending limit) and XGROUP GETCONFIG key
+// group shows it. Clients that use none of them see Redis.
 func init() {
 	xgroup := commandTable["xgroup"]
 	for _, sub := range []*command{
 		{name: "setconfig", arity: -4, flags: flagWrite, firstKey: 2, lastKey: 2, keyStep: 1, group: "stream", since: "rewind",
-			summary: "Sets a consumer group's redelivery policy: ACKWAIT, BACKOFF, MAXDELIVER, DEADLETTER.", run: cmdXGroupSetConfig},
+			summary: "Sets a consumer group's redelivery policy and pending limit: ACKWAIT, BACKOFF, MAXDELIVER, DEADLETTER, MAXPENDING.", run: cmdXGroupSetConfig},
 		{name: "getconfig", arity: 4, flags: flagReadonly, firstKey: 2, lastKey: 2, keyStep: 1, group: "stream", since: "rewind",
-			summary: "Returns a consumer group's redelivery policy.", run: cmdXGroupGetConfig},
+			summary: "Returns a consumer group's redelivery policy and pending limit.", run: cmdXGroupGetConfig},
 	} {
 		sub.parent = xgroup
 		xgroup.subs[sub.name] = sub
@@ -25,7 +27,7 @@ func init() {
 }
 
 func isConfigOption(b []byte) bool {
-	return eq(b, "ackwait") || eq(b, "backoff") || eq(b, "maxdeliver") || eq(b, "deadletter")
+	return eq(b, "ackwait") || eq(b, "backoff") || eq(b, "maxdeliver") || eq(b, "deadletter") || eq(b, "maxpending")
 }
 
 // parseConfigOption applies one "OPTION value" pair to cfg.
@@ -45,6 +47,12 @@ func parseConfigOption(cfg *broker.GroupConfig, opt, val []byte) error {
 		cfg.MaxDeliver = n
 	case eq(opt, "deadletter"):
 		cfg.DeadLetter = string(val)
+	case eq(opt, "maxpending"):
+		n, ok := parseInt64(val)
+		if !ok || n < 0 {
+			return errMaxPending
+		}
+		cfg.MaxPending = n
 	case eq(opt, "backoff"):
 		cfg.BackoffMs = cfg.BackoffMs[:0]
 		for _, part := range bytes.Split(val, []byte(",")) {
@@ -95,7 +103,7 @@ func cmdXGroupGetConfig(c *conn, args [][]byte) {
 		return
 	}
 	cfg := g.Config
-	c.w.Map(4)
+	c.w.Map(5)
 	c.w.BulkString("ackwait")
 	c.w.Int(cfg.AckWaitMs)
 	c.w.BulkString("backoff")
@@ -107,4 +115,6 @@ func cmdXGroupGetConfig(c *conn, args [][]byte) {
 	c.w.Int(cfg.MaxDeliver)
 	c.w.BulkString("deadletter")
 	c.w.BulkString(cfg.DeadLetter)
+	c.w.BulkString("maxpending")
+	c.w.Int(cfg.MaxPending) // 0: the server's default
 }

@@ -65,6 +65,7 @@ var (
 	errLimitWithoutApprox   = errors.New("syntax error, LIMIT cannot be used without the special ~ option")
 	errLimitWithoutStrategy = errors.New("syntax error, LIMIT cannot be used without specifying a trimming strategy")
 	errMaxDeliver           = errors.New("MAXDELIVER must be a non-negative integer")
+	errMaxPending           = errors.New("MAXPENDING must be a non-negative integer")
 	errMaxLenAndMinID       = errors.New("syntax error, MAXLEN and MINID options at the same time are not compatible")
 	errMaxLenNegative       = errors.New("The MAXLEN argument must be >= 0.")
 	errMinIdleNotInteger    = errors.New("min-idle-time is not an integer or out of range")

@@ -24,7 +24,7 @@ func TestBrokerRedelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := ktOK(t, rdb.Do(ctx, "XGROUP", "GETCONFIG", "orders", "mail")).Val()
-	if l, ok := cfg.([]interface{}); !ok || len(l) != 8 || l[1] != int64(400) || l[5] != int64(2) || l[7] != "orders.dlq" {
+	if l, ok := cfg.([]interface{}); !ok || len(l) != 10 || l[1] != int64(400) || l[5] != int64(2) || l[7] != "orders.dlq" || l[8] != "maxpending" || l[9] != int64(0) {
 		t.Fatalf("GETCONFIG %#v", cfg)
 	}
 	dlq := rdb.Subscribe(ctx, "orders.dlq")

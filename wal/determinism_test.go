@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -15,8 +16,8 @@ import (
 // every kind (appends, deletes, trims, drops, XSETID, retention, node
 // limits, groups and consumers, group reads, acks, history reads, claims,
 // reference-aware deletes and trims, redelivery scans with dead letters,
-// cursors) to two fresh logs and requires the same results and the same
-// stored records.
+// cursors, reads held back by pending limits) to two fresh logs and
+// requires the same results and the same stored records.
 //
 // Log a is the leader: its writer stamps each request with a's clock,
 // which mostly moves forward and sometimes back (a new leader whose clock
@@ -28,6 +29,7 @@ import (
 // index it already applied (as a replica replaying its log), which must
 // change nothing. Only the node's own records (h/, z/) are left out.
 func TestApplyIsDeterministic(t *testing.T) {
+	heldBack := 0
 	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			a := newDetLog(t, nil)
@@ -58,6 +60,11 @@ func TestApplyIsDeterministic(t *testing.T) {
 						t.Fatalf("step %d (%s): results differ\n a: %s\n b: %s", step-n+i, opName(ops[i]), ras[i], rbs[i])
 					}
 				}
+				for _, ra := range ras {
+					if strings.Contains(ra, " held=true") {
+						heldBack++
+					}
+				}
 			}
 			ka, kb := a.records(t), b.records(t)
 			if len(ka) < 50 {
@@ -70,6 +77,9 @@ func TestApplyIsDeterministic(t *testing.T) {
 				t.Fatalf("applied index: a %d, b %d, want %d", a.l.Applied(), b.l.Applied(), len(history))
 			}
 		})
+	}
+	if heldBack < 20 {
+		t.Fatalf("only %d reads were held back by a pending limit", heldBack)
 	}
 }
 
@@ -150,8 +160,8 @@ func (d *detLog) replicate(t *testing.T, led []*Request, ops []detWrite, history
 
 // resultText renders the results of a proposal.
 func resultText(p *Proposal) string {
-	s := fmt.Sprintf("id=%v inc=%d last=%v n=%d skipped=%v err=%v created=%v cc=%v cd=%v ids=%v codes=%v",
-		p.ID, p.Incarnation, p.LastID, p.N, p.Skipped, p.Err, p.Created, p.ConsumerCreated, p.ConsumerDeleted, p.IDs, p.Codes)
+	s := fmt.Sprintf("id=%v inc=%d last=%v n=%d skipped=%v err=%v created=%v cc=%v cd=%v held=%v ids=%v codes=%v",
+		p.ID, p.Incarnation, p.LastID, p.N, p.Skipped, p.Err, p.Created, p.ConsumerCreated, p.ConsumerDeleted, p.HeldBack, p.IDs, p.Codes)
 	if p.Claim != nil {
 		s += fmt.Sprintf(" claim(next=%v deleted=%v claimed=%v wake=%d)", p.Claim.Next, p.Claim.Deleted, p.Claim.Claimed, p.Claim.WakeMs)
 	}
@@ -266,14 +276,16 @@ func randomWrite(rng *rand.Rand, step int) detWrite {
 				p.Spec.ID = id()
 			}
 			if rng.IntN(3) == 0 {
-				p.Config = &GroupConfig{AckWaitMs: 500, MaxDeliver: 2, DeadLetter: "dlq"}
+				p.Config = &GroupConfig{AckWaitMs: 500, MaxDeliver: 2, DeadLetter: "dlq", MaxPending: int64(rng.IntN(2) * 5)}
 			}
 		case OpGroupConfig:
-			p.Group, p.Config = group, &GroupConfig{AckWaitMs: int64(100 + rng.IntN(900)), MaxDeliver: int64(rng.IntN(4)), DeadLetter: "dlq"}
+			p.Group, p.Config = group, &GroupConfig{AckWaitMs: int64(100 + rng.IntN(900)), MaxDeliver: int64(rng.IntN(4)), DeadLetter: "dlq",
+				MaxPending: int64(rng.IntN(3) * 4)}
 		case OpGroupDestroy, OpConsumerCreate, OpConsumerDelete:
 			p.Group, p.Consumer = group, consumer
 		case OpGroupRead, OpClaimIdle:
 			p.Group, p.Consumer, p.Count, p.NoAck, p.WantEntries = group, consumer, rng.IntN(12), rng.IntN(6) == 0, true
+			p.MaxPending = []int64{0, 3, 8}[rng.IntN(3)] // the server default, an input
 			if k == OpClaimIdle {
 				p.Claim, p.WantEntries = claim, false
 				claim.ThenRead = true

@@ -63,6 +63,10 @@ type group struct {
 	trimmedUnread int64
 	lastBatch     uint64
 	dropped       bool
+	// roomWanted: a read was held back by the pending limit, with the
+	// server default roomDefault (group_limit.go); not stored.
+	roomWanted  bool
+	roomDefault int64
 }
 
 type consumer struct {

@@ -10,6 +10,8 @@ type touchedGroup struct {
 	ch   *channel
 	g    *group
 	info *GroupInfo // nil when the group was destroyed
+	// wake: the group held a read back and now has room (group_limit.go).
+	wake bool
 }
 
 func (l *Log) touchGroup(b *pendingBatch, ch *channel, g *group) {
@@ -32,6 +34,7 @@ func (l *Log) sealGroups(b *pendingBatch) {
 		l.w.valBuf = encodeGroup(l.w.valBuf[:0], t.g)
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 		t.info = t.g.info()
+		t.wake = t.g.roomAppeared()
 	}
 }
 
@@ -51,19 +54,21 @@ func publishGroups(touched []touchedGroup) {
 		for k, v := range ch.durableGroups {
 			next[k] = v
 		}
-		removed := false
+		wakeReaders := false
 		for _, t := range ts {
 			if t.info == nil {
 				delete(next, t.g.name)
-				removed = true
+				wakeReaders = true
 			} else {
 				next[t.g.name] = t.info
+				wakeReaders = wakeReaders || t.wake
 			}
 		}
 		ch.durableGroups = next
 		var wake chan struct{}
-		if removed {
-			// Readers blocked on a group learn that it is gone (Watch).
+		if wakeReaders {
+			// Readers blocked on a group learn that it is gone, or that
+			// it has room for new entries again (Watch).
 			wake, ch.waitCh = ch.waitCh, nil
 		}
 		ch.mu.Unlock()
@@ -278,7 +283,9 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	}
 	defer it.Close()
 	limit := int64(p.Count - len(p.IDs)) // redelivered entries count against COUNT
-	for valid := it.First(); valid && (p.Count <= 0 || p.N < limit); valid = it.Next() {
+	room := g.pendingRoom(p)             // -1: no pending limit (group_limit.go)
+	valid := it.First()
+	for ; valid && (p.Count <= 0 || p.N < limit) && (room < 0 || p.N < room); valid = it.Next() {
 		_, id, err := decodeEntryKey(it.Key())
 		if err != nil {
 			return err
@@ -301,6 +308,9 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 	}
 	if err := it.Error(); err != nil {
 		return err
+	}
+	if valid && room >= 0 && p.N >= room && (p.Count <= 0 || p.N < limit) {
+		g.holdBack(p) // an entry is left that COUNT would have taken
 	}
 	l.deliverNew(b, ch, g, c, l.w.ids, nowMs)
 	return nil

@@ -19,6 +19,9 @@ type GroupConfig struct {
 	BackoffMs  []int64 // wait after the n-th delivery (last value repeats); overrides AckWaitMs
 	MaxDeliver int64   // deliveries before an entry is dead-lettered; 0: no limit
 	DeadLetter string  // channel that receives dead-lettered entries; "": just acknowledge them
+	// MaxPending bounds the group's pending entries (group_limit.go); 0:
+	// the server's default, which the read brings (Proposal.MaxPending).
+	MaxPending int64
 }
 
 // Enabled reports whether the broker redelivers for this group.
@@ -49,6 +52,11 @@ func (g *group) exhausted(e *pendingEntry) bool {
 	return g.cfg.Exhausted(g.count(e))
 }
 
+// The group config's encoding: ack wait, max deliver, the backoff steps
+// (count, then each), the dead-letter channel (length, bytes), then the
+// fields added later, each a varint, written only up to the last one that
+// is not zero. A record written before a field existed ends before it and
+// decodes as "not set": MaxPending (after the dead-letter channel).
 func encodeGroupConfig(dst []byte, c *GroupConfig) []byte {
 	dst = binary.AppendVarint(dst, c.AckWaitMs)
 	dst = binary.AppendVarint(dst, c.MaxDeliver)
@@ -57,7 +65,11 @@ func encodeGroupConfig(dst []byte, c *GroupConfig) []byte {
 		dst = binary.AppendVarint(dst, b)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(c.DeadLetter)))
-	return append(dst, c.DeadLetter...)
+	dst = append(dst, c.DeadLetter...)
+	if c.MaxPending != 0 {
+		dst = binary.AppendVarint(dst, c.MaxPending)
+	}
+	return dst
 }
 
 func decodeGroupConfig(b []byte) (GroupConfig, error) {
@@ -85,9 +97,15 @@ func decodeGroupConfig(b []byte) (GroupConfig, error) {
 		c.BackoffMs, b = append(c.BackoffMs, v), b[n:]
 	}
 	l, n := binary.Uvarint(b)
-	if n <= 0 || l != uint64(len(b)-n) {
+	if n <= 0 || l > uint64(len(b)-n) {
 		return c, bad
 	}
-	c.DeadLetter = string(b[n:])
+	c.DeadLetter, b = string(b[n:n+int(l)]), b[n+int(l):]
+	if len(b) == 0 {
+		return c, nil // written before MaxPending existed, or with none
+	}
+	if c.MaxPending, n = binary.Varint(b); n <= 0 || n != len(b) {
+		return c, bad
+	}
 	return c, nil
 }

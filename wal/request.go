@@ -89,6 +89,10 @@ type Proposal struct {
 	Scan        *ScanResult  // OpRedeliveryScan: filled by the apply step
 	Cursors     []Cursor     // OpSetCursors
 	NodeLimits  NodeLimits   // OpSetNodeLimits
+	// MaxPending (OpGroupRead, OpClaimIdle's read): the server's limit on
+	// a group's pending entries, for groups whose Config.MaxPending is 0
+	// (0: none). An input, so that every replica applies the same limit.
+	MaxPending int64
 
 	// WantEntries (OpGroupRead, and OpClaimIdle's read): the new entries
 	// delivered are appended to Entries as the writer reads them, so the
@@ -117,6 +121,9 @@ type Proposal struct {
 	// the consumer; ConsumerDeleted: OpConsumerDelete deleted one.
 	ConsumerCreated bool
 	ConsumerDeleted bool
+	// HeldBack: OpGroupRead (or OpClaimIdle's read) left new entries
+	// undelivered because the group's pending entries reached its limit.
+	HeldBack bool
 
 	// Claims and reference-aware deletes (see group_claim.go).
 	Claim *ClaimArgs // OpClaim, OpAutoClaim, OpClaimIdle: options and results

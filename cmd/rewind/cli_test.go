@@ -604,6 +604,7 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"--log-format", "xml"},
 		{"--write-queue-len", "0"},
 		{"--max-batch-bytes", "1000"},
+		{"--max-pending-per-group", "-1"},
 	} {
 		_, stderr, code := runCLI(t, "", append([]string{"serve", "--dir", dir, "--port", "0"}, args...)...)
 		if code != 2 || !strings.Contains(stderr, args[0]) {

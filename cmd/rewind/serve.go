@@ -37,6 +37,7 @@ type serveFlags struct {
 	totalSubscriber   int
 	writeQueueLen     int
 	maxBatchBytes     int
+	maxPendingGroup   int64
 	retentionMaxAge   time.Duration
 	retentionMaxLen   int64
 	retentionMaxBytes int64
@@ -70,6 +71,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.totalSubscriber, "total-subscriber-buffer-bytes", 1<<30, "unsent output all subscribers together may hold; past it those holding the most are disconnected first")
 	fs.IntVar(&f.writeQueueLen, "write-queue-len", 4096, "write requests waiting for the writer before clients are slowed (back-pressure)")
 	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", 0, "entry bytes one group commit holds before it is fsync'd (0: 16 MiB, or --max-message-bytes plus 64 KiB if larger)")
+	fs.Int64Var(&f.maxPendingGroup, "max-pending-per-group", broker.DefaultMaxPendingPerGroup, "delivered but unacknowledged entries a consumer group may hold before XREADGROUP > gives it no new ones (0: no limit; XGROUP SETCONFIG ... MAXPENDING n sets a group's own)")
 	fs.DurationVar(&f.retentionMaxAge, "retention-max-age", 0, "default: drop entries older than this (0: keep)")
 	fs.Int64Var(&f.retentionMaxLen, "retention-max-len", 0, "default: keep at most this many entries per channel (0: no limit)")
 	fs.Int64Var(&f.retentionMaxBytes, "retention-max-bytes", 0, "default: keep at most this many bytes per channel (0: no limit)")
@@ -111,6 +113,10 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	}
 	if minBatch := f.maxMessageBytes + 64<<10; f.maxBatchBytes != 0 && f.maxBatchBytes < minBatch {
 		fmt.Fprintf(stderr, "rewind serve: --max-batch-bytes must be 0 or at least %d (--max-message-bytes plus 64 KiB)\n", minBatch)
+		return 2
+	}
+	if f.maxPendingGroup < 0 {
+		fmt.Fprintln(stderr, "rewind serve: --max-pending-per-group must be 0 (no limit) or positive")
 		return 2
 	}
 	if f.cpuProfile != "" {
@@ -187,6 +193,7 @@ func serve(f serveFlags, logger *slog.Logger) error {
 			TotalSubscriberBufferBytes: f.totalSubscriber,
 			WriteQueueLen:              f.writeQueueLen,
 			MaxBatchBytes:              f.maxBatchBytes,
+			MaxPendingPerGroup:         pendingLimit(f.maxPendingGroup),
 			MaxChannelNameBytes:        f.maxChannelName,
 			MaxPatternBytes:            f.maxPattern,
 			PatternCacheBytes:          f.patternCacheMB << 20,
@@ -269,4 +276,13 @@ func serveMetrics(addr string, reg *prometheus.Registry, logger *slog.Logger) (*
 	go func() { _ = srv.Serve(ln) }()
 	logger.Info("metrics ready", "addr", ln.Addr().String(), "path", "/metrics")
 	return srv, nil
+}
+
+// pendingLimit is broker.Limits.MaxPendingPerGroup for the flag's value,
+// where 0 means no limit (-1 to the broker, whose 0 is its default).
+func pendingLimit(flag int64) int64 {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
