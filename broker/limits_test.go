@@ -39,9 +39,9 @@ func TestLimitsReachTheLog(t *testing.T) {
 	for i := range 10 {
 		r := NewRequest()
 		p := r.Add()
-		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("c"), IDSpec{Auto: true}, [][]byte{[]byte("message"), []byte("x")}
-		if err := b.Do(r); err != nil || p.Err != nil {
-			t.Fatalf("write %d: %v %v", i, err, p.Err)
+		p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte("c"), IDSpec{Auto: true}, [][]byte{[]byte("message"), []byte("x")}
+		if err := b.Do(r); err != nil || r.Result(0).Err != nil {
+			t.Fatalf("write %d: %v %v", i, err, r.Result(0).Err)
 		}
 	}
 	if m, _ := b.Meta([]byte("c")); m.Length != 10 {
