@@ -44,15 +44,15 @@ func (s *proposalScratch) fill(p *wal.Proposal, c *Command, res *Result) {
 }
 
 // fillProposal fills p, which must be zero, with c's inputs but its claim
-// and cursors.
+// and cursors. It assigns field by field (no temporary proposal): it runs
+// for every command a front submits.
 func fillProposal(p *wal.Proposal, c *Command) {
-	*p = wal.Proposal{
-		Op: wal.OpKind(c.Kind), Channel: c.Channel, Spec: c.Spec, Fields: c.Fields, NoCreate: c.NoCreate,
-		Trim: walTrim(c.Trim), IDs: c.IDs, SetID: wal.SetID(c.SetID), Retention: wal.Retention(c.Retention),
-		Group: c.Group, Consumer: c.Consumer, Count: c.Count, NoAck: c.NoAck, MkStream: c.MkStream,
-		AtLastID: c.AtLastID, EntriesRead: c.EntriesRead, Config: (*wal.GroupConfig)(c.Config), Ref: wal.RefPolicy(c.Ref),
-		NodeLimits: wal.NodeLimits(c.NodeLimits), WantEntries: c.WantEntries, Tag: c.Tag,
-	}
+	p.Op, p.Channel, p.Spec, p.Fields, p.NoCreate = wal.OpKind(c.Kind), c.Channel, c.Spec, c.Fields, c.NoCreate
+	p.IDs, p.Tag, p.Trim, p.SetID = c.IDs, c.Tag, walTrim(c.Trim), wal.SetID(c.SetID)
+	p.Retention, p.NodeLimits = wal.Retention(c.Retention), wal.NodeLimits(c.NodeLimits)
+	p.Group, p.Consumer, p.Count, p.NoAck, p.MkStream = c.Group, c.Consumer, c.Count, c.NoAck, c.MkStream
+	p.AtLastID, p.EntriesRead, p.Config, p.Ref = c.AtLastID, c.EntriesRead, (*wal.GroupConfig)(c.Config), wal.RefPolicy(c.Ref)
+	p.WantEntries = c.WantEntries
 }
 
 // Proposal fills p, which must be zero, with c's inputs. Slices are
@@ -116,14 +116,13 @@ func walClaim(in *ClaimInput) wal.ClaimArgs {
 		RetryCount: in.RetryCount, Force: in.Force, JustID: in.JustID, LastID: in.LastID, Start: in.Start, ThenRead: in.ThenRead}
 }
 
-// resultOf fills r with p's results, but a claim read's Claimed entries
-// (claimedOf). Slices are shared.
+// resultOf fills r, which must be zero but for its Entries buffer, with
+// p's results but a claim read's Claimed entries (claimedOf). Slices are
+// shared. It assigns field by field: it runs for every command.
 func resultOf(p *wal.Proposal, r *Result) {
-	*r = Result{
-		Err: p.Err, ID: p.ID, Incarnation: p.Incarnation, LastID: p.LastID, N: p.N, Skipped: p.Skipped,
-		Receivers: p.Receivers, Created: p.Created, ConsumerCreated: p.ConsumerCreated, ConsumerDeleted: p.ConsumerDeleted,
-		IDs: p.IDs, Codes: p.Codes, Entries: Delivered(p.Entries),
-	}
+	r.Err, r.ID, r.Incarnation, r.LastID, r.N, r.Skipped = p.Err, p.ID, p.Incarnation, p.LastID, p.N, p.Skipped
+	r.Receivers, r.Created, r.ConsumerCreated, r.ConsumerDeleted = p.Receivers, p.Created, p.ConsumerCreated, p.ConsumerDeleted
+	r.IDs, r.Codes, r.Entries = p.IDs, p.Codes, Delivered(p.Entries)
 	if a := p.Claim; a != nil {
 		r.Next, r.Deleted, r.WakeMs = a.Next, a.Deleted, a.WakeMs
 	}

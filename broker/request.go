@@ -25,9 +25,15 @@ func NewRequest() *Request { return &Request{w: wal.NewRequest()} }
 // before Submit. The pointer is valid until the next Add (which may move
 // the commands); Command(i) reaches any of them. Its Result is zeroed too.
 func (r *Request) Add() *Command {
-	r.commands = append(r.commands, Command{})
-	r.results = append(r.results, Result{})
-	return &r.commands[len(r.commands)-1]
+	n := len(r.commands)
+	if n < cap(r.commands) && n < cap(r.results) {
+		// Past their length, both hold zeros (Reset clears what it drops).
+		r.commands, r.results = r.commands[:n+1], r.results[:n+1]
+	} else {
+		r.commands = append(r.commands, Command{})
+		r.results = append(r.results, Result{})
+	}
+	return &r.commands[n]
 }
 
 // Len returns how many commands the request holds.
