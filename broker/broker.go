@@ -23,45 +23,26 @@ import (
 // Types of the storage layer that fronts use, re-exported so that fronts
 // import broker only.
 type (
-	ID           = wal.ID
-	IDSpec       = wal.IDSpec
-	Request      = wal.Request
-	Proposal     = wal.Proposal
-	Entry        = wal.Entry
-	RangeQuery   = wal.RangeQuery
-	Meta         = wal.Meta
-	Trim         = wal.Trim
-	SetID        = wal.SetID
-	Retention    = wal.Retention
-	ChannelInfo  = wal.ChannelInfo
-	Subscriber   = delivery.Subscriber
-	Message      = delivery.Message
-	Run          = delivery.Run
-	SubKind      = delivery.Kind
-	TrimStrategy = wal.TrimStrategy
-	OpKind       = wal.OpKind
+	ID          = wal.ID
+	IDSpec      = wal.IDSpec
+	Entry       = wal.Entry
+	RangeQuery  = wal.RangeQuery
+	Meta        = wal.Meta
+	ChannelInfo = wal.ChannelInfo
+	Subscriber  = delivery.Subscriber
+	Message     = delivery.Message
+	Run         = delivery.Run
+	SubKind     = delivery.Kind
 )
 
-// Operations and constants of the storage layer.
+// Subscription namespaces.
 const (
-	OpAppend       = wal.OpAppend
-	OpDelete       = wal.OpDelete
-	OpTrim         = wal.OpTrim
-	OpDrop         = wal.OpDrop
-	OpSetID        = wal.OpSetID
-	OpSetRetention = wal.OpSetRetention
-
-	TrimNone     = wal.TrimNone
-	TrimMaxLen   = wal.TrimMaxLen
-	TrimMinID    = wal.TrimMinID
-	TrimMaxBytes = wal.TrimMaxBytes
-
 	KindChannel = delivery.KindChannel
 	KindPattern = delivery.KindPattern
 	KindShard   = delivery.KindShard
 )
 
-// Proposal tags: which subscribers an append is delivered to.
+// Command tags: which subscribers an append is delivered to.
 const (
 	TagPublish  uint8 = iota // PUBLISH: channel and pattern subscribers
 	TagSPublish              // SPUBLISH: shard subscribers
@@ -74,7 +55,6 @@ const (
 var (
 	MaxID        = wal.MaxID
 	MessageField = wal.MessageField
-	NewRequest   = wal.NewRequest
 	ParseID      = wal.ParseID
 	ParseIDSpec  = wal.ParseIDSpec
 	ParseRangeID = wal.ParseRangeID
@@ -269,6 +249,7 @@ type Broker struct {
 	// a proposal's channel, prepared for patterns in Submit.
 	notifyKeyPrefixes atomic.Pointer[[]string]
 	notices           Notices
+	noticeResult      Result // the Notifier's view of a proposal's result
 	liveRun           delivery.Run
 	liveFields        [2][]byte
 
@@ -311,7 +292,7 @@ func Open(cfg Config) (*Broker, error) {
 		MaxEntryBytes:     cfg.Limits.maxEntryBytes(),
 		QueueLen:          cfg.Limits.WriteQueueLen,
 		MaxBatchBytes:     cfg.Limits.MaxBatchBytes,
-		Retention:         cfg.Retention,
+		Retention:         wal.Retention(cfg.Retention),
 		RetentionInterval: cfg.RetentionInterval,
 		OnCommit:          b.onCommit,
 		OnSynced:          b.observe,
@@ -416,21 +397,24 @@ func (b *Broker) publishRun() {
 
 // Submit queues a write request; Wait on it for the outcome. A PUBLISH or
 // XADD is done only once it is fsync'd and handed to subscribers, with
-// Proposal.Receivers set. Which patterns match each channel appended to is
+// Result.Receivers set. Which patterns match each channel appended to is
 // worked out here, on the caller's goroutine, so that fan-out finds it
-// cached.
-func (b *Broker) Submit(r *Request) error {
+// cached. r must not change until Wait returned.
+func (b *Broker) Submit(r *Request) error { return b.submit(r.prepare()) }
+
+// submit hands the writer a request of proposals, its patterns prepared.
+func (b *Broker) submit(w *wal.Request) error {
 	epoch := b.prep.enter()
 	defer b.prep.leave(epoch)
-	b.preparePatterns(r)
-	b.fillPendingLimit(r)
-	return b.log.Submit(r)
+	b.preparePatterns(w)
+	b.fillPendingLimit(w)
+	return b.log.Submit(w)
 }
 
 // fillPendingLimit gives every group read of r the server's limit on a
 // group's pending entries: an input of the read, so that every replica
 // applies the same one.
-func (b *Broker) fillPendingLimit(r *Request) {
+func (b *Broker) fillPendingLimit(r *wal.Request) {
 	limit := max(b.cfg.Limits.MaxPendingPerGroup, 0) // -1: none
 	for i := range r.Proposals {
 		if p := &r.Proposals[i]; p.Op == wal.OpGroupRead || p.Op == wal.OpClaimIdle {
@@ -529,9 +513,6 @@ func (b *Broker) Stats() Stats {
 // EnforceRetention runs one retention pass now.
 func (b *Broker) EnforceRetention() error { return b.log.EnforceRetention() }
 
-// Subscriber cursors (resumable Pub/Sub subscribers).
-type Cursor = wal.Cursor
-
 // CursorPos is a stored cursor's position: an ID of one incarnation.
 type CursorPos = wal.CursorPos
 
@@ -552,12 +533,12 @@ func (b *Broker) SaveCursors(cs []Cursor) error {
 		return nil
 	}
 	r := NewRequest()
-	p := r.Add()
-	p.Op, p.Cursors = wal.OpSetCursors, cs
+	c := r.Add()
+	c.Kind, c.Cursors = OpSetCursors, cs
 	if err := b.Do(r); err != nil {
 		return err
 	}
-	return r.Proposals[0].Err
+	return r.Result(0).Err
 }
 
 // ExpireCursors deletes the cursors of subscribers not seen for ttl.
@@ -566,26 +547,22 @@ func (b *Broker) ExpireCursors(ttl time.Duration) (int, error) {
 	if err != nil || len(expired) == 0 {
 		return 0, err
 	}
-	return len(expired), b.SaveCursors(expired)
+	return len(expired), b.SaveCursors(cursorsOf(expired))
 }
 
-// NodeLimits are Redis's stream-node-max-entries and stream-node-max-bytes:
-// where stream nodes end, which decides what a "~" trim removes.
-type NodeLimits = wal.NodeLimits
-
 // NodeLimits returns the stream node limits in force.
-func (b *Broker) NodeLimits() NodeLimits { return b.log.NodeLimits() }
+func (b *Broker) NodeLimits() NodeLimits { return NodeLimits(b.log.NodeLimits()) }
 
 // SetNodeLimits changes the stream node limits, durably (they apply to the
 // appends that follow).
 func (b *Broker) SetNodeLimits(n NodeLimits) error {
 	r := NewRequest()
-	p := r.Add()
-	p.Op, p.NodeLimits = wal.OpSetNodeLimits, n
+	c := r.Add()
+	c.Kind, c.NodeLimits = OpSetNodeLimits, n
 	if err := b.Do(r); err != nil {
 		return err
 	}
-	return p.Err
+	return r.Result(0).Err
 }
 
 // ApproxTrimLimit is the most entries a "~" trim without LIMIT removes:

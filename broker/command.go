@@ -1,9 +1,5 @@
 package broker
 
-import (
-	"github.com/rewind-mq/rewind/wal"
-)
-
 // Commands. Every state change of a node is a Command: the inputs of one
 // write and nothing else — no results, no pointers into a connection, no
 // clock (the writer that seals a batch stamps its time once, in the
@@ -12,61 +8,216 @@ import (
 // protocol will send. Applying the same commands to the same state gives
 // the same state on every node.
 //
-// This is the first step of the redesign into one state machine (issue
-// 12): today the writer still applies wal.Proposals, and a Command converts
-// to and from one (Proposal, CommandOf); TestCommandCoversProposalInputs
-// fails when a Proposal input has no place in a Command.
+// Fronts group commands in a Request (request.go) and read each one's
+// outcome as a Result (result.go). Today the writer still applies
+// wal.Proposals: a Command converts to and from one, and a Result is
+// copied from one (convert.go, the only file that knows both sides);
+// TestCommandCoversProposalInputs fails when a Proposal input has no place
+// in a Command.
 
-// Command is one state change: a kind (the wal operation it becomes) and
-// the inputs that kind reads. Fields a kind does not read stay zero.
+// Command is one state change: a kind and the inputs that kind reads.
+// Fields a kind does not read stay zero.
 type Command struct {
 	Kind     OpKind
 	Channel  []byte
 	Spec     IDSpec
 	Fields   [][]byte // field, value, field, value, ...
-	NoCreate bool
-	Trim     wal.Trim
-	IDs      []ID
-	SetID    wal.SetID
+	NoCreate bool     // OpAppend (NOMKSTREAM): skip if the channel does not exist
+	Trim     Trim
+	// IDs are the entries OpDelete, OpAck, OpClaim, OpAckDel and OpDeleteEx
+	// act on. A claim writes its claimed IDs (Result.IDs) over this
+	// slice's memory.
+	IDs   []ID
+	SetID SetID
 	// Retention is OpSetRetention's per-channel override.
-	Retention wal.Retention
+	Retention Retention
 
 	// Consumer groups.
 	Group       []byte
 	Consumer    []byte
-	Count       int
-	NoAck       bool
-	MkStream    bool
-	AtLastID    bool
-	EntriesRead int64
-	Config      *wal.GroupConfig // nil: none
-	MaxPending  int64            // group reads: the server's default pending limit
-	Claim       *ClaimInput      // OpClaim, OpAutoClaim, OpClaimIdle
-	Ref         wal.RefPolicy
+	Count       int          // OpGroupRead, OpGroupHistory, OpAutoClaim, OpClaimIdle: most entries (0: all)
+	NoAck       bool         // OpGroupRead: do not add to the pending list
+	MkStream    bool         // OpGroupCreate: create the channel if missing
+	AtLastID    bool         // OpGroupCreate, OpGroupSetID: "$", the channel's last ID
+	EntriesRead int64        // OpGroupCreate, OpGroupSetID: EntriesReadUnknown when not given
+	Config      *GroupConfig // OpGroupCreate, OpGroupConfig: redelivery policy (nil: none)
+	MaxPending  int64        // OpGroupRead, OpClaimIdle: the server's default pending limit (the broker fills it)
+	Claim       *ClaimInput  // OpClaim, OpAutoClaim, OpClaimIdle
+	Ref         RefPolicy    // OpAckDel, OpDeleteEx, OpTrimRef
 
-	Cursors    []wal.Cursor   // OpSetCursors
-	NodeLimits wal.NodeLimits // OpSetNodeLimits
+	Cursors    []Cursor   // OpSetCursors
+	NodeLimits NodeLimits // OpSetNodeLimits
 
 	// WantEntries asks the writer to copy the entries a group read
-	// delivers, for the reply: it shapes the result, not the state.
+	// delivers into Result.Entries, for the reply: it shapes the result,
+	// not the state.
 	WantEntries bool
 	// Tag says which subscribers an append goes to (TagPublish, ...):
 	// every replica fans out what it applies.
 	Tag uint8
 }
 
-// ClaimInput is what an XCLAIM, XAUTOCLAIM or XREADGROUP ... CLAIM asks
-// (the inputs of wal.ClaimArgs).
+// OpKind is what a Command does. The values are part of the command
+// encoding: never renumber one.
+type OpKind uint8
+
+const (
+	OpAppend       OpKind = iota + 1 // XADD, PUBLISH: Spec, Fields, NoCreate, Trim, Ref
+	OpDelete                         // XDEL: IDs
+	OpTrim                           // XTRIM: Trim
+	OpDrop                           // DEL: the whole channel
+	OpSetID                          // XSETID: SetID
+	OpSetRetention                   // per-channel retention override: Retention
+
+	// Consumer groups.
+	OpGroupCreate    // XGROUP CREATE: Group, Spec.ID or AtLastID, MkStream, EntriesRead, Config
+	OpGroupDestroy   // XGROUP DESTROY: Group
+	OpGroupSetID     // XGROUP SETID: Group, Spec.ID or AtLastID, EntriesRead
+	OpConsumerCreate // XGROUP CREATECONSUMER: Group, Consumer
+	OpConsumerDelete // XGROUP DELCONSUMER: Group, Consumer
+	OpGroupRead      // XREADGROUP ... >: Group, Consumer, Count, NoAck, WantEntries
+	OpAck            // XACK: Group, IDs
+	OpGroupHistory   // XREADGROUP with an ID: Group, Consumer, Spec.ID, Count; Result.IDs
+	OpGroupConfig    // XGROUP SETCONFIG: Group, Config
+	OpRedeliveryScan // the broker's periodic scan: dead-letters exhausted entries
+	OpSetCursors     // subscriber cursors: Cursors
+	OpSetNodeLimits  // stream-node-max-entries/bytes: NodeLimits
+
+	// Claims and reference-aware deletes.
+	OpClaim     // XCLAIM: Group, Consumer, IDs, Claim; claimed IDs in Result.IDs
+	OpAutoClaim // XAUTOCLAIM: Group, Consumer, Count, Claim; Result.IDs, Next, Deleted
+	OpClaimIdle // XREADGROUP ... CLAIM: Group, Consumer, Count, NoAck, Claim; Result.Claimed, then as OpGroupRead
+	OpAckDel    // XACKDEL: Group, IDs, Ref; Result.Codes
+	OpDeleteEx  // XDELEX: IDs, Ref; Result.Codes
+	OpTrimRef   // XTRIM with KEEPREF, DELREF or ACKED: Trim, Ref
+)
+
+// TrimStrategy selects how a Trim bounds a channel.
+type TrimStrategy uint8
+
+const (
+	TrimNone TrimStrategy = iota
+	TrimMaxLen
+	TrimMinID
+	TrimMaxBytes
+)
+
+// Trim removes the oldest entries of a channel.
+type Trim struct {
+	Strategy TrimStrategy
+	Approx   bool   // "~": trim only when it pays off; never below the bound
+	MaxLen   uint64 // TrimMaxLen
+	MinID    ID     // TrimMinID: remove entries with ID < MinID
+	MaxBytes uint64 // TrimMaxBytes
+	Limit    int64  // most entries removed by this trim; 0 = no limit
+	Interest bool   // keep entries a consumer group still needs (retention)
+}
+
+// SetID is the argument of XSETID.
+type SetID struct {
+	LastID          ID
+	EntriesAdded    uint64
+	HasEntriesAdded bool
+	MaxDeletedID    ID
+	HasMaxDeleted   bool
+}
+
+// Retention limits one channel. Zero means "not set here": the server-wide
+// default applies. A negative value means "no limit", overriding the
+// default.
+type Retention struct {
+	MaxAgeMs int64
+	MaxLen   int64
+	MaxBytes int64
+	// Interest keeps entries that a consumer group has not acknowledged
+	// (or not read yet) past the age and length limits; MaxBytes still
+	// bounds the channel. Set per channel only.
+	Interest bool
+}
+
+// GroupConfig is a consumer group's redelivery policy. The zero value is
+// Redis's behaviour: nothing is redelivered by the broker.
+type GroupConfig struct {
+	AckWaitMs  int64   // redeliver an entry not acked this long after its delivery; 0: never
+	BackoffMs  []int64 // wait after the n-th delivery (last value repeats); overrides AckWaitMs
+	MaxDeliver int64   // deliveries before an entry is dead-lettered; 0: no limit
+	DeadLetter string  // channel that receives dead-lettered entries; "": just acknowledge them
+	// MaxPending bounds the group's pending entries (XGROUP SETCONFIG
+	// MAXPENDING); 0: the server's default, which each read carries.
+	MaxPending int64
+}
+
+// EntriesReadUnknown is an EntriesRead that was not given (and a group's
+// entries-read counter that is not known).
+const EntriesReadUnknown = -1
+
+// RefPolicy says what deleting or trimming an entry does to the references
+// the consumer groups hold to it (Redis 8.2). The zero value is KEEPREF.
+type RefPolicy uint8
+
+const (
+	RefKeep   RefPolicy = iota // KEEPREF: pending entries lists keep their references
+	RefDelete                  // DELREF: every group's reference to a deleted entry is removed
+	RefAcked                   // ACKED: only entries every group has read and acknowledged are deleted
+)
+
+// DeliveryKind selects the delivery time XCLAIM gives the entries it
+// claims.
+type DeliveryKind uint8
+
+const (
+	DeliveryNow  DeliveryKind = iota // the batch's time
+	DeliveryIdle                     // IDLE ms: the batch's time minus DeliveryMs
+	DeliveryTime                     // TIME ms: DeliveryMs, a unix time in ms
+)
+
+// ClaimInput is what an XCLAIM, XAUTOCLAIM or XREADGROUP ... CLAIM asks.
+// Command.Count is XAUTOCLAIM's COUNT and the most entries OpClaimIdle
+// claims (0: no limit).
 type ClaimInput struct {
-	MinIdleMs  int64
-	Delivery   wal.DeliveryKind
-	DeliveryMs int64
-	RetryCount int64
-	Force      bool
-	JustID     bool
-	LastID     ID
-	Start      ID
-	ThenRead   bool
+	MinIdleMs int64 // claim only entries delivered at least this long ago (0: any)
+
+	// OpClaim (XCLAIM); its IDs are Command.IDs.
+	Delivery   DeliveryKind
+	DeliveryMs int64 // the value of IDLE or TIME
+	RetryCount int64 // RETRYCOUNT; negative: not given
+	Force      bool  // FORCE: create pending entries for IDs that exist but are not pending
+	JustID     bool  // JUSTID: the delivery count stays as it is
+	LastID     ID    // LASTID: moves the group's cursor forward to it
+
+	// OpAutoClaim (XAUTOCLAIM).
+	Start ID // scan the pending entries list from here
+
+	// OpClaimIdle: after claiming, deliver new entries as OpGroupRead
+	// does, up to what is left of Command.Count (Command.NoAck applies to
+	// them only), in the same command (XREADGROUP ... CLAIM min-idle-time >).
+	ThenRead bool
+}
+
+// Cursor is one resumable subscriber's cursor on a channel, as
+// OpSetCursors writes it.
+type Cursor struct {
+	Name    []byte
+	Channel []byte
+	ID      ID    // last entry written to the client
+	SeenMs  int64 // when the client was last connected
+	// Incarnation is the channel incarnation (Meta.Incarnation) ID belongs
+	// to; 0: not known.
+	Incarnation uint64
+	Delete      bool // remove it
+	// OnPattern: the cursor of the pattern subscription Pattern on
+	// Channel, or with Base the pattern subscription's own record.
+	OnPattern bool
+	Base      bool
+	Pattern   []byte
+}
+
+// NodeLimits are Redis's stream-node-max-entries and stream-node-max-bytes:
+// where stream nodes end, which decides what a "~" trim removes. In
+// OpSetNodeLimits a negative value leaves that limit unchanged.
+type NodeLimits struct {
+	MaxEntries int64 // 0: no limit on entries
+	MaxBytes   int64 // 0: Redis's listpack maximum (1 GiB)
 }
 
 // Batch is a sequence of commands applied together at one time: TimeMs is
@@ -75,38 +226,4 @@ type ClaimInput struct {
 type Batch struct {
 	TimeMs   int64
 	Commands []Command
-}
-
-// Proposal fills p, which must be zero, with c's inputs. Slices are
-// shared, not copied.
-func (c *Command) Proposal(p *wal.Proposal) {
-	*p = wal.Proposal{
-		Op: c.Kind, Channel: c.Channel, Spec: c.Spec, Fields: c.Fields, NoCreate: c.NoCreate,
-		Trim: c.Trim, IDs: c.IDs, SetID: c.SetID, Retention: c.Retention,
-		Group: c.Group, Consumer: c.Consumer, Count: c.Count, NoAck: c.NoAck, MkStream: c.MkStream,
-		AtLastID: c.AtLastID, EntriesRead: c.EntriesRead, Config: c.Config, Ref: c.Ref,
-		Cursors: c.Cursors, NodeLimits: c.NodeLimits, WantEntries: c.WantEntries, Tag: c.Tag,
-		MaxPending: c.MaxPending,
-	}
-	if in := c.Claim; in != nil {
-		p.Claim = &wal.ClaimArgs{MinIdleMs: in.MinIdleMs, Delivery: in.Delivery, DeliveryMs: in.DeliveryMs,
-			RetryCount: in.RetryCount, Force: in.Force, JustID: in.JustID, LastID: in.LastID, Start: in.Start, ThenRead: in.ThenRead}
-	}
-}
-
-// CommandOf returns the command that p's inputs describe (slices shared).
-func CommandOf(p *wal.Proposal) Command {
-	c := Command{
-		Kind: p.Op, Channel: p.Channel, Spec: p.Spec, Fields: p.Fields, NoCreate: p.NoCreate,
-		Trim: p.Trim, IDs: p.IDs, SetID: p.SetID, Retention: p.Retention,
-		Group: p.Group, Consumer: p.Consumer, Count: p.Count, NoAck: p.NoAck, MkStream: p.MkStream,
-		AtLastID: p.AtLastID, EntriesRead: p.EntriesRead, Config: p.Config, Ref: p.Ref,
-		Cursors: p.Cursors, NodeLimits: p.NodeLimits, WantEntries: p.WantEntries, Tag: p.Tag,
-		MaxPending: p.MaxPending,
-	}
-	if a := p.Claim; a != nil {
-		c.Claim = &ClaimInput{MinIdleMs: a.MinIdleMs, Delivery: a.Delivery, DeliveryMs: a.DeliveryMs,
-			RetryCount: a.RetryCount, Force: a.Force, JustID: a.JustID, LastID: a.LastID, Start: a.Start, ThenRead: a.ThenRead}
-	}
-	return c
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-
-	"github.com/rewind-mq/rewind/wal"
 )
 
 // The command encoding, version 1:
@@ -28,7 +26,7 @@ const commandVersion = 1
 var ErrBadCommand = errors.New("broker: malformed command")
 
 // maxOpKind is the last operation a command may name.
-const maxOpKind = wal.OpTrimRef
+const maxOpKind = OpTrimRef
 
 // Tags of the command encoding. Never reuse or renumber one: add new tags
 // (and bump commandVersion only for a change old decoders must refuse).
@@ -74,7 +72,7 @@ func EncodeCommand(dst []byte, c *Command) []byte {
 		e.list(c.Fields)
 	}
 	e.flag(tagNoCreate, c.NoCreate)
-	if c.Trim != (wal.Trim{}) {
+	if c.Trim != (Trim{}) {
 		e.tag(tagTrim)
 		t := &c.Trim
 		e.b = append(e.b, byte(t.Strategy), flags(t.Approx, t.Interest))
@@ -90,7 +88,7 @@ func EncodeCommand(dst []byte, c *Command) []byte {
 			e.id(id)
 		}
 	}
-	if c.SetID != (wal.SetID{}) {
+	if c.SetID != (SetID{}) {
 		e.tag(tagSetID)
 		s := &c.SetID
 		e.b = append(e.b, flags(s.HasEntriesAdded, s.HasMaxDeleted))
@@ -98,7 +96,7 @@ func EncodeCommand(dst []byte, c *Command) []byte {
 		e.uvarint(s.EntriesAdded)
 		e.id(s.MaxDeletedID)
 	}
-	if c.Retention != (wal.Retention{}) {
+	if c.Retention != (Retention{}) {
 		e.tag(tagRetention)
 		r := &c.Retention
 		e.varint(r.MaxAgeMs)
@@ -138,7 +136,7 @@ func EncodeCommand(dst []byte, c *Command) []byte {
 			e.cursor(&c.Cursors[i])
 		}
 	}
-	if c.NodeLimits != (wal.NodeLimits{}) {
+	if c.NodeLimits != (NodeLimits{}) {
 		e.tag(tagNodeLimits)
 		e.varint(c.NodeLimits.MaxEntries)
 		e.varint(c.NodeLimits.MaxBytes)
@@ -212,7 +210,7 @@ func (e *encoder) list(items [][]byte) {
 	}
 }
 
-func (e *encoder) config(c *wal.GroupConfig) {
+func (e *encoder) config(c *GroupConfig) {
 	e.varint(c.AckWaitMs)
 	e.uvarint(uint64(len(c.BackoffMs)))
 	for _, ms := range c.BackoffMs {
@@ -231,7 +229,7 @@ func (e *encoder) claim(c *ClaimInput) {
 	e.id(c.Start)
 }
 
-func (e *encoder) cursor(c *wal.Cursor) {
+func (e *encoder) cursor(c *Cursor) {
 	e.raw(c.Name)
 	e.raw(c.Channel)
 	e.id(c.ID)
@@ -249,7 +247,7 @@ func DecodeCommand(b []byte) (Command, error) {
 		return c, d.fail(fmt.Sprintf("version %d", version))
 	}
 	c.Kind = OpKind(d.byte())
-	if d.err == nil && (c.Kind < wal.OpAppend || c.Kind > maxOpKind) {
+	if d.err == nil && (c.Kind < OpAppend || c.Kind > maxOpKind) {
 		return c, d.fail(fmt.Sprintf("kind %d", c.Kind))
 	}
 	last := 0
@@ -396,7 +394,7 @@ func (d *decoder) field(c *Command, t int) {
 	case tagNoCreate:
 		c.NoCreate = true
 	case tagTrim:
-		c.Trim.Strategy = wal.TrimStrategy(d.byte())
+		c.Trim.Strategy = TrimStrategy(d.byte())
 		f := d.bits(2)
 		c.Trim.Approx, c.Trim.Interest = f[0], f[1]
 		c.Trim.MaxLen, c.Trim.MinID, c.Trim.MaxBytes, c.Trim.Limit = d.uvarint(), d.id(), d.uvarint(), d.varint()
@@ -407,10 +405,10 @@ func (d *decoder) field(c *Command, t int) {
 		}
 	case tagSetID:
 		f := d.bits(2)
-		c.SetID = wal.SetID{HasEntriesAdded: f[0], HasMaxDeleted: f[1]}
+		c.SetID = SetID{HasEntriesAdded: f[0], HasMaxDeleted: f[1]}
 		c.SetID.LastID, c.SetID.EntriesAdded, c.SetID.MaxDeletedID = d.id(), d.uvarint(), d.id()
 	case tagRetention:
-		c.Retention = wal.Retention{MaxAgeMs: d.varint(), MaxLen: d.varint(), MaxBytes: d.varint()}
+		c.Retention = Retention{MaxAgeMs: d.varint(), MaxLen: d.varint(), MaxBytes: d.varint()}
 		c.Retention.Interest = d.bits(1)[0]
 	default:
 		d.groupField(c, t)
@@ -439,14 +437,14 @@ func (d *decoder) groupField(c *Command, t int) {
 	case tagClaim:
 		c.Claim = d.claim()
 	case tagRef:
-		c.Ref = wal.RefPolicy(d.byte())
+		c.Ref = RefPolicy(d.byte())
 	case tagCursors:
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			c.Cursors = append(c.Cursors, d.cursor())
 		}
 	case tagNodeLimits:
-		c.NodeLimits = wal.NodeLimits{MaxEntries: d.varint(), MaxBytes: d.varint()}
+		c.NodeLimits = NodeLimits{MaxEntries: d.varint(), MaxBytes: d.varint()}
 	case tagWantEntries:
 		c.WantEntries = true
 	case tagTag:
@@ -462,8 +460,8 @@ func (d *decoder) groupField(c *Command, t int) {
 	}
 }
 
-func (d *decoder) config() *wal.GroupConfig {
-	c := &wal.GroupConfig{AckWaitMs: d.varint()}
+func (d *decoder) config() *GroupConfig {
+	c := &GroupConfig{AckWaitMs: d.varint()}
 	n := d.count()
 	for i := 0; i < n && d.err == nil; i++ {
 		c.BackoffMs = append(c.BackoffMs, d.varint())
@@ -474,15 +472,15 @@ func (d *decoder) config() *wal.GroupConfig {
 }
 
 func (d *decoder) claim() *ClaimInput {
-	c := &ClaimInput{MinIdleMs: d.varint(), Delivery: wal.DeliveryKind(d.byte())}
+	c := &ClaimInput{MinIdleMs: d.varint(), Delivery: DeliveryKind(d.byte())}
 	f := d.bits(3)
 	c.Force, c.JustID, c.ThenRead = f[0], f[1], f[2]
 	c.DeliveryMs, c.RetryCount, c.LastID, c.Start = d.varint(), d.varint(), d.id(), d.id()
 	return c
 }
 
-func (d *decoder) cursor() wal.Cursor {
-	c := wal.Cursor{Name: d.raw(), Channel: d.raw(), ID: d.id(), SeenMs: d.varint(), Incarnation: d.uvarint()}
+func (d *decoder) cursor() Cursor {
+	c := Cursor{Name: d.raw(), Channel: d.raw(), ID: d.id(), SeenMs: d.varint(), Incarnation: d.uvarint()}
 	f := d.bits(3)
 	c.Delete, c.OnPattern, c.Base = f[0], f[1], f[2]
 	c.Pattern = d.raw()

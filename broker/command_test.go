@@ -36,24 +36,24 @@ func randomCommand(rng *rand.Rand) Command {
 	}
 	c.NoCreate = some()
 	if some() {
-		c.Trim = wal.Trim{Strategy: wal.TrimStrategy(rng.IntN(4)), Approx: some(), MaxLen: rng.Uint64(), MinID: id(),
+		c.Trim = Trim{Strategy: TrimStrategy(rng.IntN(4)), Approx: some(), MaxLen: rng.Uint64(), MinID: id(),
 			MaxBytes: rng.Uint64(), Limit: i64(), Interest: some()}
 	}
 	for range rng.IntN(4) {
 		c.IDs = append(c.IDs, id())
 	}
 	if some() {
-		c.SetID = wal.SetID{LastID: id(), EntriesAdded: rng.Uint64(), HasEntriesAdded: some(), MaxDeletedID: id(), HasMaxDeleted: some()}
+		c.SetID = SetID{LastID: id(), EntriesAdded: rng.Uint64(), HasEntriesAdded: some(), MaxDeletedID: id(), HasMaxDeleted: some()}
 	}
 	if some() {
-		c.Retention = wal.Retention{MaxAgeMs: i64(), MaxLen: i64(), MaxBytes: i64(), Interest: some()}
+		c.Retention = Retention{MaxAgeMs: i64(), MaxLen: i64(), MaxBytes: i64(), Interest: some()}
 	}
 	if some() {
 		c.Group, c.Consumer = append(str(), 'g'), append(str(), 'k')
 	}
 	c.Count, c.NoAck, c.MkStream, c.AtLastID, c.EntriesRead = int(i64()>>1), some(), some(), some(), i64()
 	if some() {
-		c.Config = &wal.GroupConfig{AckWaitMs: i64(), MaxDeliver: i64(), DeadLetter: string(str())}
+		c.Config = &GroupConfig{AckWaitMs: i64(), MaxDeliver: i64(), DeadLetter: string(str())}
 		for range rng.IntN(3) {
 			c.Config.BackoffMs = append(c.Config.BackoffMs, i64())
 		}
@@ -65,16 +65,16 @@ func randomCommand(rng *rand.Rand) Command {
 		c.MaxPending = i64()
 	}
 	if some() {
-		c.Claim = &ClaimInput{MinIdleMs: i64(), Delivery: wal.DeliveryKind(rng.IntN(3)), DeliveryMs: i64(), RetryCount: i64(),
+		c.Claim = &ClaimInput{MinIdleMs: i64(), Delivery: DeliveryKind(rng.IntN(3)), DeliveryMs: i64(), RetryCount: i64(),
 			Force: some(), JustID: some(), LastID: id(), Start: id(), ThenRead: some()}
 	}
-	c.Ref = wal.RefPolicy(rng.IntN(3))
+	c.Ref = RefPolicy(rng.IntN(3))
 	for range rng.IntN(3) {
-		c.Cursors = append(c.Cursors, wal.Cursor{Name: str(), Channel: str(), ID: id(), SeenMs: i64(), Incarnation: rng.Uint64(),
+		c.Cursors = append(c.Cursors, Cursor{Name: str(), Channel: str(), ID: id(), SeenMs: i64(), Incarnation: rng.Uint64(),
 			Delete: some(), OnPattern: some(), Base: some(), Pattern: str()})
 	}
 	if some() {
-		c.NodeLimits = wal.NodeLimits{MaxEntries: i64(), MaxBytes: i64()}
+		c.NodeLimits = NodeLimits{MaxEntries: i64(), MaxBytes: i64()}
 	}
 	c.WantEntries, c.Tag = some(), uint8(rng.IntN(3))
 	return c
@@ -125,22 +125,22 @@ func TestBatchRoundTrip(t *testing.T) {
 
 // TestDecodeCommandRefuses: malformed encodings are ErrBadCommand.
 func TestDecodeCommandRefuses(t *testing.T) {
-	good := EncodeCommand(nil, &Command{Kind: wal.OpAppend, Channel: []byte("ch"), Fields: [][]byte{[]byte("f"), []byte("v")}})
+	good := EncodeCommand(nil, &Command{Kind: OpAppend, Channel: []byte("ch"), Fields: [][]byte{[]byte("f"), []byte("v")}})
 	cases := map[string][]byte{
 		"empty":          {},
 		"no kind":        {commandVersion},
 		"version 2":      append([]byte{2}, good[1:]...),
 		"kind 0":         {commandVersion, 0},
 		"kind past last": {commandVersion, byte(maxOpKind + 1)},
-		"unknown tag":    {commandVersion, byte(wal.OpAppend), tagLast + 1},
-		"tags out of order": append(EncodeCommand(nil, &Command{Kind: wal.OpAppend, Group: []byte("g")}),
+		"unknown tag":    {commandVersion, byte(OpAppend), tagLast + 1},
+		"tags out of order": append(EncodeCommand(nil, &Command{Kind: OpAppend, Group: []byte("g")}),
 			tagChannel, 1, 'c'),
 		"tag twice":      append(append([]byte(nil), good...), tagFields, 0),
 		"truncated":      good[:len(good)-1],
-		"long string":    {commandVersion, byte(wal.OpAppend), tagChannel, 100, 'c'},
-		"long list":      {commandVersion, byte(wal.OpAppend), tagFields, 0xff, 0xff, 0xff, 0xff, 0x0f},
-		"unknown flag":   {commandVersion, byte(wal.OpAppend), tagSpec, 4, 0, 0},
-		"stray config":   {commandVersion, byte(wal.OpGroupRead), tagConfigMaxPending, 2},
+		"long string":    {commandVersion, byte(OpAppend), tagChannel, 100, 'c'},
+		"long list":      {commandVersion, byte(OpAppend), tagFields, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"unknown flag":   {commandVersion, byte(OpAppend), tagSpec, 4, 0, 0},
+		"stray config":   {commandVersion, byte(OpGroupRead), tagConfigMaxPending, 2},
 		"batch trailing": append(EncodeBatch(nil, &Batch{}), 0),
 	}
 	for name, b := range cases {
@@ -173,8 +173,10 @@ func TestCommandProposalRoundTrip(t *testing.T) {
 }
 
 // TestCommandCoversProposalInputs: every field of wal.Proposal (and of
-// wal.ClaimArgs) is an input a Command carries, or a result named here. A
-// new input must get a place in Command and its encoding.
+// wal.ClaimArgs) is an input a Command carries, or a result named here
+// that a Result carries (but the redelivery scan's, which broker reads
+// itself). A new input must get a place in Command and its encoding, a new
+// result in Result and resultOf.
 func TestCommandCoversProposalInputs(t *testing.T) {
 	results := map[string]bool{
 		// Proposal results and result buffers.
@@ -201,6 +203,11 @@ func TestCommandCoversProposalInputs(t *testing.T) {
 	}
 	check(reflect.TypeOf(wal.Proposal{}), reflect.TypeOf(Command{}))
 	check(reflect.TypeOf(wal.ClaimArgs{}), reflect.TypeOf(ClaimInput{}))
+	for name := range results {
+		if _, ok := reflect.TypeOf(Result{}).FieldByName(name); !ok && name != "Scan" {
+			t.Errorf("result %s has no place in Result", name)
+		}
+	}
 }
 
 // FuzzDecodeCommand: decoding never panics, fails only with ErrBadCommand,
@@ -214,7 +221,7 @@ func FuzzDecodeCommand(f *testing.F) {
 	}
 	b := Batch{TimeMs: 1, Commands: []Command{randomCommand(rng), randomCommand(rng)}}
 	f.Add(EncodeBatch(nil, &b))
-	f.Add([]byte{commandVersion, byte(wal.OpAppend)})
+	f.Add([]byte{commandVersion, byte(OpAppend)})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, asBatch := range []bool{false, true} {
 			var enc []byte

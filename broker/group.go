@@ -2,57 +2,18 @@ package broker
 
 import "github.com/rewind-mq/rewind/wal"
 
-// Consumer groups: types and operations of the storage layer.
+// Consumer groups: read-side types of the storage layer.
 type (
 	GroupInfo     = wal.GroupInfo
 	ConsumerInfo  = wal.ConsumerInfo
 	PendingRecord = wal.PendingRecord
 	PendingQuery  = wal.PendingQuery
-	Delivered     = wal.Delivered
-)
-
-const (
-	OpGroupCreate      = wal.OpGroupCreate
-	OpGroupDestroy     = wal.OpGroupDestroy
-	OpGroupSetID       = wal.OpGroupSetID
-	OpConsumerCreate   = wal.OpConsumerCreate
-	OpConsumerDelete   = wal.OpConsumerDelete
-	OpGroupRead        = wal.OpGroupRead
-	OpAck              = wal.OpAck
-	OpGroupHistory     = wal.OpGroupHistory
-	EntriesReadUnknown = wal.EntriesReadUnknown
 )
 
 var (
 	ErrNoGroup     = wal.ErrNoGroup
 	ErrGroupExists = wal.ErrGroupExists
 	ErrNoStream    = wal.ErrNoStream
-)
-
-// Claims and reference-aware deletes (wal/group_claim.go).
-type (
-	ClaimArgs    = wal.ClaimArgs
-	ClaimedEntry = wal.ClaimedEntry
-	RefPolicy    = wal.RefPolicy
-)
-
-const (
-	OpClaim     = wal.OpClaim
-	OpAutoClaim = wal.OpAutoClaim
-	OpClaimIdle = wal.OpClaimIdle
-	OpAckDel    = wal.OpAckDel
-	OpDeleteEx  = wal.OpDeleteEx
-	OpTrimRef   = wal.OpTrimRef
-
-	RefKeep   = wal.RefKeep
-	RefDelete = wal.RefDelete
-	RefAcked  = wal.RefAcked
-
-	DeliveryNow  = wal.DeliveryNow
-	DeliveryIdle = wal.DeliveryIdle
-	DeliveryTime = wal.DeliveryTime
-
-	CodeDeleted = wal.CodeDeleted // Proposal.Codes: the entry was deleted
 )
 
 // Groups returns a channel's consumer groups (durable state), sorted by

@@ -49,7 +49,7 @@ func TestLayers(t *testing.T) {
 				}
 				leaf := strings.HasPrefix(dep, "internal/") && !strings.HasPrefix(pkg, "internal/")
 				own := strings.HasPrefix(dep, pkg+"/internal/")
-				if !contains(ok, dep) && !leaf && !own && !(test && pkg == "resp" && dep == "wal") {
+				if !contains(ok, dep) && !leaf && !own {
 					t.Errorf("%s imports %s: %s may import only %v", f, dep, pkg, ok)
 				}
 			}

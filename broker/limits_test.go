@@ -50,9 +50,9 @@ func TestLimitsReachTheLog(t *testing.T) {
 	for i := range 10 {
 		r := NewRequest()
 		p := r.Add()
-		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("c"), IDSpec{Auto: true}, [][]byte{[]byte("message"), []byte("x")}
-		if err := b.Do(r); err != nil || p.Err != nil {
-			t.Fatalf("write %d: %v %v", i, err, p.Err)
+		p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte("c"), IDSpec{Auto: true}, [][]byte{[]byte("message"), []byte("x")}
+		if err := b.Do(r); err != nil || r.Result(0).Err != nil {
+			t.Fatalf("write %d: %v %v", i, err, r.Result(0).Err)
 		}
 	}
 	if m, _ := b.Meta([]byte("c")); m.Length != 10 {
@@ -71,34 +71,34 @@ func TestPendingLimitReachesGroupReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	do := func(fill func(p *Proposal)) Proposal {
+	do := func(fill func(c *Command)) Result {
 		t.Helper()
 		r := NewRequest()
 		fill(r.Add())
-		if err := b.Do(r); err != nil || r.Proposals[0].Err != nil {
-			t.Fatal(err, r.Proposals[0].Err)
+		if err := b.Do(r); err != nil || r.Result(0).Err != nil {
+			t.Fatal(err, r.Result(0).Err)
 		}
-		return r.Proposals[0]
+		return *r.Result(0)
 	}
 	for range 5 {
-		do(func(p *Proposal) {
-			p.Op, p.Channel, p.Spec.Auto, p.Fields = OpAppend, []byte("ch"), true, [][]byte{MessageField, []byte("m")}
+		do(func(c *Command) {
+			c.Kind, c.Channel, c.Spec.Auto, c.Fields = OpAppend, []byte("ch"), true, [][]byte{MessageField, []byte("m")}
 		})
 	}
-	do(func(p *Proposal) { p.Op, p.Channel, p.Group = OpGroupCreate, []byte("ch"), []byte("g") })
-	read := func(op OpKind) Proposal {
-		return do(func(p *Proposal) {
-			p.Op, p.Channel, p.Group, p.Consumer = op, []byte("ch"), []byte("g"), []byte("c")
+	do(func(c *Command) { c.Kind, c.Channel, c.Group = OpGroupCreate, []byte("ch"), []byte("g") })
+	read := func(op OpKind) Result {
+		return do(func(c *Command) {
+			c.Kind, c.Channel, c.Group, c.Consumer = op, []byte("ch"), []byte("g"), []byte("c")
 			if op == OpClaimIdle {
-				p.Claim = &ClaimArgs{MinIdleMs: 1 << 40, ThenRead: true}
+				c.Claim = &ClaimInput{MinIdleMs: 1 << 40, ThenRead: true}
 			}
 		})
 	}
-	if p := read(OpGroupRead); p.N != 3 || !p.HeldBack {
-		t.Fatalf("first read: %d entries, held back %v; want 3, true", p.N, p.HeldBack)
+	if r := read(OpGroupRead); r.N != 3 || !r.HeldBack {
+		t.Fatalf("first read: %d entries, held back %v; want 3, true", r.N, r.HeldBack)
 	}
-	if p := read(OpClaimIdle); p.N != 0 || !p.HeldBack {
-		t.Fatalf("CLAIM read of a full group: %d entries, held back %v", p.N, p.HeldBack)
+	if r := read(OpClaimIdle); r.N != 0 || !r.HeldBack {
+		t.Fatalf("CLAIM read of a full group: %d entries, held back %v", r.N, r.HeldBack)
 	}
 	if v := gather(t, reg)["rewind_group_reads_held_back_total"].GetCounter().GetValue(); v != 2 {
 		t.Fatalf("reads held back: %v, want 2", v)

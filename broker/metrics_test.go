@@ -18,9 +18,9 @@ func TestMetricsCountCommitsAndEntries(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		r := NewRequest()
 		p := r.Add()
-		p.Op, p.Channel, p.Spec.Auto, p.Fields = OpAppend, []byte("ch"), true, [][]byte{MessageField, []byte("m")}
-		if err := b.Do(r); err != nil || r.Proposals[0].Err != nil {
-			t.Fatal(err, r.Proposals[0].Err)
+		p.Kind, p.Channel, p.Spec.Auto, p.Fields = OpAppend, []byte("ch"), true, [][]byte{MessageField, []byte("m")}
+		if err := b.Do(r); err != nil || r.Result(0).Err != nil {
+			t.Fatal(err, r.Result(0).Err)
 		}
 	}
 	got := gather(t, reg)

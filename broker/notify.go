@@ -1,23 +1,28 @@
 package broker
 
-import "github.com/rewind-mq/rewind/delivery"
+import (
+	"github.com/rewind-mq/rewind/delivery"
+	"github.com/rewind-mq/rewind/wal"
+)
 
 // Live-only notifications (the RESP front's keyspace notifications): a
-// Notifier sees every durable proposal tagged TagNotify, on the fan-out
+// Notifier sees every durable command tagged TagNotify, on the fan-out
 // goroutine, in commit order, and may answer with messages that go to the
 // live channel and pattern subscribers of their channels at once. They are
 // appended to no log and fsync'd nowhere, so a subscriber that is away
 // misses them, as in Redis; a resumable subscriber receives them while
 // connected, but its cursors do not move for them and a resume does not
-// send them again. A proposal's notices are delivered after the messages
+// send them again. A command's notices are delivered after the messages
 // it appended, and before anything committed after it.
 
-// Notifier turns one durable proposal into notices (none, usually). It
-// runs on the fan-out goroutine and must not block.
-type Notifier func(p *Proposal, n *Notices)
+// Notifier turns one durable command, of kind on channel with result r,
+// into notices (none, usually). r is valid during the call only, and its
+// Claimed entries are not set. It runs on the fan-out goroutine and must
+// not block.
+type Notifier func(kind OpKind, channel []byte, r *Result, n *Notices)
 
-// Notices collects the messages a Notifier emits for one proposal. Its
-// memory is reused from proposal to proposal.
+// Notices collects the messages a Notifier emits for one command. Its
+// memory is reused from command to command.
 type Notices struct {
 	buf  []byte // channel and message bytes, back to back
 	ends []int  // per notice: end of its channel, end of its message
@@ -50,10 +55,10 @@ func (n *Notices) reset() {
 	n.buf, n.ends = n.buf[:0], n.ends[:0]
 }
 
-// SetNotifier installs fn, which sees every durable proposal tagged
+// SetNotifier installs fn, which sees every durable command tagged
 // TagNotify from the next batch on; nil removes it. Without a notifier
 // fan-out costs one atomic load per batch more than before. keyPrefixes
-// are the prefixes fn puts before a proposal's channel to name the channel
+// are the prefixes fn puts before a command's channel to name the channel
 // of a notice: Submit works out which patterns match those channels, so
 // that fan-out need not (other notice channels are matched by fan-out the
 // first time only).
@@ -70,10 +75,12 @@ func (b *Broker) SetNotifier(fn Notifier, keyPrefixes ...string) {
 // Notifying reports whether a Notifier is installed.
 func (b *Broker) Notifying() bool { return b.notifier.Load() != nil }
 
-// notify runs fn on p and delivers its notices, after the run of messages
+// notify runs fn on p's command and result and delivers its notices, after the run of messages
 // collected so far.
-func (b *Broker) notify(fn Notifier, p *Proposal) {
-	fn(p, &b.notices)
+func (b *Broker) notify(fn Notifier, p *wal.Proposal) {
+	resultOf(p, &b.noticeResult)
+	fn(OpKind(p.Op), p.Channel, &b.noticeResult, &b.notices)
+	b.noticeResult = Result{}
 	if b.notices.Len() == 0 {
 		return
 	}

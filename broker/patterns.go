@@ -105,7 +105,7 @@ func (b *Broker) waitFannedOut() {
 // preparePatterns brings the pattern matches of the channels r publishes
 // to up to date (see delivery.Index.Prepare), and those of the keyspace
 // notices its proposals may cause.
-func (b *Broker) preparePatterns(r *Request) {
+func (b *Broker) preparePatterns(r *wal.Request) {
 	if !b.index.HasPatterns() {
 		return
 	}

@@ -28,12 +28,12 @@ func openMemBroker(t *testing.T) *Broker {
 func publishTo(b *Broker, channel, message string) (int, error) {
 	r := NewRequest()
 	p := r.Add()
-	p.Op, p.Channel, p.Spec.Auto, p.Tag = OpAppend, []byte(channel), true, TagPublish
+	p.Kind, p.Channel, p.Spec.Auto, p.Tag = OpAppend, []byte(channel), true, TagPublish
 	p.Fields = [][]byte{MessageField, []byte(message)}
 	if err := b.Do(r); err != nil {
 		return 0, err
 	}
-	return r.Proposals[0].Receivers, r.Proposals[0].Err
+	return r.Result(0).Receivers, r.Result(0).Err
 }
 
 // payloads is a Subscriber that records the payloads delivered per pattern.
@@ -253,14 +253,14 @@ func TestNotifyChannelsPrepared(t *testing.T) {
 	b := openMemBroker(t)
 	sub := &payloads{}
 	b.Subscribe(KindPattern, "ks:*", sub)
-	b.SetNotifier(func(p *Proposal, n *Notices) { n.Add("ks:", p.Channel, []byte("xadd")) }, "ks:")
+	b.SetNotifier(func(_ OpKind, channel []byte, _ *Result, n *Notices) { n.Add("ks:", channel, []byte("xadd")) }, "ks:")
 	for _, ch := range []string{"a", "b", "a"} {
 		r := NewRequest()
 		p := r.Add()
-		p.Op, p.Channel, p.Spec.Auto, p.Tag = OpAppend, []byte(ch), true, TagNotify
+		p.Kind, p.Channel, p.Spec.Auto, p.Tag = OpAppend, []byte(ch), true, TagNotify
 		p.Fields = [][]byte{MessageField, []byte("m")}
-		if err := b.Do(r); err != nil || r.Proposals[0].Err != nil {
-			t.Fatal(err, r.Proposals[0].Err)
+		if err := b.Do(r); err != nil || r.Result(0).Err != nil {
+			t.Fatal(err, r.Result(0).Err)
 		}
 	}
 	if n, _, _ := b.PatternMatchStats(); n != 0 {

@@ -6,14 +6,6 @@ import (
 	"github.com/rewind-mq/rewind/wal"
 )
 
-// GroupConfig is a consumer group's redelivery policy.
-type GroupConfig = wal.GroupConfig
-
-const (
-	OpGroupConfig    = wal.OpGroupConfig
-	OpRedeliveryScan = wal.OpRedeliveryScan
-)
-
 // redeliveryLoop runs the redelivery scan every interval while some group
 // has a redelivery policy: it dead-letters entries that used up their
 // deliveries and wakes readers blocked on channels with entries due again.
@@ -21,7 +13,7 @@ func (b *Broker) redeliveryLoop(interval time.Duration) {
 	defer b.wg.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	r := NewRequest()
+	r := wal.NewRequest()
 	for {
 		select {
 		case <-b.done:
@@ -33,9 +25,10 @@ func (b *Broker) redeliveryLoop(interval time.Duration) {
 		}
 		r.Reset()
 		r.Add().Op = wal.OpRedeliveryScan
-		if err := b.Do(r); err != nil {
+		if err := b.submit(r); err != nil {
 			continue // closing, or the log failed (logged by wal)
 		}
+		r.Wait()
 		p := &r.Proposals[0]
 		if p.Err != nil {
 			b.cfg.Logger.Warn("redelivery scan failed", "err", p.Err)

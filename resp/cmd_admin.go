@@ -159,8 +159,9 @@ func cmdFlush(c *conn, args [][]byte) {
 		c.w.OK()
 		return
 	}
-	props := c.propose(replyOK, len(names))
+	from := c.propose(replyOK, len(names))
 	for i, n := range names {
-		props[i].Op, props[i].Channel = broker.OpDrop, n
+		cmd := c.req.Command(from + i)
+		cmd.Kind, cmd.Channel = broker.OpDrop, n
 	}
 }

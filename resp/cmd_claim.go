@@ -29,17 +29,17 @@ func init() {
 	)
 }
 
-// doOne submits one proposal as a request of its own, after everything
-// queued before it, waits until it is durable, and returns a copy of it
-// (its slices copied: the request is reused).
-func (c *conn) doOne(fill func(p *broker.Proposal)) broker.Proposal {
+// doOne submits one command as a request of its own, after everything
+// queued before it, waits until it is durable, and returns a copy of its
+// result (its slices copied: the request is reused).
+func (c *conn) doOne(fill func(cmd *broker.Command)) broker.Result {
 	c.drain()
-	p := &c.propose(replyNone, 1)[0]
-	fill(p)
-	p.Tag = broker.TagNotify // XCLAIM, XAUTOCLAIM, XDELEX, XACKDEL
-	var out broker.Proposal
-	c.pending[len(c.pending)-1].custom = func(props []broker.Proposal, err error) {
-		out = props[0]
+	cmd := c.proposeOne(replyNone)
+	fill(cmd)
+	cmd.Tag = broker.TagNotify // XCLAIM, XAUTOCLAIM, XDELEX, XACKDEL
+	var out broker.Result
+	c.pending[len(c.pending)-1].custom = func(from, _ int, err error) {
+		out = *c.req.Result(from)
 		if err != nil {
 			out.Err = err
 		}
@@ -72,8 +72,8 @@ func cmdXClaim(c *conn, args [][]byte) {
 		c.writeError(err)
 		return
 	}
-	p := c.doOne(func(p *broker.Proposal) {
-		p.Op, p.Channel, p.Group, p.Consumer, p.IDs, p.Claim = broker.OpClaim, key, group, args[3], ids, a
+	p := c.doOne(func(cmd *broker.Command) {
+		cmd.Kind, cmd.Channel, cmd.Group, cmd.Consumer, cmd.IDs, cmd.Claim = broker.OpClaim, key, group, args[3], ids, a
 	})
 	if p.Err != nil {
 		c.claimErr(p.Err, key, group)
@@ -89,8 +89,8 @@ func cmdXClaim(c *conn, args [][]byte) {
 // parseXClaim parses XCLAIM's min-idle-time, IDs and options, checking
 // them in Redis's order: the IDs run up to the first argument that is not
 // an ID, and everything after must be an option.
-func parseXClaim(args [][]byte) (*broker.ClaimArgs, []broker.ID, error) {
-	a := &broker.ClaimArgs{RetryCount: -1}
+func parseXClaim(args [][]byte) (*broker.ClaimInput, []broker.ID, error) {
+	a := &broker.ClaimInput{RetryCount: -1}
 	minIdle, ok := parseInt64(args[4])
 	if !ok {
 		return nil, nil, errXClaimMinIdle
@@ -185,25 +185,25 @@ func cmdXAutoClaim(c *conn, args [][]byte) {
 		c.w.Error(broker.NoGroupReply(key, group))
 		return
 	}
-	p := c.doOne(func(p *broker.Proposal) {
-		p.Op, p.Channel, p.Group, p.Consumer, p.Count, p.Claim = broker.OpAutoClaim, key, group, args[3], count, a
+	p := c.doOne(func(cmd *broker.Command) {
+		cmd.Kind, cmd.Channel, cmd.Group, cmd.Consumer, cmd.Count, cmd.Claim = broker.OpAutoClaim, key, group, args[3], count, a
 	})
 	if p.Err != nil {
 		c.claimErr(p.Err, key, group)
 		return
 	}
 	c.w.Array(3)
-	c.w.ID(a.Next.Ms, a.Next.Seq)
+	c.w.ID(p.Next.Ms, p.Next.Seq)
 	if a.JustID {
 		c.writeIDs(p.IDs)
 	} else {
 		c.writeHistory(key, p.IDs)
 	}
-	c.writeIDs(a.Deleted)
+	c.writeIDs(p.Deleted)
 }
 
-func parseXAutoClaim(args [][]byte) (*broker.ClaimArgs, int, error) {
-	a := &broker.ClaimArgs{RetryCount: -1}
+func parseXAutoClaim(args [][]byte) (*broker.ClaimInput, int, error) {
+	a := &broker.ClaimInput{RetryCount: -1}
 	minIdle, ok := parseInt64(args[4])
 	if !ok {
 		return nil, 0, errXAutoClaimMinIdle
@@ -328,8 +328,8 @@ func (c *conn) refDelete(args [][]byte, op broker.OpKind, optsFrom int) {
 		c.writeError(err)
 		return
 	}
-	p := c.doOne(func(p *broker.Proposal) {
-		p.Op, p.Channel, p.Group, p.IDs, p.Ref = op, key, group, ids, ref
+	p := c.doOne(func(cmd *broker.Command) {
+		cmd.Kind, cmd.Channel, cmd.Group, cmd.IDs, cmd.Ref = op, key, group, ids, ref
 	})
 	if p.Err != nil {
 		c.writeError(p.Err)
@@ -353,7 +353,7 @@ func (c *conn) writeCodes(codes []int8, n int) {
 // --- XREADGROUP ... CLAIM min-idle-time (Redis 8.4) ---
 //
 // The XREADGROUP parser and loop (cmd_group.go) use these: parseClaimMinIdle
-// for the option, setClaimRead to turn a stream's ">" proposal into a claim
+// for the option, setClaimRead to turn a stream's ">" command into a claim
 // read, writeClaimDelivered for its entries, and claimWake for BLOCK.
 
 // parseClaimMinIdle parses the value of XREADGROUP's CLAIM option, with
@@ -369,20 +369,20 @@ func parseClaimMinIdle(b []byte) (int64, error) {
 	return n, nil
 }
 
-// setClaimRead turns a filled OpGroupRead proposal (Channel, Group,
+// setClaimRead turns a filled OpGroupRead command (Channel, Group,
 // Consumer, Count, NoAck) into a CLAIM read: the consumer first takes the
 // pending entries idle at least minIdleMs, idlest first, then gets new
 // entries up to what is left of COUNT, in one atomic step. Results:
-// Claim.Claimed, then IDs (entries the group's ack wait redelivered), then
-// ID..LastID (N new entries), as for OpGroupRead; Claim.WakeMs for BLOCK.
-func setClaimRead(p *broker.Proposal, minIdleMs int64) {
-	p.Op = broker.OpClaimIdle
-	p.Claim = &broker.ClaimArgs{MinIdleMs: minIdleMs, ThenRead: true}
+// Claimed, then IDs (entries the group's ack wait redelivered), then
+// ID..LastID (N new entries), as for OpGroupRead; WakeMs for BLOCK.
+func setClaimRead(cmd *broker.Command, minIdleMs int64) {
+	cmd.Kind = broker.OpClaimIdle
+	cmd.Claim = &broker.ClaimInput{MinIdleMs: minIdleMs, ThenRead: true}
 }
 
 // claimReadEmpty reports whether a CLAIM read got nothing at all.
-func claimReadEmpty(claim *broker.ClaimArgs, r groupResult) bool {
-	return (claim == nil || len(claim.Claimed) == 0) && r.n == 0 && len(r.ids) == 0
+func claimReadEmpty(r groupResult) bool {
+	return len(r.claimed) == 0 && r.n == 0 && len(r.ids) == 0
 }
 
 // writeClaimDelivered writes one stream's entries of a CLAIM read, each as
@@ -390,14 +390,12 @@ func claimReadEmpty(claim *broker.ClaimArgs, r groupResult) bool {
 // one]: the claimed entries, then those the group's ack wait redelivered
 // (their count read back from the pending entries list, idle 0), then new
 // ones (0, 0).
-func (c *conn) writeClaimDelivered(key, group []byte, claim *broker.ClaimArgs, r groupResult) {
+func (c *conn) writeClaimDelivered(key, group []byte, r groupResult) {
 	pos := len(c.w.buf)
 	n := 0
-	if claim != nil {
-		for _, e := range claim.Claimed {
-			c.writeEntryExtra(key, e.ID, e.IdleMs, e.Count)
-			n++
-		}
+	for _, e := range r.claimed {
+		c.writeEntryExtra(key, e.ID, e.IdleMs, e.Count)
+		n++
 	}
 	if len(r.ids) > 0 {
 		g, _ := c.s.b.Group(key, group)
@@ -462,12 +460,12 @@ func (c *conn) writeNewEntryExtra(e *broker.Entry) error {
 // earliest WakeMs of its streams' results or, when nothing is pending,
 // minIdleMs from now (as Redis does); and a func that releases the timer.
 // The channel is nil (never ready) when there is nothing to wait for.
-func (c *conn) claimWake(claims []*broker.ClaimArgs, minIdleMs int64) (<-chan struct{}, func()) {
+func (c *conn) claimWake(res []groupResult, minIdleMs int64) (<-chan struct{}, func()) {
 	now := c.s.b.Now()
 	wake := int64(0)
-	for _, a := range claims {
-		if a != nil && a.WakeMs > 0 && (wake == 0 || a.WakeMs < wake) {
-			wake = a.WakeMs
+	for _, r := range res {
+		if r.wakeMs > 0 && (wake == 0 || r.wakeMs < wake) {
+			wake = r.wakeMs
 		}
 	}
 	if wake == 0 {

@@ -42,9 +42,12 @@ type groupResult struct {
 	n           int64
 	first, last broker.ID
 	ids         []broker.ID
-	claim       *broker.ClaimArgs // XREADGROUP ... CLAIM: what the claim phase took (cmd_claim.go)
+	// XREADGROUP ... CLAIM (cmd_claim.go): the entries the claim phase
+	// took, and when a blocked read should look again.
+	claimed []broker.ClaimedEntry
+	wakeMs  int64
 	// entries: the new entries an XREADGROUP > delivered, as the writer
-	// read them (Proposal.WantEntries), in buf's memory (entriesPool).
+	// read them (Command.WantEntries), in buf's memory (entriesPool).
 	entries broker.Delivered
 	buf     *entriesBuf
 }
@@ -73,42 +76,42 @@ func releaseEntries(res []groupResult) {
 	}
 }
 
-// doGroup submits the proposals fill builds, waits until they are durable,
-// and returns their results. Writes queued before them that append nothing
-// (XACKs of a pipelined consume loop) share their batch and fsync.
-func (c *conn) doGroup(n int, fill func(ps []broker.Proposal)) []groupResult {
+// doGroup submits n commands, the i-th filled by fill(i, cmd), waits
+// until they are durable, and returns their results. Writes queued before
+// them that append nothing (XACKs of a pipelined consume loop) share their
+// batch and fsync.
+func (c *conn) doGroup(n int, fill func(i int, cmd *broker.Command)) []groupResult {
 	if c.pendingAppends() {
 		c.drain() // a group read must see the entries appended before it
 	}
-	ps := c.propose(replyNone, n)
-	fill(ps[:n])
-	for i := range ps[:n] {
-		ps[i].Tag = broker.TagNotify // XGROUP, XREADGROUP: keyspace notifications
-	}
+	from := c.propose(replyNone, n)
 	var bufs []*entriesBuf
-	for i := range ps[:n] {
-		if ps[i].WantEntries {
+	for i := range n {
+		cmd := c.req.Command(from + i)
+		fill(i, cmd)
+		cmd.Tag = broker.TagNotify // XGROUP, XREADGROUP: keyspace notifications
+		if cmd.WantEntries {
 			if bufs == nil {
 				bufs = make([]*entriesBuf, n)
 			}
 			bufs[i] = entriesPool.Get().(*entriesBuf)
-			ps[i].Entries = bufs[i].b[:0]
+			c.req.Result(from + i).Entries = bufs[i].b[:0]
 		}
 	}
 	res := c.groupResults[:0]
-	c.pending[len(c.pending)-1].custom = func(props []broker.Proposal, err error) {
-		for i := range props {
-			p := &props[i]
+	c.pending[len(c.pending)-1].custom = func(from, to int, err error) {
+		for i := from; i < to; i++ {
+			kind, p := c.req.Command(i).Kind, c.req.Result(i)
 			r := groupResult{err: p.Err, n: p.N, first: p.ID, last: p.LastID}
 			if err != nil {
 				r.err = err
 			}
-			if p.Op == broker.OpGroupHistory || ((p.Op == broker.OpGroupRead || p.Op == broker.OpClaimIdle) && len(p.IDs) > 0) {
+			if kind == broker.OpGroupHistory || ((kind == broker.OpGroupRead || kind == broker.OpClaimIdle) && len(p.IDs) > 0) {
 				r.ids = append([]broker.ID(nil), p.IDs...)
 			}
-			r.claim, r.entries = p.Claim, p.Entries
+			r.claimed, r.wakeMs, r.entries = p.Claimed, p.WakeMs, p.Entries
 			if bufs != nil {
-				r.buf = bufs[i]
+				r.buf = bufs[i-from]
 			}
 			res = append(res, r)
 		}
@@ -129,18 +132,18 @@ func (c *conn) xgroupErr(err error, key, group []byte) {
 
 // parseGroupCursor parses "id|$ [MKSTREAM] [ENTRIESREAD n]" from args[i:].
 // The options are checked before the ID, as Redis checks them.
-func parseGroupCursor(p *broker.Proposal, args [][]byte, i int, create bool) error {
+func parseGroupCursor(cmd *broker.Command, args [][]byte, i int, create bool) error {
 	idArg := args[i]
-	p.EntriesRead = broker.EntriesReadUnknown
+	cmd.EntriesRead = broker.EntriesReadUnknown
 	for i++; i < len(args); i++ {
 		switch {
 		case create && eq(args[i], "mkstream"):
-			p.MkStream = true
+			cmd.MkStream = true
 		case i+1 < len(args) && isConfigOption(args[i]):
-			if p.Config == nil {
-				p.Config = &broker.GroupConfig{}
+			if cmd.Config == nil {
+				cmd.Config = &broker.GroupConfig{}
 			}
-			if err := parseConfigOption(p.Config, args[i], args[i+1]); err != nil {
+			if err := parseConfigOption(cmd.Config, args[i], args[i+1]); err != nil {
 				return err
 			}
 			i++
@@ -152,18 +155,18 @@ func parseGroupCursor(p *broker.Proposal, args [][]byte, i int, create bool) err
 			if n < 0 && n != broker.EntriesReadUnknown {
 				return errEntriesRead
 			}
-			p.EntriesRead = n
+			cmd.EntriesRead = n
 			i++
 		default: // Redis: addReplySubcommandSyntaxError
 			return errors.New("unknown subcommand or wrong number of arguments for '" + clip(args[1]) + "'. Try XGROUP HELP.")
 		}
 	}
 	if len(idArg) == 1 && idArg[0] == '$' {
-		p.AtLastID = true
+		cmd.AtLastID = true
 		return nil
 	}
 	id, err := broker.ParseID(idArg, 0)
-	p.Spec.ID = id
+	cmd.Spec.ID = id
 	return err
 }
 
@@ -175,7 +178,7 @@ func cmdXGroupCreateConsumer(c *conn, args [][]byte) { c.xgroupCount(args, broke
 func cmdXGroupDelConsumer(c *conn, args [][]byte)    { c.xgroupCount(args, broker.OpConsumerDelete) }
 
 func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
-	var tmpl broker.Proposal
+	var tmpl broker.Command
 	err := parseGroupCursor(&tmpl, args, 4, op == broker.OpGroupCreate)
 	if err == nil && tmpl.MkStream {
 		err = c.checkChannelName(args[2])
@@ -185,10 +188,9 @@ func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
 		c.writeError(err)
 		return
 	}
-	res := c.doGroup(1, func(ps []broker.Proposal) {
-		p := &ps[0]
-		*p = tmpl
-		p.Op, p.Channel, p.Group = op, args[2], args[3]
+	res := c.doGroup(1, func(_ int, cmd *broker.Command) {
+		*cmd = tmpl
+		cmd.Kind, cmd.Channel, cmd.Group = op, args[2], args[3]
 	})
 	if res[0].err != nil {
 		c.xgroupErr(res[0].err, args[2], args[3])
@@ -198,11 +200,10 @@ func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
 }
 
 func (c *conn) xgroupCount(args [][]byte, op broker.OpKind) {
-	res := c.doGroup(1, func(ps []broker.Proposal) {
-		p := &ps[0]
-		p.Op, p.Channel, p.Group = op, args[2], args[3]
+	res := c.doGroup(1, func(_ int, cmd *broker.Command) {
+		cmd.Kind, cmd.Channel, cmd.Group = op, args[2], args[3]
 		if len(args) > 4 {
-			p.Consumer = args[4]
+			cmd.Consumer = args[4]
 		}
 	})
 	if res[0].err != nil {
@@ -245,8 +246,8 @@ func cmdXAck(c *conn, args [][]byte) {
 		}
 		ids = append(ids, id)
 	}
-	p := &c.propose(replyCount, 1)[0]
-	p.Op, p.Channel, p.Group, p.IDs = broker.OpAck, args[1], args[2], ids
+	cmd := c.proposeOne(replyCount)
+	cmd.Kind, cmd.Channel, cmd.Group, cmd.IDs = broker.OpAck, args[1], args[2], ids
 }
 
 // xreadGroupArgs is a parsed XREADGROUP.
@@ -376,18 +377,15 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 				}
 			}
 		}
-		res := c.doGroup(len(a.keys), func(ps []broker.Proposal) {
-			for i := range ps {
-				p := &ps[i]
-				p.Channel, p.Group, p.Consumer, p.Count, p.NoAck = a.keys[i], a.group, a.consumer, a.count, a.noAck
-				p.Op, p.WantEntries = broker.OpGroupRead, true
-				if string(a.ids[i]) != ">" {
-					p.WantEntries = false
-					p.Op, p.Spec.ID = broker.OpGroupHistory, history[i]
-				} else if a.claim {
-					p.WantEntries = false
-					setClaimRead(p, a.claimMinIdleMs)
-				}
+		res := c.doGroup(len(a.keys), func(i int, cmd *broker.Command) {
+			cmd.Channel, cmd.Group, cmd.Consumer, cmd.Count, cmd.NoAck = a.keys[i], a.group, a.consumer, a.count, a.noAck
+			cmd.Kind, cmd.WantEntries = broker.OpGroupRead, true
+			if string(a.ids[i]) != ">" {
+				cmd.WantEntries = false
+				cmd.Kind, cmd.Spec.ID = broker.OpGroupHistory, history[i]
+			} else if a.claim {
+				cmd.WantEntries = false
+				setClaimRead(cmd, a.claimMinIdleMs)
 			}
 		})
 		for i, r := range res {
@@ -405,12 +403,8 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 		}
 		stopWake := func() {}
 		if a.claim && a.block >= 0 {
-			claims := make([]*broker.ClaimArgs, len(res))
-			for i := range res {
-				claims[i] = res[i].claim
-			}
 			var wake <-chan struct{}
-			wake, stopWake = c.claimWake(claims, a.claimMinIdleMs)
+			wake, stopWake = c.claimWake(res, a.claimMinIdleMs)
 			watches = append(watches, wake)
 		}
 		woken := len(watches) > 0 && c.waitWatched(watches, deadline)
@@ -455,7 +449,7 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 	defer releaseEntries(res)
 	n := 0
 	for i, r := range res {
-		if string(a.ids[i]) != ">" || !claimReadEmpty(r.claim, r) {
+		if string(a.ids[i]) != ">" || !claimReadEmpty(r) {
 			n++
 		}
 	}
@@ -468,7 +462,7 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 		c.w.Array(n)
 	}
 	for i, r := range res {
-		if string(a.ids[i]) == ">" && claimReadEmpty(r.claim, r) {
+		if string(a.ids[i]) == ">" && claimReadEmpty(r) {
 			continue
 		}
 		if c.w.proto < 3 {
@@ -476,7 +470,7 @@ func (c *conn) writeGroupReply(a xreadGroupArgs, res []groupResult) bool {
 		}
 		c.w.Bulk(a.keys[i])
 		if string(a.ids[i]) == ">" && a.claim {
-			c.writeClaimDelivered(a.keys[i], a.group, r.claim, r)
+			c.writeClaimDelivered(a.keys[i], a.group, r)
 		} else if string(a.ids[i]) == ">" {
 			c.writeDelivered(a.keys[i], r)
 		} else {
@@ -628,8 +622,8 @@ func parseXPending(args [][]byte) (broker.PendingQuery, error) {
 
 // pendingAppends reports whether a queued write appends entries.
 func (c *conn) pendingAppends() bool {
-	for i := range c.req.Proposals {
-		if c.req.Proposals[i].Op == broker.OpAppend {
+	for i := range c.req.Len() {
+		if c.req.Command(i).Kind == broker.OpAppend {
 			return true
 		}
 	}

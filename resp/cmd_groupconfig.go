@@ -81,9 +81,8 @@ func cmdXGroupSetConfig(c *conn, args [][]byte) {
 			return
 		}
 	}
-	res := c.doGroup(1, func(ps []broker.Proposal) {
-		p := &ps[0]
-		p.Op, p.Channel, p.Group, p.Config = broker.OpGroupConfig, args[2], args[3], cfg
+	res := c.doGroup(1, func(_ int, cmd *broker.Command) {
+		cmd.Kind, cmd.Channel, cmd.Group, cmd.Config = broker.OpGroupConfig, args[2], args[3], cfg
 	})
 	if res[0].err != nil {
 		c.xgroupErr(res[0].err, args[2], args[3])
@@ -102,7 +101,7 @@ func cmdXGroupGetConfig(c *conn, args [][]byte) {
 		c.w.Error(broker.NoSuchGroupReply(args[2], args[3]))
 		return
 	}
-	cfg := g.Config
+	cfg := broker.GroupConfig(g.Config)
 	c.w.Map(5)
 	c.w.BulkString("ackwait")
 	c.w.Int(cfg.AckWaitMs)

@@ -41,9 +41,10 @@ func init() {
 // request; the reply counts the channels that existed. A key named twice
 // counts once, as in Redis.
 func cmdDel(c *conn, args [][]byte) {
-	props := c.propose(replyCount, len(args)-1)
+	from := c.propose(replyCount, len(args)-1)
 	for i, key := range args[1:] {
-		props[i].Op, props[i].Channel, props[i].Tag = broker.OpDrop, key, broker.TagNotify
+		cmd := c.req.Command(from + i)
+		cmd.Kind, cmd.Channel, cmd.Tag = broker.OpDrop, key, broker.TagNotify
 	}
 }
 

@@ -59,12 +59,12 @@ func (c *conn) publish(args [][]byte, tag uint8) {
 		c.writeError(broker.ErrTooLarge)
 		return
 	}
-	p := &c.propose(replyReceivers, 1)[0]
-	p.Op = broker.OpAppend
-	p.Channel = args[1]
-	p.Spec.Auto = true
-	p.Fields = c.fields(broker.MessageField, args[2])
-	p.Tag = tag
+	cmd := c.proposeOne(replyReceivers)
+	cmd.Kind = broker.OpAppend
+	cmd.Channel = args[1]
+	cmd.Spec.Auto = true
+	cmd.Fields = c.fields(broker.MessageField, args[2])
+	cmd.Tag = tag
 }
 
 // fields returns a two-element field list from the connection's arena (no

@@ -85,7 +85,7 @@ func cmdRetentionSet(c *conn, args [][]byte) {
 	}
 	c.drain() // read the limits this connection's earlier writes left
 	m, _ := c.s.b.Meta(args[2])
-	r := m.Retention
+	r := broker.Retention(m.Retention)
 	for i := 0; i < len(opts); i += 2 {
 		if eq(opts[i], "interest") {
 			switch {
@@ -118,8 +118,8 @@ func cmdRetentionSet(c *conn, args [][]byte) {
 		}
 		*dst = n
 	}
-	p := &c.propose(replyOK, 1)[0]
-	p.Op, p.Channel, p.Retention = broker.OpSetRetention, args[2], r
+	cmd := c.proposeOne(replyOK)
+	cmd.Kind, cmd.Channel, cmd.Retention = broker.OpSetRetention, args[2], r
 }
 
 func cmdRetentionGet(c *conn, args [][]byte) {
@@ -128,7 +128,7 @@ func cmdRetentionGet(c *conn, args [][]byte) {
 		c.w.Error(noSuchKeyError)
 		return
 	}
-	own := m.Retention
+	own := broker.Retention(m.Retention)
 	eff := own.Effective(c.s.b.Config().Retention)
 	noLimit := func(n int64) int64 {
 		if n <= 0 {

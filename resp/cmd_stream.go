@@ -156,9 +156,9 @@ func cmdXAdd(c *conn, args [][]byte) {
 		c.failWrite(broker.ErrTooLarge)
 		return
 	}
-	p := &c.propose(replyID, 1)[0]
-	p.Op, p.Channel, p.Spec, p.Fields = broker.OpAppend, args[1], spec, fields
-	p.NoCreate, p.Trim, p.Tag, p.Ref = a.noCreate, a.trim, broker.TagNotify, a.ref
+	cmd := c.proposeOne(replyID)
+	cmd.Kind, cmd.Channel, cmd.Spec, cmd.Fields = broker.OpAppend, args[1], spec, fields
+	cmd.NoCreate, cmd.Trim, cmd.Tag, cmd.Ref = a.noCreate, a.trim, broker.TagNotify, a.ref
 }
 
 // failWrite answers a write command that failed before being queued.
@@ -173,8 +173,8 @@ func cmdXTrim(c *conn, args [][]byte) {
 		c.failWrite(err)
 		return
 	}
-	p := &c.propose(replyCount, 1)[0]
-	p.Op, p.Channel, p.Trim, p.Ref, p.Tag = broker.OpTrimRef, args[1], a.trim, a.ref, broker.TagNotify
+	cmd := c.proposeOne(replyCount)
+	cmd.Kind, cmd.Channel, cmd.Trim, cmd.Ref, cmd.Tag = broker.OpTrimRef, args[1], a.trim, a.ref, broker.TagNotify
 }
 
 func cmdXDel(c *conn, args [][]byte) {
@@ -187,8 +187,8 @@ func cmdXDel(c *conn, args [][]byte) {
 		}
 		ids = append(ids, id)
 	}
-	p := &c.propose(replyCount, 1)[0]
-	p.Op, p.Channel, p.IDs, p.Tag = broker.OpDelete, args[1], ids, broker.TagNotify
+	cmd := c.proposeOne(replyCount)
+	cmd.Kind, cmd.Channel, cmd.IDs, cmd.Tag = broker.OpDelete, args[1], ids, broker.TagNotify
 }
 
 func cmdXSetID(c *conn, args [][]byte) {
@@ -231,8 +231,8 @@ func cmdXSetID(c *conn, args [][]byte) {
 			return
 		}
 	}
-	p := &c.propose(replyOK, 1)[0]
-	p.Op, p.Channel, p.SetID, p.Tag = broker.OpSetID, args[1], s, broker.TagNotify
+	cmd := c.proposeOne(replyOK)
+	cmd.Kind, cmd.Channel, cmd.SetID, cmd.Tag = broker.OpSetID, args[1], s, broker.TagNotify
 }
 
 func cmdXLen(c *conn, args [][]byte) {

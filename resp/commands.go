@@ -258,26 +258,32 @@ const (
 	replyNone                           // the command writes its own reply (custom)
 )
 
-// pendingReply is a queued write's reply: proposals [from, to) of c.req.
+// pendingReply is a queued write's reply: commands [from, to) of c.req.
 type pendingReply struct {
 	kind     replyKind
 	from, to int
-	// custom, when set, is given the proposals and the submit error once
-	// they are done, instead of a reply being written.
-	custom func(props []broker.Proposal, err error)
+	// custom, when set, is given the commands' range and the submit
+	// error once they are done, instead of a reply being written.
+	custom func(from, to int, err error)
 	cmd    *command // the command that queued it (stats)
 	muted  bool     // its reply is not sent (CLIENT REPLY, reply.go)
 }
 
-// propose adds proposals to the connection's request; the reply is written
-// by drain. It returns the first new proposal.
-func (c *conn) propose(kind replyKind, n int) []broker.Proposal {
-	from := len(c.req.Proposals)
+// propose adds n commands to the connection's request; the reply is
+// written by drain. It returns the index of the first new command.
+func (c *conn) propose(kind replyKind, n int) int {
+	from := c.req.Len()
 	for i := 0; i < n; i++ {
 		c.req.Add()
 	}
 	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: from + n, cmd: c.current, muted: c.gate.muted})
-	return c.req.Proposals[from:]
+	return from
+}
+
+// proposeOne adds one command to the connection's request and returns it,
+// for the caller to fill (valid until the next propose).
+func (c *conn) proposeOne(kind replyKind) *broker.Command {
+	return c.req.Command(c.propose(kind, 1))
 }
 
 // drain submits the queued writes as one request, waits until they are
@@ -316,9 +322,8 @@ func (c *conn) drain() {
 }
 
 func (c *conn) writePending(p pendingReply, submitErr error) {
-	props := c.req.Proposals[p.from:p.to]
 	if p.custom != nil {
-		p.custom(props, submitErr)
+		p.custom(p.from, p.to, submitErr)
 		return
 	}
 	if submitErr != nil {
@@ -326,21 +331,22 @@ func (c *conn) writePending(p pendingReply, submitErr error) {
 		return
 	}
 	var n int64
-	for i := range props {
-		if props[i].Err != nil {
-			c.writeError(props[i].Err)
+	for i := p.from; i < p.to; i++ {
+		r := c.req.Result(i)
+		if r.Err != nil {
+			c.writeError(r.Err)
 			return
 		}
-		n += props[i].N
+		n += r.N
 	}
 	switch p.kind {
 	case replyReceivers:
-		c.w.Int(int64(props[0].Receivers))
+		c.w.Int(int64(c.req.Result(p.from).Receivers))
 	case replyID:
-		if props[0].Skipped {
+		if r := c.req.Result(p.from); r.Skipped {
 			c.w.Null()
 		} else {
-			c.w.ID(props[0].ID.Ms, props[0].ID.Seq)
+			c.w.ID(r.ID.Ms, r.ID.Seq)
 		}
 	case replyCount:
 		c.w.Int(n)

@@ -454,17 +454,17 @@ func rewindReset(ts *testServer) func(t *testing.T) {
 		}
 		req := broker.NewRequest()
 		ts.B.Channels(func(ci broker.ChannelInfo) bool {
-			p := req.Add()
-			p.Op, p.Channel = broker.OpDrop, []byte(ci.Name)
+			cmd := req.Add()
+			cmd.Kind, cmd.Channel = broker.OpDrop, []byte(ci.Name)
 			return true
 		})
-		if len(req.Proposals) > 0 {
+		if req.Len() > 0 {
 			if err := ts.B.Do(req); err != nil {
 				t.Fatalf("drop channels: %v", err)
 			}
-			for _, p := range req.Proposals {
-				if p.Err != nil {
-					t.Fatalf("drop %s: %v", p.Channel, p.Err)
+			for i := range req.Len() {
+				if err := req.Result(i).Err; err != nil {
+					t.Fatalf("drop %s: %v", req.Command(i).Channel, err)
 				}
 			}
 		}

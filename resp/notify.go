@@ -106,30 +106,32 @@ func (s *Server) setNotifyFlags(flags int) {
 	if flags&notifyKeyspace != 0 {
 		keyPrefixes = append(keyPrefixes, keyspacePrefix)
 	}
-	s.b.SetNotifier(func(p *broker.Proposal, n *broker.Notices) { keyspaceEvents(flags, p, n) }, keyPrefixes...)
+	s.b.SetNotifier(func(kind broker.OpKind, channel []byte, r *broker.Result, n *broker.Notices) {
+		keyspaceEvents(flags, kind, channel, r, n)
+	}, keyPrefixes...)
 }
 
 // keyspacePrefix names the channel of a key's keyspace notifications.
 const keyspacePrefix = "__keyspace@0__:"
 
-// keyspaceEvents emits the notifications of one durable write, in the
-// order Redis emits them.
-func keyspaceEvents(flags int, p *broker.Proposal, n *broker.Notices) {
+// keyspaceEvents emits the notifications of one durable write (a command
+// of kind on channel, with result p), in the order Redis emits them.
+func keyspaceEvents(flags int, kind broker.OpKind, channel []byte, p *broker.Result, n *broker.Notices) {
 	emit := func(class int, event string) {
 		if flags&class == 0 {
 			return
 		}
 		if flags&notifyKeyspace != 0 {
-			n.Add(keyspacePrefix, p.Channel, []byte(event))
+			n.Add(keyspacePrefix, channel, []byte(event))
 		}
 		if flags&notifyKeyevent != 0 {
-			n.Add("__keyevent@0__:", []byte(event), p.Channel)
+			n.Add("__keyevent@0__:", []byte(event), channel)
 		}
 	}
 	if p.Created {
 		emit(notifyNew, "new")
 	}
-	switch p.Op {
+	switch kind {
 	case broker.OpAppend:
 		if !p.Skipped {
 			emit(notifyStream, "xadd")

@@ -1,0 +1,78 @@
+package broker
+
+import "github.com/rewind-mq/rewind/wal"
+
+// Request is a group of Commands applied in one atomic batch, in order,
+// with one fsync: a front adds the commands of a pipeline, submits them
+// (Broker.Submit or Do), and reads each one's Result once Wait returned.
+// A Request is reusable: Reset it after Wait, keeping its memory, so that
+// a connection that reuses one allocates nothing per request or command.
+// It is not safe for concurrent use.
+type Request struct {
+	commands []Command
+	results  []Result
+	// w is what the writer applies: one proposal per command, filled at
+	// Submit from the commands (and from scratch memory below that lives
+	// as long as the request), and read back into results by Wait.
+	w       *wal.Request
+	scratch proposalScratch // convert.go
+}
+
+// NewRequest returns an empty reusable request.
+func NewRequest() *Request { return &Request{w: wal.NewRequest()} }
+
+// Add appends a zeroed command and returns it, for the caller to fill
+// before Submit. The pointer is valid until the next Add (which may move
+// the commands); Command(i) reaches any of them. Its Result is zeroed too.
+func (r *Request) Add() *Command {
+	n := len(r.commands)
+	if n < cap(r.commands) && n < cap(r.results) {
+		// Past their length, both hold zeros (Reset clears what it drops).
+		r.commands, r.results = r.commands[:n+1], r.results[:n+1]
+	} else {
+		r.commands = append(r.commands, Command{})
+		r.results = append(r.results, Result{})
+	}
+	return &r.commands[n]
+}
+
+// Len returns how many commands the request holds.
+func (r *Request) Len() int { return len(r.commands) }
+
+// Command returns the i-th command.
+func (r *Request) Command(i int) *Command { return &r.commands[i] }
+
+// Result returns the outcome of the i-th command: valid once Wait returned
+// (before Submit, only its Entries buffer may be set).
+func (r *Request) Result(i int) *Result { return &r.results[i] }
+
+// Reset clears the request for reuse, keeping its memory. Call it only
+// once Wait returned (or Submit failed).
+func (r *Request) Reset() {
+	clear(r.commands)
+	clear(r.results)
+	r.commands, r.results = r.commands[:0], r.results[:0]
+	r.w.Reset()
+	r.scratch.reset()
+}
+
+// Wait blocks until the request is done (durable, or failed), then makes
+// the results readable. Call it once per successful Submit.
+func (r *Request) Wait() {
+	r.w.Wait()
+	for i := range r.results {
+		p := &r.w.Proposals[i]
+		resultOf(p, &r.results[i])
+		r.results[i].Claimed = claimedOf(p)
+	}
+}
+
+// prepare fills the writer's proposals from the commands.
+func (r *Request) prepare() *wal.Request {
+	r.w.Reset()
+	r.scratch.reset()
+	for i := range r.commands {
+		r.scratch.fill(r.w.Add(), &r.commands[i], &r.results[i])
+	}
+	return r.w
+}

@@ -1,0 +1,29 @@
+// Package front is a fixture of TestFrontIdentifiersCatch: a front that
+// names wal's types in each way the check must find (the lines marked
+// "want"), and broker's re-exports it allows (the others).
+package front
+
+import (
+	"github.com/rewind-mq/rewind/broker"
+	"github.com/rewind-mq/rewind/wal"
+)
+
+type proposal = wal.Proposal // want: proposal, Proposal
+
+// Kind uses a wal constant.
+func Kind() uint8 { return uint8(wal.OpAppend) } // want: OpAppend
+
+// Failed reads a field of a wal type.
+func Failed(p *proposal) bool { return p.Err != nil } // want: proposal, p, Err
+
+// Request holds a wal type it never names.
+func Request() int {
+	r := wal.NewRequest()   // want: r, NewRequest
+	return len(r.Proposals) // want: r, Proposals
+}
+
+// Allowed uses only what the allow-list keeps, and broker's own types.
+func Allowed(b *broker.Broker, id broker.ID) (uint64, broker.OpKind) {
+	m, _ := b.Meta(nil)
+	return m.Length + id.Ms, broker.OpAppend
+}
