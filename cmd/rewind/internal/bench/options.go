@@ -85,8 +85,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.SortFlags = false
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.RewindPath, "rewind", "", "`path` of the rewind binary to start (default: this executable)")
-	fs.StringVar(&o.RewindBasePath, "rewind-base", "", "`path` of an older rewind build to run as system rewind-base beside rewind")
-	fs.IntVar(&o.Runs, "runs", 1, "run the whole selection `N` times, alternating the systems' order; report the medians")
+	fs.StringVar(&o.RewindBasePath, "rewind-base", "", "`path` of an older rewind build, run as system rewind-base")
+	fs.IntVar(&o.Runs, "runs", 1, "run everything `N` times, the systems in alternating order; report medians")
 	fs.StringVar(&o.RedisPath, "redis-server", "", "`path` of redis-server (default: redis-server in PATH)")
 	fs.BoolVar(&o.Install, "install", false, "if redis-server is missing, run 'apt-get install -y redis-server'")
 	fs.StringSliceVar(&o.Systems, "systems", []string{"all"}, "comma-separated `list` of systems to run, or all")
