@@ -4,8 +4,11 @@ BIN     := bin/rewind
 PORT    ?= 7379
 DIR     ?= ./data
 FUZZTIME ?= 30s
+BASE    ?= main
+RUNS    ?= 3
+BENCHFLAGS ?=
 
-.PHONY: build run test race vet lint fuzz bench bench-smoke jepsen clean
+.PHONY: build run test race vet lint fuzz bench bench-compare bench-smoke jepsen clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rewind
@@ -44,6 +47,20 @@ fuzz:
 # Full comparison against redis-server (installed from Debian if missing).
 bench: build
 	./$(BIN) bench --install --json bench-results.json
+
+# This tree against git revision BASE (before/after a change): BASE is built in
+# a temporary directory, removed afterwards, and runs as rewind-base beside
+# rewind and redis-always, RUNS times in alternating order. The table and the
+# ratios report medians; every run is in bench-compare.json. BENCHFLAGS adds
+# flags (e.g. --workloads publish,groups).
+bench-compare: build
+	@git rev-parse --verify --quiet "$(BASE)^{commit}" >/dev/null || { echo "bench-compare: unknown revision BASE=$(BASE)"; exit 2; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && trap 'exit 130' INT TERM && \
+	mkdir "$$tmp/src" && git archive "$(BASE)^{commit}" | tar -x -C "$$tmp/src" && \
+	echo "building BASE=$(BASE) ($$(git rev-parse --short "$(BASE)^{commit}")) in $$tmp" && \
+	(cd "$$tmp/src" && $(GO) build -buildvcs=false -o "$$tmp/rewind-base" ./cmd/rewind) && \
+	./$(BIN) bench --install --rewind-base "$$tmp/rewind-base" --runs $(RUNS) \
+	  --systems rewind,rewind-base,redis-always --json bench-compare.json $(BENCHFLAGS)
 
 bench-smoke: build
 	./$(BIN) bench --smoke --json /tmp/rewind-bench-smoke.json

@@ -1,7 +1,9 @@
 // Package bench is the harness behind `rewind bench`: it starts rewind and
 // redis-server in several persistence configurations, drives each with the same
 // lean raw-RESP client, and reports throughput, latency and memory side by side,
-// with rewind/redis ratios, as a table and as JSON.
+// with rewind/redis ratios, as a table and as JSON. Given an older rewind
+// build (--rewind-base) and several runs (--runs), it also compares the two
+// builds: the medians of the runs, with rewind/rewind-base ratios.
 //
 // The package owns every process it starts: each server runs on a private
 // loopback port with its data in a temporary directory, and Main stops and
@@ -21,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -47,7 +50,9 @@ type harness struct {
 	opts      options
 	stderr    io.Writer
 	tmpRoot   string
-	systems   []system
+	systems   []system     // the selected systems, in allSystems order
+	order     []system     // the systems in the order the current run takes them
+	run       atomic.Int32 // the current run, from 1; 0 before the first
 	started   time.Time
 	loadStart string // /proc/loadavg when the run started
 
@@ -67,7 +72,7 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer h.cleanup()
-	h.runWorkloads(ctx)
+	h.runAll(ctx)
 	rep := h.report()
 	writeTable(stdout, rep)
 	writeRatios(stdout, rep)
@@ -124,6 +129,7 @@ func (h *harness) resolveBinaries(ctx context.Context) error {
 	if len(h.systems) == 0 {
 		return errors.New("no system left to benchmark")
 	}
+	h.order = h.systems
 	return nil
 }
 
@@ -194,6 +200,31 @@ func (h *harness) checkIdle() {
 	if load, err := strconv.ParseFloat(f[0], 64); err == nil && load > 0.5*float64(runtime.NumCPU()) {
 		h.note("the machine is busy (load average %s on %d CPUs): numbers will be noisy", h.loadStart, runtime.NumCPU())
 	}
+}
+
+// runAll runs the selected workloads --runs times, taking the systems in
+// runOrder, so that neither of two systems always goes first.
+func (h *harness) runAll(ctx context.Context) {
+	for run := 1; run <= h.opts.Runs && ctx.Err() == nil; run++ {
+		h.order = runOrder(h.systems, run)
+		h.run.Store(int32(run))
+		if h.opts.Runs > 1 {
+			h.progress("systems in order %s", strings.Join(systemNamesOf(h.order), ", "))
+		}
+		h.runWorkloads(ctx)
+	}
+	h.run.Store(0) // what follows belongs to no run
+}
+
+// runOrder returns the order in which run (counted from 1) takes the
+// systems: as given on odd runs, reversed on even ones, so every pair of
+// systems swaps places from one run to the next.
+func runOrder(systems []system, run int) []system {
+	order := slices.Clone(systems)
+	if run%2 == 0 {
+		slices.Reverse(order)
+	}
+	return order
 }
 
 // runWorkloads runs the selected workloads in a fixed order.
@@ -277,10 +308,15 @@ func (h *harness) setStartErr(name string, err error) {
 	h.startErrs[name] = err
 }
 
-// progress prints one line on stderr, prefixed with the time since the start.
+// progress prints one line on stderr, prefixed with the time since the start
+// and, when there are several runs, with the current one.
 func (h *harness) progress(format string, args ...any) {
 	elapsed := time.Since(h.started).Round(100 * time.Millisecond)
-	fmt.Fprintf(h.stderr, "[%7s] %s\n", elapsed, fmt.Sprintf(format, args...))
+	run := ""
+	if n := h.run.Load(); n > 0 && h.opts.Runs > 1 {
+		run = fmt.Sprintf("run %d/%d: ", n, h.opts.Runs)
+	}
+	fmt.Fprintf(h.stderr, "[%7s] %s%s\n", elapsed, run, fmt.Sprintf(format, args...))
 }
 
 // note records a remark for the report and prints it.
@@ -292,10 +328,14 @@ func (h *harness) note(format string, args ...any) {
 	h.progress("note: %s", msg)
 }
 
-// record adds a result and prints it as a progress line.
+// record adds a result and prints it as a progress line. With several
+// runs, the result carries the number of its run.
 func (h *harness) record(r Result) {
 	if sys, ok := findSystem(r.System); ok && r.Label == "" {
 		r.Label = sys.Label
+	}
+	if h.opts.Runs > 1 {
+		r.Run = int(h.run.Load())
 	}
 	h.mu.Lock()
 	h.results = append(h.results, r)
@@ -303,11 +343,12 @@ func (h *harness) record(r Result) {
 	h.progress("%s %s on %s: %s", r.Workload, r.Test, r.System, r.summary())
 }
 
-// systemsFor returns the systems a test runs on: XADD-based tests only on
-// persistent ones, since redis without persistence is a Pub/Sub reference.
+// systemsFor returns the systems a test runs on, in the current run's order:
+// XADD-based tests only on persistent ones, since redis without persistence
+// is a Pub/Sub reference.
 func (h *harness) systemsFor(needsPersistence bool) []system {
 	var out []system
-	for _, s := range h.systems {
+	for _, s := range h.order {
 		if s.persistent || !needsPersistence {
 			out = append(out, s)
 		}

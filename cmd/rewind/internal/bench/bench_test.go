@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -272,4 +273,223 @@ func readReport(t *testing.T, path string) Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// TestRunOrder checks that every pair of systems swaps places from one run
+// to the next.
+func TestRunOrder(t *testing.T) {
+	systems := []system{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	want := []string{"a,b,c", "c,b,a", "a,b,c", "c,b,a"}
+	for run := 1; run <= len(want); run++ {
+		if got := strings.Join(systemNamesOf(runOrder(systems, run)), ","); got != want[run-1] {
+			t.Errorf("runOrder(run %d) = %s, want %s", run, got, want[run-1])
+		}
+	}
+	if strings.Join(systemNamesOf(systems), ",") != "a,b,c" {
+		t.Errorf("runOrder changed its argument: %v", systemNamesOf(systems))
+	}
+}
+
+func TestMedianResults(t *testing.T) {
+	lat := func(p50, p99 float64) *latencySummary { return &latencySummary{Count: 10, P50Ms: p50, P99Ms: p99} }
+	const xadd = "XADD 1 client x1"
+	rs := []Result{
+		{Workload: "publish", Test: xadd, System: baseSystem, MsgsPerSec: 10, Latency: lat(1, 5), Run: 1},
+		{Workload: "publish", Test: xadd, System: "rewind", MsgsPerSec: 300, Latency: lat(3, 9), Run: 1},
+		{Workload: "publish", Test: xadd, System: "rewind", MsgsPerSec: 100, Latency: lat(1, 7), Run: 2},
+		{Workload: "publish", Test: xadd, System: baseSystem, MsgsPerSec: 30, Latency: lat(2, 8), Run: 2},
+		{Workload: "publish", Test: xadd, System: "rewind", MsgsPerSec: 200, Latency: lat(2, 8), Run: 3},
+		{Workload: "publish", Test: xadd, System: baseSystem, Error: "boom", Run: 3},
+		{Workload: "memory", Test: testEntryDisk, System: "rewind", Error: "first", Run: 1},
+		{Workload: "memory", Test: testEntryDisk, System: "rewind", Error: "second", Run: 2},
+		{Workload: "memory", Test: testEntryStore, System: "rewind", MemBytes: 90, MemUnit: "B/entry disk",
+			Extra: map[string]any{"dir_bytes": 9}, Run: 1},
+		{Workload: "memory", Test: testEntryStore, System: "rewind", MemBytes: 94, MemUnit: "B/entry disk", Run: 2},
+	}
+	var got []string
+	for _, m := range medianResults(rs) {
+		line := fmt.Sprintf("%s|%s|runs %d|%g|%g %s|%q", m.key(), m.System, m.Runs, m.MsgsPerSec, m.MemBytes, m.MemUnit, m.Error)
+		if m.Latency != nil {
+			line += fmt.Sprintf("|p50 %g p99 %g", m.Latency.P50Ms, m.Latency.P99Ms)
+		}
+		if m.Run != 0 || m.Extra != nil {
+			t.Errorf("%s on %s: median keeps run %d, extra %v", m.key(), m.System, m.Run, m.Extra)
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		`publish XADD 1 client x1|rewind|runs 3|200|0 |""|p50 2 p99 8`,
+		`publish XADD 1 client x1|rewind-base|runs 2|20|0 |""|p50 1.5 p99 6.5`,
+		`memory bytes/entry on disk|rewind|runs 0|0|0 |"first"`,
+		`memory bytes/entry stored|rewind|runs 2|0|92 B/entry disk|""`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("medianResults:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := medianOf([]float64{}, func(v float64) float64 { return v }); got != 0 {
+		t.Errorf("medianOf(nothing) = %v, want 0", got)
+	}
+}
+
+func TestComputeRatiosWithBase(t *testing.T) {
+	const test = "XADD 32 clients x100"
+	rs := []Result{
+		{Workload: "publish", Test: test, System: "rewind", MsgsPerSec: 1100},
+		{Workload: "publish", Test: test, System: baseSystem, MsgsPerSec: 1000},
+		{Workload: "publish", Test: test, System: "redis-always", MsgsPerSec: 500},
+		{Workload: "replay", Test: testCLIDir, System: "rewind", MsgsPerSec: 90},
+		{Workload: "replay", Test: testCLIDir, System: baseSystem, MsgsPerSec: 100},
+	}
+	var got []string
+	for _, r := range computeRatios(rs) {
+		got = append(got, fmt.Sprintf("%s|%s/%s|%.2f", r.Test, r.System, r.Against, r.Ratio))
+	}
+	want := []string{
+		test + "|rewind/rewind-base|1.10",
+		test + "|rewind/redis-always|2.20",
+		test + "|rewind-base/redis-always|2.00",
+		testCLIDir + "|rewind/rewind-base|0.90",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("computeRatios:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestSystemsWithBase(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string // systems, or "error"
+	}{
+		{nil, "rewind,redis-always,redis-everysec,redis-nopersist"},
+		{[]string{"--rewind-base", "old"}, "rewind,rewind-base,redis-always,redis-everysec,redis-nopersist"},
+		{[]string{"--systems", "rewind", "--rewind-base", "old"}, "rewind,rewind-base"},
+		{[]string{"--systems", "rewind,rewind-base,redis-always", "--rewind-base", "old"}, "rewind,rewind-base,redis-always"},
+		{[]string{"--systems", "rewind-base"}, "error"},
+		{[]string{"--runs", "0"}, "error"},
+	}
+	for _, tc := range cases {
+		o, err := parseFlags(tc.args, io.Discard, io.Discard)
+		got := strings.Join(o.Systems, ",")
+		if err != nil {
+			got = "error"
+		}
+		if got != tc.want {
+			t.Errorf("%q: systems %s (%v), want %s", tc.args, got, err, tc.want)
+		}
+	}
+}
+
+// TestSmokeComparesBuilds runs one rewind binary as both rewind and
+// rewind-base twice and checks the medians and the before/after ratios.
+func TestSmokeComparesBuilds(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH to build rewind")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rewind")
+	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/rewind-mq/rewind/cmd/rewind").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	jsonPath := filepath.Join(dir, "bench.json")
+	var out, errOut bytes.Buffer
+	args := []string{"--smoke", "--duration", "50ms", "--systems", "rewind", "--workloads", "publish,replay",
+		"--rewind", bin, "--rewind-base", bin, "--runs", "2", "--json", jsonPath}
+	if code := Main(args, &out, &errOut); code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, errOut.String())
+	}
+	for _, want := range []string{"run 1/2: ", "run 2/2: "} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("progress does not say %q:\n%s", want, errOut.String())
+		}
+	}
+	for _, want := range []string{"median of 2 runs", "rewind (base)", "rewind vs rewind-base"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout does not contain %q:\n%s", want, out.String())
+		}
+	}
+	rep := readReport(t, jsonPath)
+	if rep.Options.Runs != 2 || strings.Join(rep.Options.Systems, ",") != "rewind,rewind-base" {
+		t.Fatalf("options: runs %d, systems %v", rep.Options.Runs, rep.Options.Systems)
+	}
+	checkRunsInterleaved(t, rep.RunResults)
+	checkMedians(t, rep)
+	checkBaseRatios(t, rep)
+}
+
+// checkRunsInterleaved checks that every test ran on both systems in both
+// runs without error, in opposite orders.
+func checkRunsInterleaved(t *testing.T, runResults []Result) {
+	t.Helper()
+	order := map[string][]string{} // test -> "run:system" in recording order
+	for _, r := range runResults {
+		if r.Error != "" {
+			t.Errorf("%s on %s, run %d: %s", r.key(), r.System, r.Run, r.Error)
+		}
+		order[r.key()] = append(order[r.key()], fmt.Sprintf("%d:%s", r.Run, r.System))
+	}
+	for _, test := range []string{"publish XADD 32 clients x100", "replay " + testCLIServer, "replay " + testCLIDir} {
+		if _, ok := order[test]; !ok {
+			t.Errorf("no run results for %s", test)
+		}
+	}
+	for test, got := range order {
+		if strings.Join(got, " ") != "1:rewind 1:rewind-base 2:rewind-base 2:rewind" {
+			t.Errorf("%s ran as %v, want rewind first in run 1 and rewind-base first in run 2", test, got)
+		}
+	}
+}
+
+// checkMedians checks that each row of the report is the median of its runs.
+func checkMedians(t *testing.T, rep Report) {
+	t.Helper()
+	runs := map[string][]Result{}
+	for _, r := range rep.RunResults {
+		runs[r.key()+"|"+r.System] = append(runs[r.key()+"|"+r.System], r)
+	}
+	if len(rep.Results) != len(runs) {
+		t.Errorf("%d medians for %d tests and systems", len(rep.Results), len(runs))
+	}
+	for _, m := range rep.Results {
+		rs := runs[m.key()+"|"+m.System]
+		if len(rs) != 2 || m.Runs != 2 || m.Run != 0 {
+			t.Errorf("%s on %s: median of %d runs (runs %d, run %d), want 2", m.key(), m.System, len(rs), m.Runs, m.Run)
+			continue
+		}
+		want := (rs[0].MsgsPerSec + rs[1].MsgsPerSec) / 2
+		if m.MsgsPerSec <= 0 || math.Abs(m.MsgsPerSec-want) > 1e-9*want {
+			t.Errorf("%s on %s: median %v msgs/s, runs %v and %v", m.key(), m.System, m.MsgsPerSec, rs[0].MsgsPerSec, rs[1].MsgsPerSec)
+		}
+		if m.Latency != nil && m.Latency.P99Ms != (rs[0].Latency.P99Ms+rs[1].Latency.P99Ms)/2 {
+			t.Errorf("%s on %s: median p99 %v, runs %v and %v", m.key(), m.System, m.Latency.P99Ms, rs[0].Latency.P99Ms, rs[1].Latency.P99Ms)
+		}
+	}
+}
+
+// checkBaseRatios checks that every test has one rewind/rewind-base ratio,
+// computed from the medians.
+func checkBaseRatios(t *testing.T, rep Report) {
+	t.Helper()
+	medians := map[string]float64{}
+	for _, m := range rep.Results {
+		v, _, _ := m.metric()
+		medians[m.key()+"|"+m.System] = v
+	}
+	ratios := map[string]int{}
+	for _, r := range rep.Ratios {
+		key := r.Workload + " " + r.Test
+		if r.System != "rewind" || r.Against != baseSystem {
+			t.Errorf("%s: unexpected ratio %s / %s", key, r.System, r.Against)
+			continue
+		}
+		ratios[key]++
+		if want := medians[key+"|rewind"] / medians[key+"|"+baseSystem]; r.Ratio != want {
+			t.Errorf("%s: ratio %v, want %v from the medians", key, r.Ratio, want)
+		}
+	}
+	for _, m := range rep.Results {
+		if ratios[m.key()] != 1 {
+			t.Errorf("%s: %d rewind/rewind-base ratios, want 1", m.key(), ratios[m.key()])
+		}
+	}
 }

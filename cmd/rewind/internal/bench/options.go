@@ -18,21 +18,23 @@ var workloadNames = []string{"publish", "replay", "latency", "fanout", "memory",
 
 // options are the parsed flags of `rewind bench`.
 type options struct {
-	RewindPath   string        `json:"rewind"`
-	RedisPath    string        `json:"redis_server"`
-	Install      bool          `json:"install"`
-	Systems      []string      `json:"systems"`
-	Workloads    []string      `json:"workloads"`
-	Duration     time.Duration `json:"duration_ns"`
-	Warmup       time.Duration `json:"warmup_ns"`
-	Smoke        bool          `json:"smoke"`
-	Entries      int           `json:"entries"`
-	PayloadBytes int           `json:"payload_bytes"`
-	Rate         int           `json:"rate"`
-	Subscribers  int           `json:"subscribers"`
-	Conns        int           `json:"conns"`
-	RESP3        bool          `json:"resp3"`
-	JSONPath     string        `json:"json"`
+	RewindPath     string        `json:"rewind"`
+	RewindBasePath string        `json:"rewind_base,omitempty"`
+	Runs           int           `json:"runs"`
+	RedisPath      string        `json:"redis_server"`
+	Install        bool          `json:"install"`
+	Systems        []string      `json:"systems"`
+	Workloads      []string      `json:"workloads"`
+	Duration       time.Duration `json:"duration_ns"`
+	Warmup         time.Duration `json:"warmup_ns"`
+	Smoke          bool          `json:"smoke"`
+	Entries        int           `json:"entries"`
+	PayloadBytes   int           `json:"payload_bytes"`
+	Rate           int           `json:"rate"`
+	Subscribers    int           `json:"subscribers"`
+	Conns          int           `json:"conns"`
+	RESP3          bool          `json:"resp3"`
+	JSONPath       string        `json:"json"`
 }
 
 const usageHeader = `Usage: rewind bench [flags]
@@ -43,8 +45,15 @@ directory, and stopped and removed at the end (also on error or Ctrl-C). The sam
 raw-RESP client drives every system. Results go to a table on stdout, followed by
 rewind/redis ratios, and to a JSON file; progress goes to stderr.
 
+To compare two rewind builds, give the older one with --rewind-base and repeat the
+run with --runs N: the systems alternate their order from one run to the next, the
+table and the ratios (rewind/rewind-base among them) report the median of the runs,
+and the JSON keeps every run's results too.
+
 Systems (--systems):
   rewind           <rewind> serve --bind 127.0.0.1 --port P --dir DIR
+  rewind-base      the same, started from --rewind-base (only with that flag, which
+                   adds it to the selection)
   redis-always     appendonly yes, appendfsync always   (durable, like rewind)
   redis-everysec   appendonly yes, appendfsync everysec (may lose the last second)
   redis-nopersist  appendonly no, no RDB: the "redis (no persistence)" reference
@@ -53,7 +62,8 @@ Workloads (--workloads):
   publish  XADD ch * message P and PUBLISH ch P; 1 and 32 clients, each with 1 and
            100 commands in flight: msgs/s and per-command latency p50/p99/p99.9
   replay   load --entries entries (untimed), read them back with XRANGE pages of
-           1000: entries/s; for rewind also 'rewind replay' via server and --dir
+           1000: entries/s; for rewind (and rewind-base) also 'rewind replay' via
+           server and --dir
   latency  publish->deliver at a paced --rate: PUBLISH->SUBSCRIBE and
            XADD->XREAD BLOCK, measured from each message's scheduled send time
   fanout   1 publisher (100 PUBLISH in flight), --subscribers on one channel:
@@ -75,6 +85,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.SortFlags = false
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.RewindPath, "rewind", "", "`path` of the rewind binary to start (default: this executable)")
+	fs.StringVar(&o.RewindBasePath, "rewind-base", "", "`path` of an older rewind build, run as system rewind-base")
+	fs.IntVar(&o.Runs, "runs", 1, "run everything `N` times, the systems in alternating order; report medians")
 	fs.StringVar(&o.RedisPath, "redis-server", "", "`path` of redis-server (default: redis-server in PATH)")
 	fs.BoolVar(&o.Install, "install", false, "if redis-server is missing, run 'apt-get install -y redis-server'")
 	fs.StringSliceVar(&o.Systems, "systems", []string{"all"}, "comma-separated `list` of systems to run, or all")
@@ -129,10 +141,10 @@ func applySmoke(fs *pflag.FlagSet, o *options) {
 
 // normalize expands "all" and checks names and ranges.
 func (o *options) normalize() error {
-	var err error
-	if o.Systems, err = expandList("system", o.Systems, systemNames()); err != nil {
+	if err := o.normalizeSystems(); err != nil {
 		return err
 	}
+	var err error
 	if o.Workloads, err = expandList("workload", o.Workloads, workloadNames); err != nil {
 		return err
 	}
@@ -141,10 +153,29 @@ func (o *options) normalize() error {
 		return errors.New("--duration must be positive")
 	case o.Warmup < 0:
 		return errors.New("--warmup must not be negative")
+	case o.Runs <= 0:
+		return errors.New("--runs must be positive")
 	case o.Entries <= 0, o.PayloadBytes <= 0, o.Rate <= 0, o.Subscribers <= 0, o.Conns <= 0:
 		return errors.New("--entries, --payload-bytes, --rate, --subscribers and --conns must be positive")
 	}
 	return nil
+}
+
+// normalizeSystems expands --systems: rewind-base is known only when
+// --rewind-base is given, and then it always joins the run.
+func (o *options) normalizeSystems() error {
+	known := systemNames()
+	if o.RewindBasePath == "" {
+		if slices.ContainsFunc(o.Systems, func(n string) bool { return strings.TrimSpace(n) == baseSystem }) {
+			return errors.New("--systems rewind-base needs --rewind-base PATH")
+		}
+		known = slices.DeleteFunc(known, func(n string) bool { return n == baseSystem })
+	} else {
+		o.Systems = append(slices.Clone(o.Systems), baseSystem)
+	}
+	var err error
+	o.Systems, err = expandList("system", o.Systems, known)
+	return err
 }
 
 // expandList validates names against known (keeping known's order) and expands "all".
@@ -175,9 +206,11 @@ func expandList(kind string, names, known []string) ([]string, error) {
 	return out, nil
 }
 
-func systemNames() []string {
-	names := make([]string, len(allSystems))
-	for i, s := range allSystems {
+func systemNames() []string { return systemNamesOf(allSystems) }
+
+func systemNamesOf(systems []system) []string {
+	names := make([]string, len(systems))
+	for i, s := range systems {
 		names[i] = s.Name
 	}
 	return names

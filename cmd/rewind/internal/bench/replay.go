@@ -60,7 +60,7 @@ func (h *harness) storedOn(ctx context.Context, sys system) {
 		m.diskBytes, m.diskErr = dirBytes(srv.dir)
 	}
 	if sys.isRewind() && h.opts.wantWorkload("replay") {
-		h.record(h.timedReplayCLI(ctx, testCLIDir, "--dir", srv.dir))
+		h.record(h.timedReplayCLI(ctx, sys, testCLIDir, "--dir", srv.dir))
 	}
 	if h.opts.wantWorkload("memory") {
 		h.recordEntryMemory(sys, m)
@@ -94,7 +94,7 @@ func (h *harness) loadAndRead(ctx context.Context, srv *server, m *storedMeasure
 	}
 	h.record(h.timedXrange(c, srv.sys))
 	if !redis {
-		h.record(h.timedReplayCLI(ctx, testCLIServer, "-h", "127.0.0.1", "-p", strconv.Itoa(srv.port)))
+		h.record(h.timedReplayCLI(ctx, srv.sys, testCLIServer, "-h", "127.0.0.1", "-p", strconv.Itoa(srv.port)))
 	}
 	return nil
 }
@@ -190,9 +190,10 @@ func readEntryPage(c *client) (int64, []byte, error) {
 }
 
 // timedReplayCLI times `<rewind> replay replay --from 0 <args>` with stdout
-// to /dev/null. A failure is recorded in the result.
-func (h *harness) timedReplayCLI(ctx context.Context, test string, args ...string) Result {
-	r := Result{Workload: "replay", Test: test, System: "rewind"}
+// to /dev/null, <rewind> being the binary of sys. A failure is recorded in
+// the result.
+func (h *harness) timedReplayCLI(ctx context.Context, sys system, test string, args ...string) Result {
+	r := Result{Workload: "replay", Test: test, System: sys.Name}
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		r.Error = err.Error()
@@ -202,7 +203,7 @@ func (h *harness) timedReplayCLI(ctx context.Context, test string, args ...strin
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	argv := append([]string{"replay", replayKey, "--from", "0"}, args...)
-	cmd := exec.CommandContext(ctx, h.opts.RewindPath, argv...)
+	cmd := exec.CommandContext(ctx, h.rewindBinary(sys), argv...)
 	out := &tailBuffer{max: 2048}
 	cmd.Stdout, cmd.Stderr = devNull, out
 	start := time.Now()

@@ -30,6 +30,8 @@ type Result struct {
 	MemUnit    string          `json:"memory_unit,omitempty"`  // e.g. "B/conn"
 	Extra      map[string]any  `json:"extra,omitempty"`
 	Error      string          `json:"error,omitempty"`
+	Run        int             `json:"run,omitempty"`  // with --runs > 1: the run that measured it, from 1
+	Runs       int             `json:"runs,omitempty"` // a median: how many runs measured it without error
 }
 
 // key identifies a test across systems.
@@ -64,15 +66,16 @@ func (r Result) summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// Ratio compares rewind with another system on one test.
+// Ratio compares rewind (or rewind-base) with another system on one test.
 type Ratio struct {
 	Workload     string  `json:"workload"`
 	Test         string  `json:"test"`
+	System       string  `json:"system"`  // rewind or rewind-base
 	Against      string  `json:"against"` // system (and test, when it differs)
 	Metric       string  `json:"metric"`
-	Rewind       float64 `json:"rewind"`
+	Value        float64 `json:"rewind"` // System's value (the name kept from when only rewind had ratios)
 	Other        float64 `json:"other"`
-	Ratio        float64 `json:"ratio"` // rewind / other
+	Ratio        float64 `json:"ratio"` // System / other
 	HigherBetter bool    `json:"higher_is_better"`
 }
 
@@ -89,8 +92,9 @@ type Report struct {
 	Options      options  `json:"options"`
 	ElapsedSec   float64  `json:"elapsed_s"`
 	Notes        []string `json:"notes,omitempty"`
-	Results      []Result `json:"results"`
-	Ratios       []Ratio  `json:"ratios"`
+	Results      []Result `json:"results"`               // with --runs > 1, the medians of RunResults
+	RunResults   []Result `json:"run_results,omitempty"` // with --runs > 1, every run's results
+	Ratios       []Ratio  `json:"ratios"`                // of Results
 }
 
 func (h *harness) report() Report {
@@ -99,6 +103,10 @@ func (h *harness) report() Report {
 	results := sortResults(slices.Clone(h.results))
 	notes := slices.Clone(h.notes)
 	h.mu.Unlock()
+	var runResults []Result
+	if h.opts.Runs > 1 {
+		runResults, results = results, medianResults(results)
+	}
 	return Report{
 		Date:         time.Now().Format(time.RFC3339),
 		Hostname:     host,
@@ -112,6 +120,7 @@ func (h *harness) report() Report {
 		ElapsedSec:   time.Since(h.started).Seconds(),
 		Notes:        notes,
 		Results:      results,
+		RunResults:   runResults,
 		Ratios:       computeRatios(results),
 	}
 }
@@ -152,16 +161,17 @@ func sortResults(rs []Result) []Result {
 	return rs
 }
 
-// computeRatios compares every rewind result with the other systems on the
-// same test, and every rewind latency p99 with redis-always's XADD->XREAD p99.
+// computeRatios compares every rewind and rewind-base result with the redis
+// systems on the same test, rewind with rewind-base (the before/after ratio),
+// and every latency p99 of theirs with redis-always's XADD->XREAD p99.
 func computeRatios(rs []Result) []Ratio {
 	var out []Ratio
 	for _, rw := range rs {
-		if rw.System != "rewind" || rw.Error != "" {
+		if sys, ok := findSystem(rw.System); !ok || !sys.isRewind() || rw.Error != "" {
 			continue
 		}
 		for _, o := range rs {
-			if o.System != "rewind" && o.Error == "" && o.key() == rw.key() {
+			if o.Error == "" && o.key() == rw.key() && hasRatio(rw.System, o.System) {
 				out = appendRatio(out, rw, o, o.System)
 			}
 		}
@@ -177,6 +187,13 @@ func computeRatios(rs []Result) []Ratio {
 	return out
 }
 
+// hasRatio reports whether the ratio system/other is reported: rewind and
+// rewind-base against every redis system, and rewind against rewind-base.
+func hasRatio(system, other string) bool {
+	o, ok := findSystem(other)
+	return ok && (!o.isRewind() || (system == "rewind" && o.base))
+}
+
 func appendRatio(out []Ratio, rw, o Result, against string) []Ratio {
 	a, metric, higher := rw.metric()
 	b, otherMetric, _ := o.metric()
@@ -186,12 +203,15 @@ func appendRatio(out []Ratio, rw, o Result, against string) []Ratio {
 	if otherMetric != metric {
 		metric += " vs " + otherMetric
 	}
-	return append(out, Ratio{Workload: rw.Workload, Test: rw.Test, Against: against, Metric: metric,
-		Rewind: a, Other: b, Ratio: a / b, HigherBetter: higher})
+	return append(out, Ratio{Workload: rw.Workload, Test: rw.Test, System: rw.System, Against: against,
+		Metric: metric, Value: a, Other: b, Ratio: a / b, HigherBetter: higher})
 }
 
-// writeTable prints one row per result.
+// writeTable prints one row per result (the medians, with several runs).
 func writeTable(w io.Writer, rep Report) {
+	if rep.Options.Runs > 1 {
+		fmt.Fprintf(w, "median of %d runs:\n", rep.Options.Runs)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "workload\tsystem\tmsgs/s\tp50 ms\tp99 ms\tp99.9 ms\tmemory")
 	for _, r := range rep.Results {
@@ -211,7 +231,11 @@ func writeTable(w io.Writer, rep Report) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.key(), r.Label, rate, p50, p99, p999, mem)
 	}
 	tw.Flush()
-	writeErrors(w, rep.Results)
+	if rep.RunResults != nil {
+		writeErrors(w, rep.RunResults)
+	} else {
+		writeErrors(w, rep.Results)
+	}
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
@@ -249,9 +273,10 @@ func fmtNum(v float64) string {
 	return fmt.Sprintf("%.3f", v)
 }
 
-// writeRatios prints the rewind/redis ratio section.
+// writeRatios prints the ratio section: rewind/redis, rewind/rewind-base
+// and rewind-base/redis.
 func writeRatios(w io.Writer, rep Report) {
-	fmt.Fprintln(w, "\nratios (rewind / other system):")
+	fmt.Fprintln(w, "\nratios (system / other system):")
 	if len(rep.Ratios) == 0 {
 		fmt.Fprintln(w, "  none: rewind was not measured successfully next to another system")
 		return
@@ -262,8 +287,8 @@ func writeRatios(w io.Writer, rep Report) {
 		if r.HigherBetter {
 			better = "higher is better"
 		}
-		fmt.Fprintf(tw, "  %s %s\tvs %s\t%.2fx\t%s\t%s vs %s\t(%s)\n", r.Workload, r.Test, r.Against,
-			r.Ratio, r.Metric, fmtNum(r.Rewind), fmtNum(r.Other), better)
+		fmt.Fprintf(tw, "  %s %s\t%s vs %s\t%.2fx\t%s\t%s vs %s\t(%s)\n", r.Workload, r.Test, r.System, r.Against,
+			r.Ratio, r.Metric, fmtNum(r.Value), fmtNum(r.Other), better)
 	}
 	tw.Flush()
 }

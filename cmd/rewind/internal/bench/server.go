@@ -32,12 +32,17 @@ type system struct {
 	Label      string   // shown in the table
 	redisArgs  []string // extra redis-server arguments; nil for rewind
 	persistent bool     // whether writes are made durable (XADD workloads run only then)
+	base       bool     // a rewind started from --rewind-base (the build before a change)
 }
+
+// baseSystem is the name of the rewind started from --rewind-base.
+const baseSystem = "rewind-base"
 
 func (s system) isRewind() bool { return s.redisArgs == nil }
 
 var allSystems = []system{
 	{Name: "rewind", Label: "rewind", persistent: true},
+	{Name: baseSystem, Label: "rewind (base)", persistent: true, base: true},
 	{Name: "redis-always", Label: "redis always", persistent: true,
 		redisArgs: []string{"--appendonly", "yes", "--appendfsync", "always"}},
 	{Name: "redis-everysec", Label: "redis everysec", persistent: true,
@@ -64,10 +69,18 @@ func (s *server) pid() int { return s.cmd.Process.Pid }
 func (h *harness) serverArgs(sys system, port int, dir string) (string, []string) {
 	p := strconv.Itoa(port)
 	if sys.isRewind() {
-		return h.opts.RewindPath, []string{"serve", "--bind", "127.0.0.1", "--port", p, "--dir", dir}
+		return h.rewindBinary(sys), []string{"serve", "--bind", "127.0.0.1", "--port", p, "--dir", dir}
 	}
 	args := []string{"--save", "", "--dir", dir, "--port", p, "--bind", "127.0.0.1", "--protected-mode", "no"}
 	return h.opts.RedisPath, append(args, sys.redisArgs...)
+}
+
+// rewindBinary returns the path of the rewind binary that runs sys.
+func (h *harness) rewindBinary(sys system) string {
+	if sys.base {
+		return h.opts.RewindBasePath
+	}
+	return h.opts.RewindPath
 }
 
 // startServer starts a fresh process of sys and waits until it answers PING.
