@@ -16,6 +16,10 @@ type Request struct {
 	// as long as the request), and read back into results by Wait.
 	w       *wal.Request
 	scratch proposalScratch // convert.go
+	// index and stampMs, when set (StateMachine.Apply), are the entry's
+	// index and the leader's stamp; zero: the writer assigns both.
+	index   uint64
+	stampMs int64
 }
 
 // NewRequest returns an empty reusable request.
@@ -54,7 +58,13 @@ func (r *Request) Reset() {
 	r.commands, r.results = r.commands[:0], r.results[:0]
 	r.w.Reset()
 	r.scratch.reset()
+	r.index, r.stampMs = 0, 0
 }
+
+// Applied returns, once Wait returned, the index the request was applied
+// at and the state clock it was applied with (the time its IDs and
+// deliveries were stamped with).
+func (r *Request) Applied() (index uint64, timeMs int64) { return r.w.Index, r.w.TimeMs }
 
 // Wait blocks until the request is done (durable, or failed), then makes
 // the results readable. Call it once per successful Submit.
@@ -74,5 +84,6 @@ func (r *Request) prepare() *wal.Request {
 	for i := range r.commands {
 		r.scratch.fill(r.w.Add(), &r.commands[i], &r.results[i])
 	}
+	r.w.Index, r.w.StampMs = r.index, r.stampMs
 	return r.w
 }
