@@ -55,23 +55,17 @@ const (
 var (
 	MaxID        = wal.MaxID
 	MessageField = wal.MessageField
-	ParseID      = wal.ParseID
-	ParseIDSpec  = wal.ParseIDSpec
-	ParseRangeID = wal.ParseRangeID
 	MatchPattern = delivery.Match
 )
 
 // Errors of the storage layer that fronts map to replies.
 var (
-	ErrInvalidID            = wal.ErrInvalidID
-	ErrInvalidStartInterval = wal.ErrInvalidStartInterval
-	ErrInvalidEndInterval   = wal.ErrInvalidEndInterval
-	ErrIDTooSmall           = wal.ErrIDTooSmall
-	ErrIDZero               = wal.ErrIDZero
-	ErrTooLarge             = wal.ErrTooLarge
-	ErrFailed               = wal.ErrFailed
-	ErrClosed               = wal.ErrClosed
-	ErrNoSuchChannel        = wal.ErrNoSuchChannel
+	ErrIDTooSmall    = wal.ErrIDTooSmall
+	ErrIDZero        = wal.ErrIDZero
+	ErrTooLarge      = wal.ErrTooLarge
+	ErrFailed        = wal.ErrFailed
+	ErrClosed        = wal.ErrClosed
+	ErrNoSuchChannel = wal.ErrNoSuchChannel
 
 	// Open fails with a DirError of one of these kinds when the data
 	// directory cannot be used.

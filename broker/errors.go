@@ -30,9 +30,9 @@ func (e *Error) Is(target error) bool { return target == e.cause && e.cause != n
 
 // The entries.
 var (
-	ErrBadID            = &Error{"bad-id", "ERR Invalid stream ID specified as stream command argument", wal.ErrInvalidID}
-	ErrBadStartInterval = &Error{"bad-start-id", "ERR invalid start ID for the interval", wal.ErrInvalidStartInterval}
-	ErrBadEndInterval   = &Error{"bad-end-id", "ERR invalid end ID for the interval", wal.ErrInvalidEndInterval}
+	ErrBadID            = &Error{"bad-id", "ERR Invalid stream ID specified as stream command argument", nil}
+	ErrBadStartInterval = &Error{"bad-start-id", "ERR invalid start ID for the interval", nil}
+	ErrBadEndInterval   = &Error{"bad-end-id", "ERR invalid end ID for the interval", nil}
 	ErrIDNotAboveTop    = &Error{"id-not-above-top", "ERR The ID specified in XADD is equal or smaller than the target stream top item", wal.ErrIDTooSmall}
 	ErrIDIsZero         = &Error{"id-zero", "ERR The ID specified in XADD must be greater than 0-0", wal.ErrIDZero}
 	ErrIDsExhausted     = &Error{"ids-exhausted", "ERR The stream has exhausted the last possible ID, unable to add more items", wal.ErrIDExhausted}

@@ -99,7 +99,7 @@ func parseXClaim(args [][]byte) (*broker.ClaimInput, []broker.ID, error) {
 	j := 5
 	ids := make([]broker.ID, 0, len(args)-j)
 	for ; j < len(args); j++ {
-		id, err := broker.ParseID(args[j], 0)
+		id, err := ParseID(args[j], 0)
 		if err != nil {
 			break
 		}
@@ -127,7 +127,7 @@ func parseXClaim(args [][]byte) (*broker.ClaimInput, []broker.ID, error) {
 			}
 		case eq(opt, "lastid") && more > 0:
 			j++
-			id, err := broker.ParseID(args[j], 0)
+			id, err := ParseID(args[j], 0)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -209,7 +209,7 @@ func parseXAutoClaim(args [][]byte) (*broker.ClaimInput, int, error) {
 		return nil, 0, errXAutoClaimMinIdle
 	}
 	a.MinIdleMs = max(minIdle, 0)
-	start, err := broker.ParseRangeID(args[5], false)
+	start, err := ParseRangeID(args[5], false)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -282,7 +282,7 @@ func refPolicyOf(opt []byte) broker.RefPolicy {
 func parseStrictIDs(args [][]byte) ([]broker.ID, error) {
 	ids := make([]broker.ID, len(args))
 	for i, b := range args {
-		id, err := broker.ParseID(b, 0)
+		id, err := ParseID(b, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -165,7 +165,7 @@ func parseGroupCursor(cmd *broker.Command, args [][]byte, i int, create bool) er
 		cmd.AtLastID = true
 		return nil
 	}
-	id, err := broker.ParseID(idArg, 0)
+	id, err := ParseID(idArg, 0)
 	cmd.Spec.ID = id
 	return err
 }
@@ -234,7 +234,7 @@ func cmdXGroupHelp(c *conn, _ [][]byte) {
 func cmdXAck(c *conn, args [][]byte) {
 	ids := make([]broker.ID, 0, len(args)-3)
 	for _, a := range args[3:] {
-		id, err := broker.ParseID(a, 0)
+		id, err := ParseID(a, 0)
 		if err != nil {
 			c.drain()
 			if _, ok := c.s.b.Group(args[1], args[2]); !ok {
@@ -322,7 +322,7 @@ func cmdXReadGroup(c *conn, args [][]byte) {
 		if len(id) == 1 && id[0] == '>' {
 			continue
 		}
-		if history[i], err = broker.ParseID(id, 0); err != nil {
+		if history[i], err = ParseID(id, 0); err != nil {
 			c.drain()
 			c.xreadGroupIDError(a, i, err)
 			return
@@ -603,10 +603,10 @@ func parseXPending(args [][]byte) (broker.PendingQuery, error) {
 		return q, errSyntax
 	}
 	var err error
-	if q.Start, err = broker.ParseRangeID(args[0], false); err != nil {
+	if q.Start, err = ParseRangeID(args[0], false); err != nil {
 		return q, err
 	}
-	if q.End, err = broker.ParseRangeID(args[1], true); err != nil {
+	if q.End, err = ParseRangeID(args[1], true); err != nil {
 		return q, err
 	}
 	count, ok := parseInt64(args[2])

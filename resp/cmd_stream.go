@@ -80,7 +80,7 @@ loop:
 				}
 				a.trim.Strategy, a.trim.MaxLen = broker.TrimMaxLen, uint64(n)
 			} else {
-				id, err := broker.ParseID(args[i], 0)
+				id, err := ParseID(args[i], 0)
 				if err != nil {
 					return a, err
 				}
@@ -101,7 +101,7 @@ loop:
 		case xadd && eq(opt, "nomkstream"):
 			a.noCreate = true
 		case xadd:
-			if a.spec, err = broker.ParseIDSpec(opt); err != nil {
+			if a.spec, err = ParseIDSpec(opt); err != nil {
 				return a, err
 			}
 			break loop
@@ -180,7 +180,7 @@ func cmdXTrim(c *conn, args [][]byte) {
 func cmdXDel(c *conn, args [][]byte) {
 	ids := make([]broker.ID, 0, len(args)-2)
 	for _, a := range args[2:] {
-		id, err := broker.ParseID(a, 0)
+		id, err := ParseID(a, 0)
 		if err != nil {
 			c.failWrite(err)
 			return
@@ -193,7 +193,7 @@ func cmdXDel(c *conn, args [][]byte) {
 
 func cmdXSetID(c *conn, args [][]byte) {
 	var s broker.SetID
-	id, err := broker.ParseID(args[2], 0)
+	id, err := ParseID(args[2], 0)
 	if err != nil {
 		c.failWrite(err)
 		return
@@ -215,7 +215,7 @@ func cmdXSetID(c *conn, args [][]byte) {
 			s.EntriesAdded, s.HasEntriesAdded = uint64(n), true
 			i++
 		case eq(args[i], "maxdeletedid") && more >= 1:
-			id, err := broker.ParseID(args[i+1], 0)
+			id, err := ParseID(args[i+1], 0)
 			if err != nil {
 				c.failWrite(err)
 				return
@@ -246,10 +246,10 @@ func (c *conn) xrange(args [][]byte, reverse bool) {
 	if reverse {
 		startArg, endArg = endArg, startArg
 	}
-	start, err := broker.ParseRangeID(startArg, false)
+	start, err := ParseRangeID(startArg, false)
 	if err == nil {
 		var end broker.ID
-		end, err = broker.ParseRangeID(endArg, true)
+		end, err = ParseRangeID(endArg, true)
 		q := broker.RangeQuery{Start: start, End: end, Count: -1, Reverse: reverse}
 		if err == nil {
 			err = parseCount(args[4:], &q.Count)
@@ -392,7 +392,7 @@ func (c *conn) xreadStreams(rest [][]byte, count int, block time.Duration) {
 			c.w.Error(replyXReadGreaterID)
 			return
 		default:
-			id, err := broker.ParseID(idArg, 0)
+			id, err := ParseID(idArg, 0)
 			if err != nil {
 				c.writeError(err)
 				return

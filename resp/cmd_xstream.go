@@ -82,12 +82,12 @@ func cmdXStream(c *conn, args [][]byte) {
 		c.w.Error(replyXStreamArity)
 		return
 	}
-	start, err := broker.ParseRangeID(args[2], false)
+	start, err := ParseRangeID(args[2], false)
 	if err != nil {
 		c.writeError(err)
 		return
 	}
-	end, err := broker.ParseRangeID(args[3], true)
+	end, err := ParseRangeID(args[3], true)
 	if err != nil {
 		c.writeError(err)
 		return

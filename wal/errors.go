@@ -5,9 +5,6 @@ import "errors"
 // Errors callers test for. Those that a Redis client can cause carry Redis's
 // own wording (without the "ERR " prefix, which the front adds).
 var (
-	ErrInvalidID            = errors.New("Invalid stream ID specified as stream command argument")
-	ErrInvalidStartInterval = errors.New("invalid start ID for the interval")
-	ErrInvalidEndInterval   = errors.New("invalid end ID for the interval")
 	ErrIDTooSmall           = errors.New("The ID specified in XADD is equal or smaller than the target stream top item")
 	ErrIDZero               = errors.New("The ID specified in XADD must be greater than 0-0")
 	ErrIDExhausted          = errors.New("The stream has exhausted the last possible ID, unable to add more items")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rewind-mq/rewind/broker"
 	"github.com/rewind-mq/rewind/cmd/rewind/internal/respclient"
+	"github.com/rewind-mq/rewind/resp"
 )
 
 const replaySynopsis = `Usage: rewind replay CHANNEL [flags]
@@ -175,11 +176,11 @@ func (o *replayOptions) plan(args []string, fromSet, serverSet bool, now time.Ti
 	case o.from == "$":
 		p.fromNew = true
 	default:
-		if p.start, err = broker.ParseRangeID([]byte(o.from), false); err != nil {
+		if p.start, err = resp.ParseRangeID([]byte(o.from), false); err != nil {
 			return p, fmt.Errorf("--from: invalid ID %q (want <ms>-<seq>, <ms>, 0 or $)", o.from)
 		}
 	}
-	if p.end, err = broker.ParseRangeID([]byte(o.to), true); err != nil {
+	if p.end, err = resp.ParseRangeID([]byte(o.to), true); err != nil {
 		return p, fmt.Errorf("--to: invalid ID %q (want <ms>-<seq>, <ms> or +)", o.to)
 	}
 	return p, nil
@@ -462,7 +463,7 @@ func (r *serverReplay) readOldest() (broker.ID, bool, error) {
 // pageID parses the ID of entry i of the current page.
 func (r *serverReplay) pageID(i int) (broker.ID, error) {
 	b := r.pg.id(i)
-	id, err := broker.ParseID(b, 0)
+	id, err := resp.ParseID(b, 0)
 	if err != nil {
 		return id, fmt.Errorf("%w: entry ID %q", errProtocol, b)
 	}

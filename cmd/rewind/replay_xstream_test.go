@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rewind-mq/rewind/broker"
+	"github.com/rewind-mq/rewind/resp"
 )
 
 // seedMany appends n entries (IDs 5000-0, 5000-1, ... ten per ms; payloads
@@ -143,8 +144,8 @@ func (f *fakeRedis) serve(nc net.Conn) {
 			if name == "XREVRANGE" {
 				lo, hi = hi, lo
 			}
-			start, err1 := broker.ParseRangeID([]byte(lo), false)
-			end, err2 := broker.ParseRangeID([]byte(hi), true)
+			start, err1 := resp.ParseRangeID([]byte(lo), false)
+			end, err2 := resp.ParseRangeID([]byte(hi), true)
 			count, err3 := strconv.Atoi(args[5])
 			if err1 != nil || err2 != nil || err3 != nil {
 				fmt.Fprintf(w, "-ERR bad range\r\n")
