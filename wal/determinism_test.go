@@ -90,8 +90,9 @@ func resultText(p *Proposal) string {
 	return s + fmt.Sprintf(" entries=%x", []byte(p.Entries))
 }
 
-// records returns every stored record but the node-local commit counter,
-// as "key=value" strings in key order.
+// records returns every stored record outside the node-local span (the
+// commit counter, the layout version), as "key=value" strings in key
+// order.
 func (d *detLog) records(t *testing.T) []string {
 	t.Helper()
 	if err := d.l.db.Flush(); err != nil {
@@ -103,9 +104,10 @@ func (d *detLog) records(t *testing.T) []string {
 	}
 	defer it.Close()
 	var out []string
+	localLower, localUpper := LocalSpan()
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
-		if len(k) > 0 && k[0] == prefixHighWater {
+		if bytes.Compare(k, localLower) >= 0 && bytes.Compare(k, localUpper) < 0 {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%x=%x", k, it.Value()))

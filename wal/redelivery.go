@@ -152,7 +152,7 @@ func (l *Log) durableFields(ch *channel, id ID) ([][]byte, error) {
 		return nil, ErrClosed
 	}
 	defer l.views.release(v)
-	val, closer, err := v.snap.Get(entryKey(nil, ch.cid, id))
+	val, closer, err := v.snap.Get(entryKey(nil, l.shard, ch.cid, id))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}

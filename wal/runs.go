@@ -60,10 +60,6 @@ type deliveryRun struct {
 
 func compareRuns(a, b deliveryRun) int { return compareIDs(a.first, b.first) }
 
-func runKey(dst []byte, cid, gid uint64, first ID) []byte {
-	return groupIDKey(dst, prefixRun, cid, gid, first)
-}
-
 // runOf returns the run that holds e, which is marked in a run.
 func (g *group) runOf(e *pendingEntry) *deliveryRun {
 	r, ok := g.runs.Floor(deliveryRun{first: e.id})
@@ -156,7 +152,7 @@ func (l *Log) flushRuns(b *pendingBatch, ch *channel, g *group) {
 			return
 		}
 		r.dirty = false
-		l.w.keyBuf = runKey(l.w.keyBuf, ch.cid, g.gid, first)
+		l.w.keyBuf = runKey(l.w.keyBuf, l.shard, ch.cid, g.gid, first)
 		if r.live == 0 {
 			b.setErr(b.pb.Delete(l.w.keyBuf, nil))
 			g.runs.Delete(deliveryRun{first: first})

@@ -192,7 +192,7 @@ func (l *Log) seal() *pendingBatch {
 			continue
 		}
 		ch.metaDirty = false
-		l.w.keyBuf = metaKey(l.w.keyBuf, ch.cid)
+		l.w.keyBuf = metaKey(l.w.keyBuf, l.shard, ch.cid)
 		l.w.valBuf = encodeMeta(l.w.valBuf[:0], &t.meta)
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 		ch.forceMeta, ch.metaWrittenMs = false, now
@@ -375,12 +375,12 @@ func (l *Log) channelForWrite(b *pendingBatch, name []byte) *channel {
 		// is never given twice, even to a name created after the
 		// channel of the highest cid was deleted and the node restarted.
 		l.w.valBuf = appendUint64(l.w.valBuf[:0], l.w.nextCID)
-		b.setErr(b.pb.Set(nextCIDKey, l.w.valBuf, nil))
+		b.setErr(b.pb.Set(nextCIDKey(l.w.keyBuf, l.shard), l.w.valBuf, nil))
 	}
 	ch.w = Meta{Incarnation: ch.cid}
 	ch.exists = true
 	l.w.valBuf = appendUint64(l.w.valBuf[:0], ch.cid)
-	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, name), l.w.valBuf, nil))
+	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, l.shard, name), l.w.valBuf, nil))
 	l.touch(b, ch, true)
 	return ch
 }
