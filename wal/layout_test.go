@@ -1,21 +1,29 @@
 package wal
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // The fixtures in testdata/layout1 are data directories written by a
 // rewind binary of the layout before replication groups (README.md there
 // says how). Each has beside it the state the log of that layout read from
-// it (its .state file, written with -update-layout-state by that code):
-// a migrated copy must read the same.
+// it (its .state file, written by TestLayoutMigration with
+// -update-layout-state, run with that code): a migrated copy must read
+// the same.
 
 var updateLayoutState = flag.Bool("update-layout-state", false, "rewrite testdata/layout1/*.state from the fixtures")
 
@@ -96,30 +104,313 @@ func dumpCursor(t *testing.T, b *strings.Builder, l *Log, c Cursor) {
 	fmt.Fprintf(b, "pattern cursor %q %q base=%v channel=%q: base %v, %+v\n", c.Name, c.Pattern, c.Base, c.Channel, base, cursors)
 }
 
-// TestLayoutFixtureState records the fixtures' state (with
-// -update-layout-state) or checks that the log reads what was recorded.
-func TestLayoutFixtureState(t *testing.T) {
+// copyFixtureTo copies testdata/layout1/name into dir of fs, synced.
+func copyFixtureTo(t *testing.T, name string, fs vfs.FS, dir string) {
+	t.Helper()
+	src := filepath.Join("testdata", "layout1", name)
+	files, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(filepath.Join(src, file.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := fs.Create(fs.PathJoin(dir, file.Name()), vfs.WriteCategoryUnspecified)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Write(data)
+		if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := fs.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(d.Sync(), d.Close()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fixtureState is the state recorded for fixture name.
+func fixtureState(t *testing.T, name string) string {
+	t.Helper()
+	want, err := os.ReadFile(filepath.Join("testdata", "layout1", name+".state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(want)
+}
+
+// writeFixtureState records state as fixture name's (-update-layout-state,
+// to be run only by the code of the fixtures' layout: README.md there).
+func writeFixtureState(t *testing.T, name, state string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join("testdata", "layout1", name+".state"), []byte(state), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawRecords returns every record of l's DB as "key=value", in key order.
+func rawRecords(t *testing.T, l *Log) []string {
+	t.Helper()
+	it, err := l.db.NewIter(&pebble.IterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var out []string
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, fmt.Sprintf("%x=%x", it.Key(), it.Value()))
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkLayout2 fails unless every key of l is in shard 0's span or the
+// node-local span, and the layout version is recorded.
+func checkLayout2(t *testing.T, l *Log) {
+	t.Helper()
+	shardLower, shardUpper := ShardSpan(singleNodeShard)
+	localLower, localUpper := LocalSpan()
+	in := func(k, lower, upper []byte) bool {
+		return bytes.Compare(k, lower) >= 0 && bytes.Compare(k, upper) < 0
+	}
+	it, err := l.db.NewIter(&pebble.IterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if k := it.Key(); !in(k, shardLower, shardUpper) && !in(k, localLower, localUpper) {
+			t.Errorf("key %q outside shard 0 and the node-local span", k)
+		}
+	}
+	version, ok, err := readLayoutVersion(l.db)
+	if err != nil || !ok || version != layoutVersion {
+		t.Errorf("layout version %d, %v, %v; want %d", version, ok, err, layoutVersion)
+	}
+}
+
+// checkFixtureFacts checks, by hand, some of what make.sh wrote (the
+// recorded state holds all of it).
+func checkFixtureFacts(t *testing.T, l *Log, killed bool) {
+	t.Helper()
+	orders, ok := l.Meta([]byte("orders"))
+	wantLen, wantLast := uint64(10), ID{1, 12}
+	if killed {
+		wantLen, wantLast = 11, ID{1, 13} // the XADD before the SIGKILL
+	}
+	if !ok || orders.Length != wantLen || orders.LastID != wantLast || orders.MaxDeletedID != (ID{1, 5}) ||
+		orders.Retention != (Retention{MaxLen: 100, Interest: true}) {
+		t.Errorf("orders: %v %+v", ok, orders)
+	}
+	if setid, _ := l.Meta([]byte("setid")); setid.LastID != (ID{9, 9}) || setid.EntriesAdded != 20 || setid.MaxDeletedID != (ID{5, 5}) {
+		t.Errorf("setid: %+v", setid)
+	}
+	if trimmed, _ := l.Meta([]byte("trimmed")); trimmed.Length != 4 || trimmed.FirstID != (ID{2, 7}) {
+		t.Errorf("trimmed: %+v", trimmed)
+	}
+	if gone, _ := l.Meta([]byte("gone")); gone.Length != 1 || gone.FirstID != (ID{4, 2}) || gone.Incarnation == 0 {
+		t.Errorf("gone: %+v", gone)
+	}
+	if n := l.NodeLimits(); n != (NodeLimits{MaxEntries: 4, MaxBytes: 2048}) {
+		t.Errorf("node limits %+v", n)
+	}
+	g1, ok := l.Group([]byte("orders"), []byte("g1"))
+	if !ok || g1.Pending != 4 || g1.LastID != (ID{1, 7}) || len(g1.Consumers) != 4 {
+		t.Errorf("orders g1: %v %+v", ok, g1)
+	}
+	audit, ok := l.Group([]byte("orders"), []byte("audit"))
+	if !ok || audit.Config.MaxDeliver != 7 || audit.Config.DeadLetter != "dlq" || len(audit.Config.BackoffMs) != 2 {
+		t.Errorf("orders audit: %v %+v", ok, audit)
+	}
+	if workers, ok := l.Group([]byte("jobs"), []byte("workers")); !ok || workers.Pending != 23 {
+		t.Errorf("jobs workers: %v %+v", ok, workers)
+	}
+	news, _ := l.Meta([]byte("news"))
+	if pos, ok, err := l.CursorOf([]byte("reader1"), []byte("news")); err != nil || !ok || pos.ID != news.LastID || pos.Incarnation != news.Incarnation {
+		t.Errorf("reader1's cursor on news: %+v %v %v; news %+v", pos, ok, err, news)
+	}
+	if base, cursors, err := l.PatternCursors([]byte("reader1"), []byte("ev.*")); err != nil || !base || len(cursors) != 1 {
+		t.Errorf("reader1's cursors on ev.*: %v %v %v", base, cursors, err)
+	}
+}
+
+// TestLayoutMigration opens copies of the fixtures: the first Open
+// migrates them (and logs it once), and reads what the old layout read;
+// the second has nothing to do.
+func TestLayoutMigration(t *testing.T) {
 	for _, name := range layoutFixtures {
 		t.Run(name, func(t *testing.T) {
-			l, err := Open(Options{Dir: copyFixture(t, name)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			got := dumpState(t, l)
-			path := filepath.Join("testdata", "layout1", name+".state")
-			if *updateLayoutState {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			dir := copyFixture(t, name)
+			for round := range 2 {
+				var logged bytes.Buffer
+				l, err := Open(Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+				if err != nil {
 					t.Fatal(err)
 				}
+				got := dumpState(t, l)
+				if *updateLayoutState && round == 0 {
+					writeFixtureState(t, name, got)
+				}
+				if got != fixtureState(t, name) {
+					t.Errorf("round %d: state differs from %s.state:\n%s", round, name, got)
+				}
+				checkFixtureFacts(t, l, name == "killed")
+				checkLayout2(t, l)
+				mustClose(t, l)
+				lines := strings.Count(logged.String(), "migrated the data directory")
+				if want := 1 - round; lines != want {
+					t.Errorf("round %d: %d migration log lines, want %d:\n%s", round, lines, want, logged.String())
+				}
 			}
-			want, err := os.ReadFile(path)
+		})
+	}
+}
+
+// TestLayoutReadOnlyRefuses: a read-only Open of an unmigrated directory
+// fails with ErrOldLayout, telling what to do, and changes nothing; after a
+// writable Open migrated it, a read-only Open reads it.
+func TestLayoutReadOnlyRefuses(t *testing.T) {
+	dir := copyFixture(t, "clean")
+	_, err := Open(Options{Dir: dir, ReadOnly: true})
+	if !errors.Is(err, ErrOldLayout) || !strings.Contains(err.Error(), "rewind serve") {
+		t.Fatalf("read-only open of layout 1: %v", err)
+	}
+	l, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpState(t, l); got != fixtureState(t, "clean") {
+		t.Errorf("state after the refused read-only open:\n%s", got)
+	}
+	mustClose(t, l)
+	l, err = Open(Options{Dir: dir, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := dumpState(t, l); got != fixtureState(t, "clean") {
+		t.Errorf("read-only state after migration:\n%s", got)
+	}
+}
+
+// TestLayoutMigrationCrash cuts the migration short before each of its
+// batch commits (small batches, on a crashable filesystem, keeping none,
+// half or all unsynced data): the next Open finishes it, with the same
+// records and state as a migration that ran through.
+func TestLayoutMigrationCrash(t *testing.T) {
+	const batchBytes = 512
+	for _, name := range layoutFixtures {
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(testSeed(t), 1))
+			fs := vfs.NewCrashableMem()
+			copyFixtureTo(t, name, fs, "data")
+			commits := 0
+			l, err := Open(Options{Dir: "data", FS: fs, migrationBatchBytes: batchBytes, beforeMigrationBatch: func() { commits++ }})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != string(want) {
-				t.Fatalf("state of %s differs from %s:\n%s", name, path, got)
+			want := rawRecords(t, l)
+			mustClose(t, l)
+			if commits < 4 {
+				t.Fatalf("the migration made %d commits: too few to test", commits)
+			}
+			t.Logf("%d commits", commits)
+			for stop := range commits {
+				for _, percent := range crashPercents {
+					checkMigrationCrash(t, name, rng, stop, percent, want)
+				}
 			}
 		})
+	}
+}
+
+// checkMigrationCrash crashes the migration of fixture name before its
+// commit number stop, then reopens and compares with want.
+func checkMigrationCrash(t *testing.T, name string, rng *rand.Rand, stop, percent int, want []string) {
+	t.Helper()
+	fs := vfs.NewCrashableMem()
+	copyFixtureTo(t, name, fs, "data")
+	var crashed *vfs.MemFS
+	commits := 0
+	opts := Options{Dir: "data", FS: fs, migrationBatchBytes: 512, beforeMigrationBatch: func() {
+		if commits == stop {
+			crashed = fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: percent, RNG: rng})
+		}
+		commits++
+	}}
+	l, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, l)
+	if legacy := crashedHasLegacyKeys(t, crashed); legacy != (stop < commits-1) {
+		t.Fatalf("crash before commit %d of %d: layout 1 keys left: %v", stop, commits, legacy)
+	}
+	l, err = Open(Options{Dir: "data", FS: crashed})
+	if err != nil {
+		t.Fatalf("reopen after a crash before commit %d (%d%% unsynced kept): %v", stop, percent, err)
+	}
+	defer mustClose(t, l)
+	if got := rawRecords(t, l); !slices.Equal(got, want) {
+		t.Errorf("crash before commit %d (%d%% unsynced kept): %s", stop, percent, firstDiff(got, want))
+	}
+	if got := dumpState(t, l); got != fixtureState(t, name) {
+		t.Errorf("crash before commit %d (%d%% unsynced kept): state\n%s", stop, percent, got)
+	}
+}
+
+// crashedHasLegacyKeys reports whether the directory "data" of fs holds
+// keys of layout 1 (every commit but the version record's moves some).
+func crashedHasLegacyKeys(t *testing.T, fs vfs.FS) bool {
+	t.Helper()
+	db, err := pebble.Open("data", &pebble.Options{FS: fs, Merger: merger, ReadOnly: true, Logger: newPebbleLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	legacy, err := hasLegacyKeys(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return legacy
+}
+
+// TestLayoutVersionChecks: a new directory gets the version record; one of
+// a newer layout, or with layout 1 keys beside the record, is refused.
+func TestLayoutVersionChecks(t *testing.T) {
+	fs := vfs.NewMem()
+	l := openMem(t, fs, nil)
+	publish(t, l, "c", "m")
+	checkLayout2(t, l)
+	mustClose(t, l)
+
+	setRaw := func(key, value []byte) {
+		t.Helper()
+		db, err := pebble.Open("data", &pebble.Options{FS: fs, Merger: merger, Logger: newPebbleLogger(slog.New(slog.DiscardHandler))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := errors.Join(db.Set(key, value, pebble.Sync), db.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRaw([]byte("n/old"), []byte{0, 0, 0, 0, 0, 0, 0, 9})
+	if _, err := Open(Options{Dir: "data", FS: fs}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "older rewind") {
+		t.Errorf("layout 1 key beside the version record: %v", err)
+	}
+	setRaw(layoutVersionKey, []byte{layoutVersion + 1})
+	if _, err := Open(Options{Dir: "data", FS: fs}); err == nil || !strings.Contains(err.Error(), "newer rewind") {
+		t.Errorf("newer layout: %v", err)
 	}
 }
