@@ -13,6 +13,7 @@ import (
 // A pattern subscription has a cursor per channel it delivered from, and a
 // base record saying that the name subscribed to the pattern (so that a
 // channel without a cursor is read from its start: it appeared later).
+// Keys, after their shard's prefix (keys.go):
 //
 //	r/<uvarint len(name)><name><channel>                          -> cursor (encodeCursor)
 //	q/<uvarint len(name)><name><uvarint len(pattern)><pattern>0   -> pattern base (encodeCursor)

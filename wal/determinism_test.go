@@ -18,7 +18,8 @@ import (
 // cursors) to two fresh logs, one request at a time, with the same clock,
 // and requires the same results and the same stored records.
 //
-// Only the commit counter (h/) is left out: it is node-local. Both logs
+// Only the node-local span (LocalSpan: the commit counter, the layout
+// version) is left out. Both logs
 // read one fake clock, so the writer's own clock reads (the request
 // stamps, and when to checkpoint channel metadata) agree here; replicas
 // with clocks of their own need the leader's stamp and a state clock

@@ -11,7 +11,7 @@ import (
 
 // Consumer groups live in the same Pebble DB as the entries they describe,
 // and change in the same atomic batches, so a restart loses no delivery
-// record and no ack:
+// record and no ack (keys after their shard's prefix: keys.go):
 //
 //	g/<cid BE><group name>                 -> group record (encodeGroup)
 //	k/<cid BE><gid BE><consumer name>      -> consumer record (encodeConsumer)

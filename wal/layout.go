@@ -69,7 +69,7 @@ func checkLayout(db *pebble.DB, opts *Options, shard uint32) error {
 	case ok:
 		return nil
 	case opts.ReadOnly && legacy:
-		return fmt.Errorf("%w: data directory %s has key layout 1; run \"rewind serve\" on it once to migrate it", ErrOldLayout, opts.Dir)
+		return fmt.Errorf("%w: %s was written with key layout 1; run \"rewind serve\" on it once to migrate it", ErrOldLayout, opts.Dir)
 	case opts.ReadOnly:
 		return nil // empty: nothing to read either way
 	}

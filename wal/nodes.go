@@ -22,7 +22,8 @@ import (
 // encoding rules (listpack.c) without building it.
 //
 // A node is recorded by a marker key at its first entry ID (the listpack's
-// master ID), written in the batch that appends that entry:
+// master ID), written in the batch that appends that entry (the key after
+// its shard's prefix: keys.go):
 //
 //	o/<cid BE><ms BE><seq BE>  -> empty while it is the newest node; once a
 //	                              newer one starts, the node's last appended

@@ -6,7 +6,8 @@ import (
 )
 
 // Delivery runs: the entries one XREADGROUP > hands to a consumer, stored
-// as one record instead of one record per entry.
+// as one record instead of one record per entry (the key after its
+// shard's prefix: keys.go):
 //
 //	d/<cid BE><gid BE><first ms BE><first seq BE> -> run record (encodeRun)
 //
