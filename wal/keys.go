@@ -38,16 +38,18 @@ import (
 // (x/next-cid), inside it.
 //
 // Keys of this node only (never replicated, left out of any comparison of
-// replicas) start with 'l', which sorts apart from every shard:
+// replicas) start with 'z', which sorts after every shard (as the commit
+// counter sorted after the entries before shards; the first blocks of a
+// table hold entries, not records Open must read):
 //
-//	lh/                                           -> commit counter ranges (highwater.go)
-//	lv/                                           -> key layout version (layout.go)
+//	zh/                                           -> commit counter ranges (highwater.go)
+//	zv/                                           -> key layout version (layout.go)
 //
 // One channel's entries are contiguous and in ID order, so reads are bounded
 // iterators and trims are range deletions.
 const (
 	prefixShard = 's'
-	prefixLocal = 'l'
+	prefixLocal = 'z'
 
 	// shardPrefixLen is the length of 's' and the shard number.
 	shardPrefixLen = 1 + 4

@@ -18,7 +18,7 @@ import (
 //
 // Open migrates a layout 1 directory before it reads anything: every key
 // of layout 1 is written again under the log's shard (the commit counter
-// under the node-local prefix, as lh/) and deleted, in batches of about
+// under the node-local prefix, as zh/) and deleted, in batches of about
 // Options.migrationBatchBytes, each committed with pebble.Sync, and the
 // version record is written last, in a batch of its own. A batch holds
 // whole moves (a key's new copy and the deletion of the old one), and the
@@ -43,9 +43,9 @@ var legacyHighWaterKey = []byte{prefixHighWater, '/'}
 // legacySpans are the key ranges outside the shard and node-local
 // prefixes: where layout 1 kept every key.
 var legacySpans = [...][2][]byte{
-	{nil, {prefixLocal}},
-	{{prefixLocal + 1}, {prefixShard}},
-	{{prefixShard + 1}, nil},
+	{nil, {prefixShard}},
+	{{prefixShard + 1}, {prefixLocal}},
+	{{prefixLocal + 1}, nil},
 }
 
 // checkLayout brings the directory of db to layoutVersion (see above).
