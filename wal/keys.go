@@ -15,8 +15,11 @@ import (
 // a shard, and the keys of one its span. A single node is shard 0.
 //
 // Every replicated key (everything that Apply writes and a replica must
-// hold identically) starts with 's' and the shard number (4 bytes BE),
-// then a kind byte and '/':
+// hold identically) starts with 's' and the shard number (4 bytes BE: a
+// group number is not to be reused after splits and merges, so 16 bits
+// could run out over a cluster's life; the 5 bytes cost little, as a
+// table stores a shared prefix once per restart point), then a kind byte
+// and '/':
 //
 //	s<shard>n/<name>                              -> channel id (8 bytes BE)
 //	s<shard>m/<cid>                               -> channel metadata (encodeMeta)
