@@ -88,7 +88,7 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 	p.Created = ch == nil || !ch.exists
 	ch = l.channelForWrite(b, p.Channel)
 	w := &l.w
-	w.keyBuf = entryKey(w.keyBuf, ch.cid, id)
+	w.keyBuf = entryKey(w.keyBuf, l.shard, ch.cid, id)
 	w.valBuf = encodeEntry(w.valBuf[:0], p.Fields)
 	b.setErr(b.pb.Set(w.keyBuf, w.valBuf, nil))
 	b.bytes += len(w.keyBuf) + len(w.valBuf)
@@ -99,7 +99,7 @@ func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
 	m.Length++
 	m.LastID = id
 	m.EntriesAdded++
-	m.Bytes += uint64(len(w.keyBuf) + len(w.valBuf))
+	m.Bytes += entrySize(len(w.valBuf))
 	p.ID, p.Incarnation = id, ch.cid
 	l.nodeAppend(b, ch, id, p.Fields)
 	l.touch(b, ch, false)
@@ -136,7 +136,7 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	if m.Length == 0 || !trimMayRemove(ch, t, 0) {
 		return 0, nil
 	}
-	lower, upper := channelEntryBounds(ch.cid)
+	lower, upper := channelEntryBounds(l.shard, ch.cid)
 	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return 0, err
@@ -174,7 +174,7 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 			return 0, err
 		}
 		removed++
-		bytes += uint64(len(it.Key()) + len(v))
+		bytes += entrySize(len(v))
 		lastDel = id
 		ch.entryRemoved(id)
 		for _, g := range ch.groups {
@@ -195,7 +195,7 @@ func (l *Log) trim(b *pendingBatch, ch *channel, t *Trim) (int64, error) {
 	}
 	endKey := upper
 	if end, ok := lastDel.Next(); ok {
-		endKey = entryKey(nil, ch.cid, end)
+		endKey = entryKey(nil, l.shard, ch.cid, end)
 	}
 	b.setErr(b.pb.DeleteRange(lower, endKey, nil))
 	m.Length -= removed
@@ -238,7 +238,7 @@ func trimCount(it *pebble.Iterator, m *Meta, t *Trim) (uint64, error) {
 			if err != nil {
 				return 0, err
 			}
-			left -= min(left, uint64(len(it.Key())+len(v)))
+			left -= min(left, entrySize(len(v)))
 			n++
 		}
 	}
@@ -266,7 +266,7 @@ func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
 	m := &ch.w
 	w := &l.w
 	for _, id := range p.IDs {
-		w.keyBuf = entryKey(w.keyBuf, ch.cid, id)
+		w.keyBuf = entryKey(w.keyBuf, l.shard, ch.cid, id)
 		v, closer, err := b.pb.Get(w.keyBuf)
 		if errors.Is(err, pebble.ErrNotFound) {
 			continue
@@ -275,7 +275,7 @@ func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
 			p.Err = err
 			return
 		}
-		size := uint64(len(w.keyBuf) + len(v))
+		size := entrySize(len(v))
 		_ = closer.Close()
 		b.setErr(b.pb.Delete(w.keyBuf, nil))
 		ch.entryRemoved(id)
@@ -297,12 +297,12 @@ func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
 
 // firstFrom returns the first entry ID of ch after id, or 0-0 if none.
 func (l *Log) firstFrom(b *pendingBatch, ch *channel, id ID) (ID, error) {
-	_, upper := channelEntryBounds(ch.cid)
+	_, upper := channelEntryBounds(l.shard, ch.cid)
 	start, ok := id.Next()
 	if !ok {
 		return ID{}, nil
 	}
-	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: entryKey(nil, ch.cid, start), UpperBound: upper})
+	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: entryKey(nil, l.shard, ch.cid, start), UpperBound: upper})
 	if err != nil {
 		return ID{}, err
 	}
@@ -316,7 +316,7 @@ func (l *Log) firstFrom(b *pendingBatch, ch *channel, id ID) (ID, error) {
 
 // lastEntry returns the ID of the last stored entry of ch, or 0-0 if none.
 func (l *Log) lastEntry(b *pendingBatch, ch *channel) (ID, error) {
-	lower, upper := channelEntryBounds(ch.cid)
+	lower, upper := channelEntryBounds(l.shard, ch.cid)
 	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return ID{}, err
@@ -334,12 +334,12 @@ func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
 	if ch == nil || !ch.exists {
 		return
 	}
-	lower, upper := channelEntryBounds(ch.cid)
+	lower, upper := channelEntryBounds(l.shard, ch.cid)
 	b.setErr(b.pb.DeleteRange(lower, upper, nil))
-	b.setErr(b.pb.Delete(nameKey(l.w.keyBuf, p.Channel), nil))
-	b.setErr(b.pb.Delete(metaKey(l.w.keyBuf, ch.cid), nil))
+	b.setErr(b.pb.Delete(nameKey(l.w.keyBuf, l.shard, p.Channel), nil))
+	b.setErr(b.pb.Delete(metaKey(l.w.keyBuf, l.shard, ch.cid), nil))
 	l.dropGroups(b, ch)
-	lower, upper = prefixBounds(channelPrefix(prefixNode, ch.cid))
+	lower, upper = prefixBounds(channelPrefix(prefixNode, l.shard, ch.cid))
 	b.setErr(b.pb.DeleteRange(lower, upper, nil))
 	ch.firstNodeKnown = false
 	// The incarnation ends: a channel of this name created later gets a

@@ -56,7 +56,7 @@ func (e storedEntry) payload() string { return string(e.Fields[len(e.Fields)-1])
 
 // entryBytes is what Meta.Bytes counts for one entry: key and encoded value.
 func entryBytes(fields [][]byte) uint64 {
-	return uint64(entryKeyLen + len(encodeEntry(nil, fields)))
+	return entrySize(len(encodeEntry(nil, fields)))
 }
 
 func copyFields(fields [][]byte) [][]byte {
@@ -94,10 +94,8 @@ func rangeAll(t testing.TB, l *Log, ch string) []storedEntry {
 // bypassing the durable watermark. Call it only while no write is in flight.
 func rawEntries(t testing.TB, l *Log) map[uint64][]storedEntry {
 	t.Helper()
-	it, err := l.db.NewIter(&pebble.IterOptions{
-		LowerBound: []byte{prefixEntry, '/'},
-		UpperBound: []byte{prefixEntry, '/' + 1},
-	})
+	lower, upper := prefixBounds(kindPrefix(nil, l.shard, prefixEntry))
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 // A pattern subscription has a cursor per channel it delivered from, and a
 // base record saying that the name subscribed to the pattern (so that a
 // channel without a cursor is read from its start: it appeared later).
+// Keys, after their shard's prefix (keys.go):
 //
 //	r/<uvarint len(name)><name><channel>                          -> cursor (encodeCursor)
 //	q/<uvarint len(name)><name><uvarint len(pattern)><pattern>0   -> pattern base (encodeCursor)
@@ -45,30 +46,15 @@ type Cursor struct {
 	Pattern   []byte
 }
 
-func (c *Cursor) key(dst []byte) []byte {
+func (c *Cursor) key(dst []byte, shard uint32) []byte {
 	if !c.OnPattern {
-		return cursorKey(dst, c.Name, c.Channel)
+		return cursorKey(dst, shard, c.Name, c.Channel)
 	}
-	dst = patternCursorPrefix(dst, c.Name, c.Pattern)
+	dst = patternCursorPrefix(dst, shard, c.Name, c.Pattern)
 	if c.Base {
 		return append(dst, 0)
 	}
 	return append(append(dst, 1), c.Channel...)
-}
-
-func cursorKey(dst, name, channel []byte) []byte {
-	dst = append(dst[:0], prefixCursor, '/')
-	dst = binary.AppendUvarint(dst, uint64(len(name)))
-	dst = append(dst, name...)
-	return append(dst, channel...)
-}
-
-func patternCursorPrefix(dst, name, pattern []byte) []byte {
-	dst = append(dst[:0], prefixPatternCursor, '/')
-	dst = binary.AppendUvarint(dst, uint64(len(name)))
-	dst = append(dst, name...)
-	dst = binary.AppendUvarint(dst, uint64(len(pattern)))
-	return append(dst, pattern...)
 }
 
 // CursorPos is where a stored cursor stands: an ID of one incarnation of
@@ -118,7 +104,7 @@ func decodeCursorValue(b []byte) (CursorPos, int64, error) {
 func (l *Log) applySetCursors(b *pendingBatch, p *Proposal) {
 	for i := range p.Cursors {
 		c := &p.Cursors[i]
-		l.w.keyBuf = c.key(l.w.keyBuf)
+		l.w.keyBuf = c.key(l.w.keyBuf, l.shard)
 		if c.Delete {
 			b.setErr(b.pb.Delete(l.w.keyBuf, nil))
 			continue
@@ -135,7 +121,7 @@ func (l *Log) CursorOf(name, channel []byte) (CursorPos, bool, error) {
 		return CursorPos{}, false, ErrClosed
 	}
 	defer l.views.release(v)
-	val, closer, err := v.snap.Get(cursorKey(nil, name, channel))
+	val, closer, err := v.snap.Get(cursorKey(nil, l.shard, name, channel))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return CursorPos{}, false, nil
 	}
@@ -155,7 +141,7 @@ func (l *Log) PatternCursors(name, pattern []byte) (bool, map[string]CursorPos, 
 		return false, nil, ErrClosed
 	}
 	defer l.views.release(v)
-	lower, upper := prefixBounds(patternCursorPrefix(nil, name, pattern))
+	lower, upper := prefixBounds(patternCursorPrefix(nil, l.shard, name, pattern))
 	it, err := v.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return false, nil, err
@@ -195,7 +181,7 @@ func (l *Log) ExpiredCursors(beforeMs int64, limit int) ([]Cursor, error) {
 	defer l.views.release(v)
 	var out []Cursor
 	for _, prefix := range []byte{prefixCursor, prefixPatternCursor} {
-		lower, upper := prefixBounds([]byte{prefix, '/'})
+		lower, upper := prefixBounds(kindPrefix(nil, l.shard, prefix))
 		it, err := v.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 		if err != nil {
 			return out, err
@@ -236,7 +222,10 @@ func expiredCursors(it *pebble.Iterator, prefix byte, beforeMs int64, limit int,
 // parseCursorKey is the inverse of Cursor.key (copies).
 func parseCursorKey(key []byte, prefix byte) (Cursor, error) {
 	bad := fmt.Errorf("%w: cursor key", ErrCorrupt)
-	k := key[2:]
+	k, ok := keyBody(key)
+	if !ok {
+		return Cursor{}, bad
+	}
 	n, w := binary.Uvarint(k)
 	if w <= 0 || uint64(len(k)-w) < n {
 		return Cursor{}, bad

@@ -27,7 +27,8 @@ import (
 // its stamp differs. b gets the requests several at a time, so its batches
 // (one fsync each) are not a's, and now and then a request again at an
 // index it already applied (as a replica replaying its log), which must
-// change nothing. Only the node's own records (h/, z/) are left out.
+// change nothing. Only the node-local span (LocalSpan: the commit counter, the layout
+// version, the close's metadata records, Raft's log) is left out.
 func TestApplyIsDeterministic(t *testing.T) {
 	heldBack := 0
 	for seed := uint64(1); seed <= 8; seed++ {
@@ -173,8 +174,9 @@ func resultText(p *Proposal) string {
 	return s + fmt.Sprintf(" entries=%x", []byte(p.Entries))
 }
 
-// records returns every stored record but the node-local commit counter,
-// as "key=value" strings in key order.
+// records returns every stored record outside the node-local span (the
+// commit counter, the layout version), as "key=value" strings in key
+// order.
 func (d *detLog) records(t *testing.T) []string {
 	t.Helper()
 	if err := d.l.db.Flush(); err != nil {

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -9,15 +10,15 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// isNodeLocal reports whether key is one of the node's own records, which
-// are not part of the replicated state: the commit counter ranges (h/) and
-// the metadata a clean close records (z/).
+// isNodeLocal reports whether key is one of the node's own records
+// (LocalSpan), which are not part of the replicated state.
 func isNodeLocal(key []byte) bool {
-	return len(key) > 0 && (key[0] == prefixHighWater || key[0] == prefixClosed)
+	lower, upper := LocalSpan()
+	return bytes.Compare(key, lower) >= 0 && bytes.Compare(key, upper) < 0
 }
 
 // Digest returns the applied index and a SHA-256 of the replicated state as
-// of the last durable batch: every record but the node's own, in key order,
+// of the last durable batch: every record of the node's shard, in key order,
 // each as <uvarint key length><key><uvarint value length><value>. Replicas
 // that applied the same requests have the same digest at the same index;
 // that is what the determinism tests compare, and what a cluster can
@@ -28,11 +29,12 @@ func (l *Log) Digest() (applied uint64, sum [sha256.Size]byte, err error) {
 		return 0, sum, ErrClosed
 	}
 	defer l.views.release(v)
-	applied, err = appliedIn(v.snap)
+	applied, err = appliedIn(v.snap, l.shard)
 	if err != nil {
 		return 0, sum, err
 	}
-	it, err := v.snap.NewIter(&pebble.IterOptions{})
+	lower, upper := ShardSpan(l.shard)
+	it, err := v.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return 0, sum, err
 	}
@@ -40,9 +42,6 @@ func (l *Log) Digest() (applied uint64, sum [sha256.Size]byte, err error) {
 	h := sha256.New()
 	var lenBuf []byte
 	for ok := it.First(); ok; ok = it.Next() {
-		if isNodeLocal(it.Key()) {
-			continue
-		}
 		val, err := it.ValueAndErr()
 		if err != nil {
 			return 0, sum, err
@@ -61,9 +60,9 @@ func (l *Log) Digest() (applied uint64, sum [sha256.Size]byte, err error) {
 	return applied, sum, nil
 }
 
-// appliedIn reads the applied index stored in a snapshot (0 if none).
-func appliedIn(snap *pebble.Snapshot) (uint64, error) {
-	v, closer, err := snap.Get(appliedKey)
+// appliedIn reads shard's applied index stored in a snapshot (0 if none).
+func appliedIn(snap *pebble.Snapshot, shard uint32) (uint64, error) {
+	v, closer, err := snap.Get(appliedKey(nil, shard))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, nil
 	}

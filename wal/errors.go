@@ -32,4 +32,8 @@ var (
 	ErrDirInUse       = errors.New("rewind: data directory in use")
 	ErrDirNotWritable = errors.New("rewind: data directory not writable")
 	ErrDiskFull       = errors.New("rewind: disk full")
+
+	// ErrOldLayout is a data directory of an older key layout opened
+	// read-only: only a writable Open migrates it (layout.go).
+	ErrOldLayout = errors.New("rewind: data directory of an older key layout")
 )

@@ -11,7 +11,7 @@ import (
 
 // Consumer groups live in the same Pebble DB as the entries they describe,
 // and change in the same atomic batches, so a restart loses no delivery
-// record and no ack:
+// record and no ack (keys after their shard's prefix: keys.go):
 //
 //	g/<cid BE><group name>                 -> group record (encodeGroup)
 //	k/<cid BE><gid BE><consumer name>      -> consumer record (encodeConsumer)
@@ -131,53 +131,6 @@ func (g *group) info() *GroupInfo {
 	return gi
 }
 
-func groupKey(dst []byte, cid uint64, name []byte) []byte {
-	dst = append(dst[:0], prefixGroup, '/')
-	dst = binary.BigEndian.AppendUint64(dst, cid)
-	return append(dst, name...)
-}
-
-func consumerKey(dst []byte, cid, gid uint64, name string) []byte {
-	dst = append(dst[:0], prefixConsumer, '/')
-	dst = binary.BigEndian.AppendUint64(dst, cid)
-	dst = binary.BigEndian.AppendUint64(dst, gid)
-	return append(dst, name...)
-}
-
-func pendingKey(dst []byte, cid, gid uint64, id ID) []byte {
-	return groupIDKey(dst, prefixPending, cid, gid, id)
-}
-
-// groupIDKey is the key of kind for entry id of group gid of channel cid.
-func groupIDKey(dst []byte, kind byte, cid, gid uint64, id ID) []byte {
-	dst = append(dst[:0], kind, '/')
-	dst = binary.BigEndian.AppendUint64(dst, cid)
-	dst = binary.BigEndian.AppendUint64(dst, gid)
-	dst = binary.BigEndian.AppendUint64(dst, id.Ms)
-	return binary.BigEndian.AppendUint64(dst, id.Seq)
-}
-
-// prefixBounds returns [lower, upper) of every key starting with prefix.
-func prefixBounds(prefix []byte) (lower, upper []byte) {
-	lower = append([]byte(nil), prefix...)
-	upper = append([]byte(nil), prefix...)
-	for i := len(upper) - 1; i >= 0; i-- {
-		if upper[i] < 0xff {
-			upper[i]++
-			return lower, upper[:i+1]
-		}
-	}
-	return lower, nil
-}
-
-func channelPrefix(kind byte, cid uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{kind, '/'}, cid)
-}
-
-func groupPrefix(kind byte, cid, gid uint64) []byte {
-	return binary.BigEndian.AppendUint64(channelPrefix(kind, cid), gid)
-}
-
 func encodeGroup(dst []byte, g *group) []byte {
 	dst = append(dst, 2)
 	for _, v := range [...]uint64{g.gid, g.lastID.Ms, g.lastID.Seq, g.nextCID} {
@@ -286,15 +239,16 @@ func (l *Log) loadGroups() error {
 	for _, ch := range l.channels {
 		byCID[ch.cid] = ch
 	}
-	if err := l.scanPrefix([]byte{prefixGroup, '/'}, func(k, v []byte) error {
-		if len(k) < 10 {
+	if err := l.scanPrefix(kindPrefix(nil, l.shard, prefixGroup), func(k, v []byte) error {
+		cid, name, ok := decodeGroupKey(k)
+		if !ok {
 			return fmt.Errorf("%w: group key", ErrCorrupt)
 		}
-		ch := byCID[binary.BigEndian.Uint64(k[2:])]
+		ch := byCID[cid]
 		if ch == nil {
 			return nil // a dropped channel's leftovers
 		}
-		g, err := decodeGroup(string(k[10:]), v)
+		g, err := decodeGroup(string(name), v)
 		if err != nil {
 			return err
 		}
@@ -303,12 +257,12 @@ func (l *Log) loadGroups() error {
 	}); err != nil {
 		return err
 	}
-	if err := l.scanPrefix([]byte{prefixConsumer, '/'}, func(k, v []byte) error {
-		g := groupOf(byCID, k)
+	if err := l.scanPrefix(kindPrefix(nil, l.shard, prefixConsumer), func(k, v []byte) error {
+		g, name := groupOf(byCID, k)
 		if g == nil {
 			return nil
 		}
-		c, err := decodeConsumer(string(k[18:]), v)
+		c, err := decodeConsumer(string(name), v)
 		if err != nil {
 			return err
 		}
@@ -318,12 +272,12 @@ func (l *Log) loadGroups() error {
 		return err
 	}
 	var ids []ID
-	if err := l.scanPrefix([]byte{prefixRun, '/'}, func(k, v []byte) error {
-		g := groupOf(byCID, k)
-		if g == nil || len(k) != 34 {
+	if err := l.scanPrefix(kindPrefix(nil, l.shard, prefixRun), func(k, v []byte) error {
+		g, _ := groupOf(byCID, k)
+		first, ok := decodeGroupIDKey(k)
+		if g == nil || !ok {
 			return nil
 		}
-		first := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
 		rec, err := decodeRun(first, v, ids[:0])
 		if err != nil {
 			return err
@@ -333,9 +287,10 @@ func (l *Log) loadGroups() error {
 	}); err != nil {
 		return err
 	}
-	if err := l.scanPrefix([]byte{prefixPending, '/'}, func(k, v []byte) error {
-		g := groupOf(byCID, k)
-		if g == nil || len(k) != 34 {
+	if err := l.scanPrefix(kindPrefix(nil, l.shard, prefixPending), func(k, v []byte) error {
+		g, _ := groupOf(byCID, k)
+		id, ok := decodeGroupIDKey(k)
+		if g == nil || !ok {
 			return nil
 		}
 		owner, delivered, count, err := decodePending(v)
@@ -346,7 +301,6 @@ func (l *Log) loadGroups() error {
 		if c == nil {
 			return fmt.Errorf("%w: pending entry of unknown consumer %d", ErrCorrupt, owner)
 		}
-		id := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
 		e, ok := g.getPending(id)
 		if ok {
 			// Also in a run: never written so (an entry leaves its run in
@@ -371,15 +325,18 @@ func (l *Log) loadGroups() error {
 	return nil
 }
 
-func groupOf(byCID map[uint64]*channel, k []byte) *group {
-	if len(k) < 18 {
-		return nil
+// groupOf returns the group of a consumer, pending entry or run key k, and
+// what follows the group id in k.
+func groupOf(byCID map[uint64]*channel, k []byte) (*group, []byte) {
+	cid, gid, rest, ok := decodeGroupOf(k)
+	if !ok {
+		return nil, nil
 	}
-	ch := byCID[binary.BigEndian.Uint64(k[2:])]
+	ch := byCID[cid]
 	if ch == nil {
-		return nil
+		return nil, nil
 	}
-	return ch.groupByGID[binary.BigEndian.Uint64(k[10:])]
+	return ch.groupByGID[gid], rest
 }
 
 func (l *Log) scanPrefix(prefix []byte, fn func(k, v []byte) error) error {

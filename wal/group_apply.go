@@ -30,7 +30,7 @@ func (l *Log) sealGroups(b *pendingBatch) {
 			continue
 		}
 		l.flushRuns(b, t.ch, t.g)
-		l.w.keyBuf = groupKey(l.w.keyBuf, t.ch.cid, []byte(t.g.name))
+		l.w.keyBuf = groupKey(l.w.keyBuf, l.shard, t.ch.cid, []byte(t.g.name))
 		l.w.valBuf = encodeGroup(l.w.valBuf[:0], t.g)
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 		t.info = t.g.info()
@@ -142,9 +142,9 @@ func (l *Log) applyGroupDestroy(b *pendingBatch, p *Proposal) {
 		p.Err = err
 		return
 	}
-	b.setErr(b.pb.Delete(groupKey(l.w.keyBuf, ch.cid, p.Group), nil))
+	b.setErr(b.pb.Delete(groupKey(l.w.keyBuf, l.shard, ch.cid, p.Group), nil))
 	for _, kind := range []byte{prefixConsumer, prefixPending, prefixRun} {
-		lower, upper := prefixBounds(groupPrefix(kind, ch.cid, g.gid))
+		lower, upper := prefixBounds(groupPrefix(kind, l.shard, ch.cid, g.gid))
 		b.setErr(b.pb.DeleteRange(lower, upper, nil))
 	}
 	delete(ch.groups, g.name)
@@ -171,7 +171,7 @@ func (l *Log) consumerFor(b *pendingBatch, ch *channel, g *group, name []byte, n
 }
 
 func (l *Log) writeConsumer(b *pendingBatch, ch *channel, g *group, c *consumer) {
-	l.w.keyBuf = consumerKey(l.w.keyBuf, ch.cid, g.gid, c.name)
+	l.w.keyBuf = consumerKey(l.w.keyBuf, l.shard, ch.cid, g.gid, c.name)
 	l.w.valBuf = encodeConsumer(l.w.valBuf[:0], c)
 	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 }
@@ -203,7 +203,7 @@ func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
 		l.forgetPending(b, ch, g, id)
 	}
 	p.N, p.ConsumerDeleted = int64(len(owned)), true
-	b.setErr(b.pb.Delete(consumerKey(l.w.keyBuf, ch.cid, g.gid, c.name), nil))
+	b.setErr(b.pb.Delete(consumerKey(l.w.keyBuf, l.shard, ch.cid, g.gid, c.name), nil))
 	g.removeConsumer(c)
 	l.touchGroup(b, ch, g)
 }
@@ -258,11 +258,11 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 			l.w.ids = nil // an unbounded read: do not keep its buffer
 		}
 	}()
-	opts := &pebble.IterOptions{LowerBound: entryKey(nil, ch.cid, start)}
+	opts := &pebble.IterOptions{LowerBound: entryKey(nil, l.shard, ch.cid, start)}
 	if ok {
-		opts.UpperBound = entryKey(nil, ch.cid, end)
+		opts.UpperBound = entryKey(nil, l.shard, ch.cid, end)
 	} else {
-		_, opts.UpperBound = channelEntryBounds(ch.cid)
+		_, opts.UpperBound = channelEntryBounds(l.shard, ch.cid)
 	}
 	var it *pebble.Iterator
 	var err error
@@ -414,7 +414,7 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 // dropGroups removes every group of a channel being dropped.
 func (l *Log) dropGroups(b *pendingBatch, ch *channel) {
 	for _, kind := range []byte{prefixGroup, prefixConsumer, prefixPending, prefixRun} {
-		lower, upper := prefixBounds(channelPrefix(kind, ch.cid))
+		lower, upper := prefixBounds(channelPrefix(kind, l.shard, ch.cid))
 		b.setErr(b.pb.DeleteRange(lower, upper, nil))
 	}
 	for _, g := range ch.groups {

@@ -114,7 +114,7 @@ func (l *Log) entryExists(b *pendingBatch, ch *channel, id ID) (bool, error) {
 		b.setErr(errNeedsIndexedBatch)
 		return false, errNeedsIndexedBatch
 	}
-	l.w.keyBuf = entryKey(l.w.keyBuf, ch.cid, id)
+	l.w.keyBuf = entryKey(l.w.keyBuf, l.shard, ch.cid, id)
 	_, closer, err := b.pb.Get(l.w.keyBuf)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
@@ -130,7 +130,7 @@ func (l *Log) entryExists(b *pendingBatch, ch *channel, id ID) (bool, error) {
 // record of its own: an entry that changed leaves its delivery run.
 func (l *Log) writePending(b *pendingBatch, ch *channel, g *group, e *pendingEntry) {
 	g.leaveRun(e)
-	l.w.keyBuf = pendingKey(l.w.keyBuf, ch.cid, g.gid, e.id)
+	l.w.keyBuf = pendingKey(l.w.keyBuf, l.shard, ch.cid, g.gid, e.id)
 	l.w.valBuf = encodePending(l.w.valBuf[:0], g, e)
 	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 	l.touchGroup(b, ch, g)
@@ -145,7 +145,7 @@ func (l *Log) forgetPending(b *pendingBatch, ch *channel, g *group, id ID) (owne
 		return nil, 0, false
 	}
 	if !inRun {
-		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, ch.cid, g.gid, id), nil))
+		b.setErr(b.pb.Delete(pendingKey(l.w.keyBuf, l.shard, ch.cid, g.gid, id), nil))
 	}
 	l.touchGroup(b, ch, g)
 	return owner, count, true
@@ -462,7 +462,7 @@ func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
 		b.setErr(errNeedsIndexedBatch)
 		return false, errNeedsIndexedBatch
 	}
-	key := entryKey(l.w.keyBuf, ch.cid, id)
+	key := entryKey(l.w.keyBuf, l.shard, ch.cid, id)
 	l.w.keyBuf = key
 	v, closer, err := b.pb.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -472,7 +472,7 @@ func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
 		b.setErr(err)
 		return false, err
 	}
-	size := uint64(len(key) + len(v))
+	size := entrySize(len(v))
 	if err := closer.Close(); err != nil {
 		b.setErr(err)
 		return false, err
@@ -613,13 +613,13 @@ func (l *Log) trimRef(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) (int
 	if r.deleted == 0 {
 		return 0, nil
 	}
-	_, upper := channelEntryBounds(ch.cid)
+	_, upper := channelEntryBounds(l.shard, ch.cid)
 	for _, run := range r.runs {
 		end := upper
 		if next, ok := run[1].Next(); ok {
-			end = entryKey(nil, ch.cid, next)
+			end = entryKey(nil, l.shard, ch.cid, next)
 		}
-		b.setErr(b.pb.DeleteRange(entryKey(nil, ch.cid, run[0]), end, nil))
+		b.setErr(b.pb.DeleteRange(entryKey(nil, l.shard, ch.cid, run[0]), end, nil))
 	}
 	l.skipTrimmed(b, ch, r.lastDel)
 	m.FirstID = ID{}
@@ -646,7 +646,7 @@ type refTrim struct {
 func (l *Log) scanRefTrim(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) (refTrim, error) {
 	var r refTrim
 	m := &ch.w
-	lower, upper := channelEntryBounds(ch.cid)
+	lower, upper := channelEntryBounds(l.shard, ch.cid)
 	it, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return r, err
@@ -687,7 +687,7 @@ func (l *Log) scanRefTrim(b *pendingBatch, ch *channel, t *Trim, ref RefPolicy) 
 		}
 		ch.entryRemoved(id)
 		m.Length--
-		m.Bytes -= min(uint64(len(it.Key())+len(v)), m.Bytes)
+		m.Bytes -= min(entrySize(len(v)), m.Bytes)
 		r.deleted++
 		r.lastDel = id
 	}

@@ -67,12 +67,12 @@ func (l *Log) Pending(name []byte, g *GroupInfo, q PendingQuery, fn func(Pending
 		return ErrClosed
 	}
 	defer l.views.release(v)
-	own, err := newOwnRecords(v.snap, m.Incarnation, g.gid, q.Start, q.End)
+	own, err := newOwnRecords(v.snap, l.shard, m.Incarnation, g.gid, q.Start, q.End)
 	if err != nil {
 		return err
 	}
 	defer own.close()
-	runs, err := newRunRecords(v.snap, m.Incarnation, g.gid, q.Start, q.End)
+	runs, err := newRunRecords(v.snap, l.shard, m.Incarnation, g.gid, q.Start, q.End)
 	if err != nil {
 		return err
 	}
@@ -123,12 +123,12 @@ type ownRecords struct {
 	valid bool
 }
 
-func newOwnRecords(snap *pebble.Snapshot, cid, gid uint64, start, end ID) (*ownRecords, error) {
-	opts := &pebble.IterOptions{LowerBound: pendingKey(nil, cid, gid, start)}
+func newOwnRecords(snap *pebble.Snapshot, shard uint32, cid, gid uint64, start, end ID) (*ownRecords, error) {
+	opts := &pebble.IterOptions{LowerBound: pendingKey(nil, shard, cid, gid, start)}
 	if next, ok := end.Next(); ok {
-		opts.UpperBound = pendingKey(nil, cid, gid, next)
+		opts.UpperBound = pendingKey(nil, shard, cid, gid, next)
 	} else {
-		_, opts.UpperBound = prefixBounds(groupPrefix(prefixPending, cid, gid))
+		_, opts.UpperBound = prefixBounds(groupPrefix(prefixPending, shard, cid, gid))
 	}
 	it, err := snap.NewIter(opts)
 	if err != nil {
@@ -139,8 +139,8 @@ func newOwnRecords(snap *pebble.Snapshot, cid, gid uint64, start, end ID) (*ownR
 
 func (o *ownRecords) peek() (PendingRecord, bool, error) {
 	for ; o.valid; o.valid = o.it.Next() {
-		k := o.it.Key()
-		if len(k) != 34 {
+		id, ok := decodeGroupIDKey(o.it.Key())
+		if !ok {
 			continue
 		}
 		val, err := o.it.ValueAndErr()
@@ -151,7 +151,7 @@ func (o *ownRecords) peek() (PendingRecord, bool, error) {
 		if err != nil {
 			return PendingRecord{}, false, err
 		}
-		return PendingRecord{ID: ID{be64(k[18:]), be64(k[26:])}, ConsumerID: owner, DeliveredMs: delivered, Count: count}, true, nil
+		return PendingRecord{ID: id, ConsumerID: owner, DeliveredMs: delivered, Count: count}, true, nil
 	}
 	return PendingRecord{}, false, o.it.Error()
 }
@@ -171,10 +171,10 @@ type runRecords struct {
 	i          int
 }
 
-func newRunRecords(snap *pebble.Snapshot, cid, gid uint64, start, end ID) (*runRecords, error) {
-	lower, upper := prefixBounds(groupPrefix(prefixRun, cid, gid))
+func newRunRecords(snap *pebble.Snapshot, shard uint32, cid, gid uint64, start, end ID) (*runRecords, error) {
+	lower, upper := prefixBounds(groupPrefix(prefixRun, shard, cid, gid))
 	if next, ok := end.Next(); ok {
-		upper = runKey(nil, cid, gid, next)
+		upper = runKey(nil, shard, cid, gid, next)
 	}
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
@@ -182,7 +182,7 @@ func newRunRecords(snap *pebble.Snapshot, cid, gid uint64, start, end ID) (*runR
 	}
 	r := &runRecords{it: it, start: start, end: end}
 	// The run that starts last before start may hold entries after it.
-	if r.valid = it.SeekLT(runKey(nil, cid, gid, start)); !r.valid {
+	if r.valid = it.SeekLT(runKey(nil, shard, cid, gid, start)); !r.valid {
 		r.valid = it.First()
 	}
 	return r, nil
@@ -204,8 +204,8 @@ func (r *runRecords) peek() (PendingRecord, bool, error) {
 		if !r.valid {
 			return PendingRecord{}, false, r.it.Error()
 		}
-		k := r.it.Key()
-		if len(k) != 34 {
+		first, ok := decodeGroupIDKey(r.it.Key())
+		if !ok {
 			r.valid = r.it.Next()
 			continue
 		}
@@ -213,7 +213,6 @@ func (r *runRecords) peek() (PendingRecord, bool, error) {
 		if err != nil {
 			return PendingRecord{}, false, err
 		}
-		first := ID{be64(k[18:]), be64(k[26:])}
 		if r.rec, err = decodeRun(first, val, r.ids[:0]); err != nil {
 			return PendingRecord{}, false, err
 		}

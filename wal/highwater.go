@@ -59,8 +59,8 @@ const (
 	maxHighWaterLen = 4 << 10
 )
 
-// highWaterKey is the DB key of the commit counter (8 bytes BE).
-var highWaterKey = []byte{prefixHighWater, '/'}
+// highWaterKey is the DB key of the commit counter (node-local: keys.go).
+var highWaterKey = localKey(prefixHighWater)
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -253,14 +253,15 @@ func (m *counterMerger) Finish(bool) ([]byte, io.Closer, error) {
 	return encodeCounterRanges(nil, m.ranges), nil, nil
 }
 
-// merger is the DB's merge operator: counterMerger for the commit counter;
-// any other key (rewind merges no other) is concatenated as by Pebble's
+// merger is the DB's merge operator: counterMerger for the commit counter
+// (also at its layout 1 key, which the migration reads: layout.go); any
+// other key (rewind merges no other) is concatenated as by Pebble's
 // default merger, whose name it keeps so that directories written before
 // the counter existed (and older binaries) open unchanged.
 var merger = &pebble.Merger{
 	Name: pebble.DefaultMerger.Name,
 	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
-		if !bytes.Equal(key, highWaterKey) {
+		if !bytes.Equal(key, highWaterKey) && !bytes.Equal(key, legacyHighWaterKey) {
 			return pebble.DefaultMerger.Merge(key, value)
 		}
 		m := &counterMerger{}

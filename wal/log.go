@@ -61,6 +61,13 @@ type Options struct {
 	// noDeliveryRuns stores every delivery in a record of its own (as
 	// before delivery runs): tests compare the two.
 	noDeliveryRuns bool
+
+	// migrationBatchBytes bounds a batch of the key layout migration
+	// (layout.go; default defaultMigrationBatchBytes), and
+	// beforeMigrationBatch, when set, is called before each of its
+	// commits, the version record's included: crash tests cut it short.
+	migrationBatchBytes  int
+	beforeMigrationBatch func()
 }
 
 // CommitStats describes one committed batch.
@@ -138,6 +145,10 @@ type Log struct {
 	db       *pebble.DB
 	lock     *pebble.Lock     // the directory's lock, released after db
 	diskFull *diskFullBackoff // diskfull.go
+	// shard is the replication group (keys.go) whose state this log
+	// holds: every replicated key is built under it. A single node is
+	// singleNodeShard.
+	shard uint32
 
 	chMu     sync.RWMutex
 	channels map[string]*channel // by name; guarded by chMu
@@ -287,11 +298,16 @@ func openPebble(opts Options, lock *pebble.Lock, backoff *diskFullBackoff) (*Log
 	if err != nil {
 		return nil, fmt.Errorf("wal: open pebble in %s: %w", opts.Dir, err)
 	}
+	if err := checkLayout(db, &opts, singleNodeShard); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	l := &Log{
 		opts:     opts,
 		db:       db,
 		lock:     lock,
 		diskFull: backoff,
+		shard:    singleNodeShard,
 		channels: make(map[string]*channel),
 		queue:    make(chan *Request, opts.QueueLen),
 		closing:  make(chan struct{}),
@@ -322,14 +338,15 @@ func openPebble(opts Options, lock *pebble.Lock, backoff *diskFullBackoff) (*Log
 
 // load reads the names table and every channel's metadata.
 func (l *Log) load() error {
-	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixName, '/'}, UpperBound: []byte{prefixName, '/' + 1}})
+	lower, upper := prefixBounds(kindPrefix(nil, l.shard, prefixName))
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
 	var mk []byte
 	for it.First(); it.Valid(); it.Next() {
-		name := string(it.Key()[2:])
+		name := string(it.Key()[len(lower):])
 		v := it.Value()
 		if len(v) != 8 {
 			return fmt.Errorf("%w: names table entry for %q", ErrCorrupt, name)
@@ -388,11 +405,11 @@ func (l *Log) load() error {
 // Open removes those before anything is written, so one that exists is
 // current).
 func (l *Log) loadMeta(kb []byte, cid uint64) (m Meta, writtenMs int64, fromClose bool, err error) {
-	m, writtenMs, _, err = l.getMeta(metaKey(kb, cid))
+	m, writtenMs, _, err = l.getMeta(metaKey(kb, l.shard, cid))
 	if err != nil {
 		return m, 0, false, err
 	}
-	closed, _, found, err := l.getMeta(closedMetaKey(kb, cid))
+	closed, _, found, err := l.getMeta(closedMetaKey(kb, l.shard, cid))
 	if err != nil {
 		return m, 0, false, err
 	}
@@ -421,7 +438,7 @@ func (l *Log) getMeta(key []byte) (m Meta, writtenMs int64, found bool, err erro
 // loadApplied reads the applied index and the state clock (zero for a log
 // written before they were kept).
 func (l *Log) loadApplied() (uint64, int64, error) {
-	v, closer, err := l.db.Get(appliedKey)
+	v, closer, err := l.db.Get(appliedKey(nil, l.shard))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, 0, nil
 	}
@@ -438,13 +455,13 @@ func (l *Log) loadApplied() (uint64, int64, error) {
 // recoverAppends adds to m the entries appended after its LastID: those
 // written since the channel's last metadata checkpoint.
 func (l *Log) recoverAppends(cid uint64, m *Meta) error {
-	lower, upper := channelEntryBounds(cid)
+	lower, upper := channelEntryBounds(l.shard, cid)
 	if !m.LastID.IsZero() || m.Length > 0 {
 		next, ok := m.LastID.Next()
 		if !ok {
 			return nil
 		}
-		lower = entryKey(nil, cid, next)
+		lower = entryKey(nil, l.shard, cid, next)
 	}
 	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
@@ -472,7 +489,7 @@ func (l *Log) recoverAppends(cid uint64, m *Meta) error {
 		}
 		m.Length++
 		m.EntriesAdded++
-		m.Bytes += uint64(len(it.Key()) + len(v))
+		m.Bytes += entrySize(len(v))
 		m.LastID = id
 	}
 	return it.Error()
@@ -612,7 +629,7 @@ func (e fatalError) Error() string { return e.msg }
 // loadNextCID reads the stored next channel id (0 if none was stored: a log
 // written before it was kept, whose names table then gives the counter).
 func (l *Log) loadNextCID() (uint64, error) {
-	v, closer, err := l.db.Get(nextCIDKey)
+	v, closer, err := l.db.Get(nextCIDKey(nil, l.shard))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, nil
 	}

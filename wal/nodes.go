@@ -22,7 +22,8 @@ import (
 // encoding rules (listpack.c) without building it.
 //
 // A node is recorded by a marker key at its first entry ID (the listpack's
-// master ID), written in the batch that appends that entry:
+// master ID), written in the batch that appends that entry (the key after
+// its shard's prefix: keys.go):
 //
 //	o/<cid BE><ms BE><seq BE>  -> empty while it is the newest node; once a
 //	                              newer one starts, the node's last appended
@@ -78,13 +79,6 @@ func (t *TailNode) lpBytes() uint64 {
 	return t.BaseBytes + lpIntBytes(int64(t.Live)) + lpIntBytes(int64(t.Appended-t.Live))
 }
 
-func nodeKey(dst []byte, cid uint64, id ID) []byte {
-	dst = append(dst[:0], prefixNode, '/')
-	dst = binary.BigEndian.AppendUint64(dst, cid)
-	dst = binary.BigEndian.AppendUint64(dst, id.Ms)
-	return binary.BigEndian.AppendUint64(dst, id.Seq)
-}
-
 // nodeAppend places entry id (with fields) in ch's node structure: in the
 // newest node, or in a new one when that is full or gone, as Redis would.
 // Called by the writer after the entry was written to b.
@@ -96,7 +90,7 @@ func (l *Log) nodeAppend(b *pendingBatch, ch *channel, id ID, fields [][]byte) {
 	if !t.open() {
 		*t = TailNode{Start: id, Fields: fieldNames(fields)}
 		t.BaseBytes = masterBytes(t.Fields)
-		b.setErr(b.pb.Set(nodeKey(l.w.keyBuf, ch.cid, id), nil, nil))
+		b.setErr(b.pb.Set(nodeKey(l.w.keyBuf, l.shard, ch.cid, id), nil, nil))
 	}
 	t.BaseBytes += listpackEntryBytes(t, id, fields)
 	t.Appended++
@@ -129,7 +123,7 @@ func (l *Log) closeNode(b *pendingBatch, ch *channel) {
 	var v [16]byte
 	binary.BigEndian.PutUint64(v[:8], t.Last.Ms)
 	binary.BigEndian.PutUint64(v[8:], t.Last.Seq)
-	b.setErr(b.pb.Set(nodeKey(l.w.keyBuf, ch.cid, t.Start), v[:], nil))
+	b.setErr(b.pb.Set(nodeKey(l.w.keyBuf, l.shard, ch.cid, t.Start), v[:], nil))
 	if !ch.w.FirstID.Less(t.Start) {
 		ch.firstNodeLive, ch.firstNodeKnown = t.Live, true // it was the only node
 	}
@@ -321,7 +315,7 @@ type nodeInfo struct {
 }
 
 func (l *Log) newNodeWalk(b *pendingBatch, ch *channel, entries *pebble.Iterator) (*nodeWalk, error) {
-	lower, upper := prefixBounds(channelPrefix(prefixNode, ch.cid))
+	lower, upper := prefixBounds(channelPrefix(prefixNode, l.shard, ch.cid))
 	markers, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, err
@@ -388,11 +382,11 @@ func (w *nodeWalk) peekMarker() (nodeMarker, error) {
 	if !w.nextOK {
 		return nodeMarker{}, w.markers.Error()
 	}
-	k := w.markers.Key()
-	if len(k) != 2+8+16 {
+	start, ok := decodeNodeKey(w.markers.Key())
+	if !ok {
 		return nodeMarker{}, fmt.Errorf("%w: node marker key", ErrCorrupt)
 	}
-	m := nodeMarker{start: ID{binary.BigEndian.Uint64(k[10:18]), binary.BigEndian.Uint64(k[18:26])}, ok: true}
+	m := nodeMarker{start: start, ok: true}
 	v, err := w.markers.ValueAndErr()
 	if err != nil {
 		return nodeMarker{}, err
@@ -444,7 +438,7 @@ func (l *Log) approxTrim(b *pendingBatch, ch *channel, it *pebble.Iterator, t *T
 // trimNodes deletes the markers of nodes before the one holding the oldest
 // entry left: their entries are all gone. Called after a trim.
 func (l *Log) trimNodes(b *pendingBatch, ch *channel) error {
-	lower, upper := prefixBounds(channelPrefix(prefixNode, ch.cid))
+	lower, upper := prefixBounds(channelPrefix(prefixNode, l.shard, ch.cid))
 	if ch.w.Length == 0 {
 		if !ch.w.Tail.open() {
 			b.setErr(b.pb.DeleteRange(lower, upper, nil))
@@ -452,7 +446,7 @@ func (l *Log) trimNodes(b *pendingBatch, ch *channel) error {
 		return nil
 	}
 	if next, ok := ch.w.FirstID.Next(); ok {
-		upper = nodeKey(nil, ch.cid, next)
+		upper = nodeKey(nil, l.shard, ch.cid, next)
 	}
 	markers, err := b.pb.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
@@ -469,7 +463,7 @@ func (l *Log) trimNodes(b *pendingBatch, ch *channel) error {
 // metadata was last written (Open): the markers written with the entries
 // say where nodes started, so the result does not depend on the limits.
 func (l *Log) recoverNode(cid uint64, t *TailNode, id ID, fields [][]byte) error {
-	_, closer, err := l.db.Get(nodeKey(nil, cid, id))
+	_, closer, err := l.db.Get(nodeKey(nil, l.shard, cid, id))
 	switch {
 	case err == nil:
 		_ = closer.Close()
@@ -487,9 +481,6 @@ func (l *Log) recoverNode(cid uint64, t *TailNode, id ID, fields [][]byte) error
 	return nil
 }
 
-// nodeLimitsKey holds the stream node limits in force (OpSetNodeLimits).
-var nodeLimitsKey = append([]byte{prefixSettings, '/'}, "nodes"...)
-
 // applySetNodeLimits sets the node limits; a negative one stays as it is.
 func (l *Log) applySetNodeLimits(b *pendingBatch, p *Proposal) {
 	next := l.w.nodeLimits
@@ -504,14 +495,14 @@ func (l *Log) applySetNodeLimits(b *pendingBatch, p *Proposal) {
 	var v []byte
 	v = binary.AppendUvarint(v, uint64(p.NodeLimits.MaxEntries))
 	v = binary.AppendUvarint(v, uint64(p.NodeLimits.MaxBytes))
-	b.setErr(b.pb.Set(nodeLimitsKey, v, nil))
+	b.setErr(b.pb.Set(nodeLimitsKey(l.w.keyBuf, l.shard), v, nil))
 	b.nodeLimits = &next // published once durable (a copy: p is the caller's)
 }
 
 // loadNodeLimits reads the stored node limits (Redis's defaults if none).
 func (l *Log) loadNodeLimits() error {
 	l.w.nodeLimits = DefaultNodeLimits
-	v, closer, err := l.db.Get(nodeLimitsKey)
+	v, closer, err := l.db.Get(nodeLimitsKey(nil, l.shard))
 	if errors.Is(err, pebble.ErrNotFound) {
 		l.nodeLimits.Store(&l.w.nodeLimits)
 		return nil

@@ -15,8 +15,8 @@ import (
 // Pebble DB. Both are the node's own records (a replica's copy of the Raft
 // log is not the replicated state machine's state):
 //
-//	zr<group BE4><index BE8>  -> log entry (encodeRaftLog)
-//	zs<group BE4><key>        -> stable store value (term, vote, ...)
+//	zr/<group BE4><index BE8>  -> log entry (encodeRaftLog)
+//	zs/<group BE4><key>        -> stable store value (term, vote, ...)
 //
 // Every write is synced (pebble.Sync): Raft counts an entry as stored on
 // this node once StoreLogs returns.
@@ -30,11 +30,7 @@ import (
 // old suffix, as if the deletion had not happened; Raft truncates it again
 // when the leader resends. Other deletions (a prefix, after a snapshot)
 // are committed at once.
-const (
-	raftLogKind    = 'r'
-	raftStableKind = 's'
-	raftKeyHeadLen = 2 + 4
-)
+const raftKeyHeadLen = 3 + 4
 
 // errRaftRecord: a log entry record that fails to decode.
 var errRaftRecord = fmt.Errorf("%w: raft log entry", ErrCorrupt)
@@ -79,18 +75,18 @@ func (l *Log) RaftStore(group uint32) (*RaftStore, error) {
 }
 
 func (s *RaftStore) keyHead(kind byte) []byte {
-	return binary.BigEndian.AppendUint32([]byte{prefixClosed, kind}, s.group)
+	return binary.BigEndian.AppendUint32(localKey(kind), s.group)
 }
 
 func (s *RaftStore) logKey(index uint64) []byte {
-	return binary.BigEndian.AppendUint64(s.keyHead(raftLogKind), index)
+	return binary.BigEndian.AppendUint64(s.keyHead(localRaftLog), index)
 }
 
 func (s *RaftStore) indexOf(key []byte) uint64 { return binary.BigEndian.Uint64(key[raftKeyHeadLen:]) }
 
 // logBounds returns [lower, upper) covering every log entry of the group.
 func (s *RaftStore) logBounds() (lower, upper []byte) {
-	return s.logKey(0), binary.BigEndian.AppendUint32([]byte{prefixClosed, raftLogKind}, s.group+1)
+	return s.logKey(0), binary.BigEndian.AppendUint32(localKey(localRaftLog), s.group+1)
 }
 
 // FirstIndex returns the first index stored, 0 if none.
@@ -220,7 +216,7 @@ func (s *RaftStore) commit(b *pebble.Batch) error {
 	return nil
 }
 
-func (s *RaftStore) stableKey(key []byte) []byte { return append(s.keyHead(raftStableKind), key...) }
+func (s *RaftStore) stableKey(key []byte) []byte { return append(s.keyHead(localRaftStable), key...) }
 
 // Set stores a stable value, synced.
 func (s *RaftStore) Set(key, val []byte) error {

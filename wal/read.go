@@ -1,7 +1,6 @@
 package wal
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -74,12 +73,12 @@ func (l *Log) Range(name []byte, q RangeQuery, fn func(*Entry) error) (int, erro
 	}
 	st := rangeStates.Get().(*rangeState)
 	defer st.release()
-	lower := entryKey(st.lower[:0], cid, start)
+	lower := entryKey(st.lower[:0], l.shard, cid, start)
 	var upper []byte
 	if next, ok := end.Next(); ok {
-		upper = entryKey(st.upper[:0], cid, next)
+		upper = entryKey(st.upper[:0], l.shard, cid, next)
 	} else {
-		upper = binary.BigEndian.AppendUint64(append(st.upper[:0], prefixEntry, '/'), cid+1)
+		upper = channelEntryUpper(st.upper[:0], l.shard, cid)
 	}
 	v := l.views.acquire()
 	if v == nil {

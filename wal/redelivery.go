@@ -123,7 +123,7 @@ func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs in
 			owner = c.name
 		}
 		count := g.count(e)
-		fields, err := entryFields(b, ch, id)
+		fields, err := l.entryFields(b, ch, id)
 		if err != nil {
 			return err
 		}
@@ -147,8 +147,8 @@ func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs in
 // entryFields returns a copy of the fields of entry id as the requests
 // applied so far left it (none if it was deleted); b is indexed (the scan
 // needs reads).
-func entryFields(b *pendingBatch, ch *channel, id ID) ([][]byte, error) {
-	val, closer, err := b.pb.Get(entryKey(nil, ch.cid, id))
+func (l *Log) entryFields(b *pendingBatch, ch *channel, id ID) ([][]byte, error) {
+	val, closer, err := b.pb.Get(entryKey(nil, l.shard, ch.cid, id))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}

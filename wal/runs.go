@@ -6,7 +6,8 @@ import (
 )
 
 // Delivery runs: the entries one XREADGROUP > hands to a consumer, stored
-// as one record instead of one record per entry.
+// as one record instead of one record per entry (the key after its
+// shard's prefix: keys.go):
 //
 //	d/<cid BE><gid BE><first ms BE><first seq BE> -> run record (encodeRun)
 //
@@ -59,10 +60,6 @@ type deliveryRun struct {
 }
 
 func compareRuns(a, b deliveryRun) int { return compareIDs(a.first, b.first) }
-
-func runKey(dst []byte, cid, gid uint64, first ID) []byte {
-	return groupIDKey(dst, prefixRun, cid, gid, first)
-}
 
 // runOf returns the run that holds e, which is marked in a run.
 func (g *group) runOf(e *pendingEntry) *deliveryRun {
@@ -156,7 +153,7 @@ func (l *Log) flushRuns(b *pendingBatch, ch *channel, g *group) {
 			return
 		}
 		r.dirty = false
-		l.w.keyBuf = runKey(l.w.keyBuf, ch.cid, g.gid, first)
+		l.w.keyBuf = runKey(l.w.keyBuf, l.shard, ch.cid, g.gid, first)
 		if r.live == 0 {
 			b.setErr(b.pb.Delete(l.w.keyBuf, nil))
 			g.runs.Delete(deliveryRun{first: first})

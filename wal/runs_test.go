@@ -144,7 +144,7 @@ func (w *runsTwin) pendingIDs(g string) []ID {
 // countRuns counts the run records in the runs log.
 func (w *runsTwin) countRuns() int {
 	n := 0
-	if err := w.l[0].scanPrefix([]byte{prefixRun, '/'}, func(k, v []byte) error { n++; return nil }); err != nil {
+	if err := w.l[0].scanPrefix(kindPrefix(nil, w.l[0].shard, prefixRun), func(k, v []byte) error { n++; return nil }); err != nil {
 		w.t.Fatal(err)
 	}
 	return n
@@ -559,7 +559,7 @@ func crashCycleGroups(t *testing.T, seed uint64) {
 				t.Fatalf("acking all %d pending: %d, %v", len(all), a.N, a.Err)
 			}
 			n := 0
-			if err := l.scanPrefix([]byte{prefixRun, '/'}, func(k, v []byte) error { n++; return nil }); err != nil || n != 0 {
+			if err := l.scanPrefix(kindPrefix(nil, l.shard, prefixRun), func(k, v []byte) error { n++; return nil }); err != nil || n != 0 {
 				t.Fatalf("%d delivery runs left with nothing pending (%v)", n, err)
 			}
 		})

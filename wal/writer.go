@@ -201,7 +201,7 @@ func (l *Log) seal() *pendingBatch {
 	if b.applied != 0 {
 		b.applied = l.w.applied
 		l.w.valBuf = appendUint64(appendUint64(l.w.valBuf[:0], l.w.applied), uint64(l.w.clock))
-		b.setErr(b.pb.Set(appliedKey, l.w.valBuf, nil))
+		b.setErr(b.pb.Set(appliedKey(l.w.keyBuf, l.shard), l.w.valBuf, nil))
 	}
 	l.setCommitCounter(b)
 	return b
@@ -228,7 +228,7 @@ func (l *Log) checkpointRequest(b *pendingBatch) {
 			continue
 		}
 		ch.metaDirty, ch.forceMeta, ch.metaWrittenMs = false, false, w.clock
-		w.keyBuf = metaKey(w.keyBuf, ch.cid)
+		w.keyBuf = metaKey(w.keyBuf, l.shard, ch.cid)
 		w.valBuf = encodeMetaRecord(w.valBuf[:0], &ch.w, w.clock)
 		b.setErr(b.pb.Set(w.keyBuf, w.valBuf, nil))
 	}
@@ -436,7 +436,7 @@ func (l *Log) channelForWrite(b *pendingBatch, name []byte) *channel {
 	ch.w = Meta{Incarnation: ch.cid}
 	ch.exists = true
 	l.w.valBuf = appendUint64(l.w.valBuf[:0], ch.cid)
-	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, name), l.w.valBuf, nil))
+	b.setErr(b.pb.Set(nameKey(l.w.keyBuf, l.shard, name), l.w.valBuf, nil))
 	l.touch(b, ch, true)
 	return ch
 }
@@ -449,7 +449,7 @@ func (l *Log) allocID(b *pendingBatch) uint64 {
 	id := l.w.nextCID
 	l.w.nextCID++
 	l.w.valBuf = appendUint64(l.w.valBuf[:0], l.w.nextCID)
-	b.setErr(b.pb.Set(nextCIDKey, l.w.valBuf, nil))
+	b.setErr(b.pb.Set(nextCIDKey(l.w.keyBuf, l.shard), l.w.valBuf, nil))
 	return id
 }
 
@@ -609,7 +609,7 @@ func (l *Log) checkpointMeta() {
 	b := &pendingBatch{num: l.w.batchNum, pb: l.db.NewBatch()}
 	l.w.cur = b
 	for _, ch := range dirty {
-		l.w.keyBuf = closedMetaKey(l.w.keyBuf, ch.cid)
+		l.w.keyBuf = closedMetaKey(l.w.keyBuf, l.shard, ch.cid)
 		l.w.valBuf = encodeMetaRecord(l.w.valBuf[:0], &ch.w, ch.metaWrittenMs)
 		b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 	}
@@ -628,7 +628,7 @@ func (l *Log) dropClosedCheckpoints() error {
 	defer b.Close()
 	var key []byte
 	for _, cid := range l.closedCIDs {
-		key = closedMetaKey(key, cid)
+		key = closedMetaKey(key, l.shard, cid)
 		if err := b.Delete(key, nil); err != nil {
 			return err
 		}
