@@ -3,9 +3,13 @@ package broker
 import (
 	"crypto/sha256"
 	"fmt"
+	"io"
 
+	"github.com/rewind-mq/rewind/replication"
 	"github.com/rewind-mq/rewind/wal"
 )
+
+var _ replication.StateMachine = (*StateMachine)(nil)
 
 // StateMachine is the node's state as replication drives it: entries
 // (encoded Batches) applied in index order, each at the index and with the
@@ -25,11 +29,17 @@ func (b *Broker) StateMachine() *StateMachine { return &StateMachine{b: b} }
 // ErrApplied is the error of every command of an entry applied before.
 var ErrApplied = wal.ErrApplied
 
-// Apply applies entry, an encoded Batch, at index, stamped with the batch's
-// time, and returns its commands' results once the entry is durable and
-// fanned out. Entries must be applied in increasing index order (gaps are
-// allowed: Raft's own entries never reach the state machine).
-func (sm *StateMachine) Apply(index uint64, entry []byte) ([]Result, error) {
+// Apply is ApplyBatch for replication (its results as an any).
+func (sm *StateMachine) Apply(index uint64, entry []byte) (any, error) {
+	return sm.ApplyBatch(index, entry)
+}
+
+// ApplyBatch applies entry, an encoded Batch, at index, stamped with the
+// batch's time, and returns its commands' results once the entry is
+// durable and fanned out. Entries must be applied in increasing index
+// order (gaps are allowed: Raft's own entries never reach the state
+// machine).
+func (sm *StateMachine) ApplyBatch(index uint64, entry []byte) ([]Result, error) {
 	if index == 0 {
 		return nil, fmt.Errorf("broker: state machine entry without an index")
 	}
@@ -51,6 +61,16 @@ func (sm *StateMachine) Apply(index uint64, entry []byte) ([]Result, error) {
 	}
 	return out, nil
 }
+
+// Snapshot writes the node's shard as of the last durable batch to w and
+// returns the applied index it is at.
+func (sm *StateMachine) Snapshot(w io.Writer) (uint64, error) { return sm.b.log.Snapshot(0, w) }
+
+// Restore replaces the node's shard with a snapshot's, atomically, and
+// returns the applied index the snapshot is at. Subscribers are not told
+// what changed: a replica that restores serves no subscribers of the
+// shard yet (issue 13 decides how they resume).
+func (sm *StateMachine) Restore(r io.Reader) (uint64, error) { return sm.b.log.Restore(0, r) }
 
 // Applied returns the index of the last entry applied and durable.
 func (sm *StateMachine) Applied() uint64 { return sm.b.log.Applied() }

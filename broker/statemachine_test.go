@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -83,8 +84,8 @@ func TestStateMachineIsDeterministic(t *testing.T) {
 				}
 				entry := EncodeBatch(nil, &batch)
 				entries = append(entries, entry)
-				ra, errA := a.Apply(index, entry)
-				rb, errB := b.Apply(index, entry)
+				ra, errA := a.ApplyBatch(index, entry)
+				rb, errB := b.ApplyBatch(index, entry)
 				if errA != nil || errB != nil {
 					t.Fatalf("entry %d: %v, %v", index, errA, errB)
 				}
@@ -98,7 +99,7 @@ func TestStateMachineIsDeterministic(t *testing.T) {
 				}
 				if rng.IntN(20) == 0 { // a replay of an applied entry
 					old := uint64(1 + rng.IntN(int(index)))
-					again, err := b.Apply(old, entries[old-1])
+					again, err := b.ApplyBatch(old, entries[old-1])
 					if err != nil || len(again) == 0 || !errors.Is(again[0].Err, ErrApplied) {
 						t.Fatalf("entry %d again: %v %v", old, again, err)
 					}
@@ -108,6 +109,24 @@ func TestStateMachineIsDeterministic(t *testing.T) {
 			ib, db, errB := b.Digest()
 			if errA != nil || errB != nil || ia != 600 || ib != 600 || da != db {
 				t.Fatalf("digests: %d %x %v; %d %x %v", ia, da, errA, ib, db, errB)
+			}
+			// A third replica starts from a's snapshot and catches up the
+			// same: it applies the last entries again (at or below the
+			// snapshot's index: no change) and ends with the same digest.
+			var snap bytes.Buffer
+			at, err := a.Snapshot(&snap)
+			if err != nil || at != 600 {
+				t.Fatalf("snapshot at %d: %v", at, err)
+			}
+			c := openReplica(t).StateMachine()
+			if got, err := c.Restore(&snap); err != nil || got != 600 {
+				t.Fatalf("restore: %d %v", got, err)
+			}
+			if again, err := c.ApplyBatch(600, entries[599]); err != nil || !errors.Is(again[0].Err, ErrApplied) {
+				t.Fatalf("the snapshot's last entry again: %v %v", again, err)
+			}
+			if ic, dc, err := c.Digest(); err != nil || ic != 600 || dc != da {
+				t.Fatalf("restored replica: %d %x %v, want %x", ic, dc, err, da)
 			}
 			if len(succeeded) < int(maxOpKind)-4 || succeeded[OpAppend] < 100 {
 				t.Fatalf("too few commands did anything: %v", succeeded)

@@ -39,24 +39,18 @@ func (l *Log) Digest() (applied uint64, sum [sha256.Size]byte, err error) {
 		return 0, sum, err
 	}
 	defer it.Close()
-	h := sha256.New()
-	var lenBuf []byte
+	d := newDigester()
 	for ok := it.First(); ok; ok = it.Next() {
 		val, err := it.ValueAndErr()
 		if err != nil {
 			return 0, sum, err
 		}
-		lenBuf = binary.AppendUvarint(lenBuf[:0], uint64(len(it.Key())))
-		h.Write(lenBuf)
-		h.Write(it.Key())
-		lenBuf = binary.AppendUvarint(lenBuf[:0], uint64(len(val)))
-		h.Write(lenBuf)
-		h.Write(val)
+		d.record(it.Key(), val)
 	}
 	if err := it.Error(); err != nil {
 		return 0, sum, err
 	}
-	h.Sum(sum[:0])
+	sum = d.sum()
 	return applied, sum, nil
 }
 

@@ -142,6 +142,7 @@ func (o *Options) Validate() error {
 // Log is one node's store of channel logs, on one Pebble DB.
 type Log struct {
 	opts     Options
+	popts    *pebble.Options // what db was opened with (table writers take it: snapshot.go)
 	db       *pebble.DB
 	lock     *pebble.Lock     // the directory's lock, released after db
 	diskFull *diskFullBackoff // diskfull.go
@@ -294,6 +295,12 @@ func openPebble(opts Options, lock *pebble.Lock, backoff *diskFullBackoff) (*Log
 	// over overlapping levels; a log's keys are appended in order, so its
 	// files barely overlap, and the sampling cost ~2% of every scan.
 	popts.Experimental.ReadSamplingMultiplier = -1
+	if !opts.ReadOnly {
+		// Restore (snapshot.go) replaces a shard's span by ingesting a
+		// table with an excise, which needs virtual tables. Opening an
+		// older directory ratchets its format up (once, for good).
+		popts.FormatMajorVersion = pebble.FormatVirtualSSTables
+	}
 	db, err := pebble.Open(opts.Dir, popts)
 	if err != nil {
 		return nil, fmt.Errorf("wal: open pebble in %s: %w", opts.Dir, err)
@@ -304,6 +311,7 @@ func openPebble(opts Options, lock *pebble.Lock, backoff *diskFullBackoff) (*Log
 	}
 	l := &Log{
 		opts:     opts,
+		popts:    popts,
 		db:       db,
 		lock:     lock,
 		diskFull: backoff,

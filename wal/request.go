@@ -150,6 +150,10 @@ type Request struct {
 	// state, whoever stamped. It is the only time the apply step reads.
 	TimeMs int64
 	done   chan struct{}
+	// run, when set, is run by the writer with nothing in flight instead
+	// of applying proposals (exclusive, reload.go); runErr is its error.
+	run    func() error
+	runErr error
 }
 
 // NewRequest returns an empty reusable request.

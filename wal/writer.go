@@ -322,7 +322,12 @@ func appendsTo(r *Request, channel []byte) uint64 {
 func (l *Log) apply(r *Request) {
 	if err := l.Failed(); err != nil {
 		r.failAll(err)
+		r.runErr = err
 		r.finish()
+		return
+	}
+	if r.run != nil {
+		l.applyExclusive(r)
 		return
 	}
 	w := &l.w
