@@ -17,15 +17,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-mq/rewind/delivery"
+	"github.com/rewind-mq/rewind/internal/stream"
 	"github.com/rewind-mq/rewind/wal"
+)
+
+// The value types of a channel's log, shared by every layer (package
+// stream), named here so that fronts import broker only.
+type (
+	ID     = stream.ID
+	IDSpec = stream.IDSpec
+	Entry  = stream.Entry
 )
 
 // Types of the storage layer that fronts use, re-exported so that fronts
 // import broker only.
 type (
-	ID          = wal.ID
-	IDSpec      = wal.IDSpec
-	Entry       = wal.Entry
 	RangeQuery  = wal.RangeQuery
 	Meta        = wal.Meta
 	ChannelInfo = wal.ChannelInfo
@@ -53,7 +59,7 @@ const (
 )
 
 var (
-	MaxID        = wal.MaxID
+	MaxID        = stream.MaxID
 	MessageField = wal.MessageField
 	MatchPattern = delivery.Match
 )

@@ -28,12 +28,6 @@ import (
 // shrink: an entry no front uses fails the test, so that it is removed as
 // soon as its type is broker's own.
 var frontAllowed = map[string]string{
-	// IDs and entries are converted in a later pass (issue 12, step 4);
-	// the command codec uses them as they are.
-	"wal.ID":     "stream entry ID",
-	"wal.IDSpec": "XADD's ID argument",
-	"wal.Entry":  "an entry read",
-
 	// The read side: queries and the state they return.
 	"wal.RangeQuery":    "XRANGE and friends",
 	"wal.Meta":          "a channel's metadata",

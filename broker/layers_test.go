@@ -26,6 +26,7 @@ func TestLayers(t *testing.T) {
 		"native":      {"broker"},
 
 		"internal/loglimit": {},
+		"internal/stream":   {},
 	}
 	root := filepath.Join("..")
 	for pkg, ok := range allowed {

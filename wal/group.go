@@ -215,7 +215,7 @@ func decodeGroup(name string, b []byte) (*group, error) {
 		return nil, err
 	}
 	g := newGroup(name, v[0])
-	g.lastID, g.nextCID, g.entriesRead, g.cfg, g.lost = ID{v[1], v[2]}, v[3], er, cfg, lost
+	g.lastID, g.nextCID, g.entriesRead, g.cfg, g.lost = ID{Ms: v[1], Seq: v[2]}, v[3], er, cfg, lost
 	return g, nil
 }
 
@@ -323,7 +323,7 @@ func (l *Log) loadGroups() error {
 		if g == nil || len(k) != 34 {
 			return nil
 		}
-		first := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
+		first := ID{Ms: binary.BigEndian.Uint64(k[18:]), Seq: binary.BigEndian.Uint64(k[26:])}
 		rec, err := decodeRun(first, v, ids[:0])
 		if err != nil {
 			return err
@@ -346,7 +346,7 @@ func (l *Log) loadGroups() error {
 		if c == nil {
 			return fmt.Errorf("%w: pending entry of unknown consumer %d", ErrCorrupt, owner)
 		}
-		id := ID{binary.BigEndian.Uint64(k[18:]), binary.BigEndian.Uint64(k[26:])}
+		id := ID{Ms: binary.BigEndian.Uint64(k[18:]), Seq: binary.BigEndian.Uint64(k[26:])}
 		e, ok := g.getPending(id)
 		if ok {
 			// Also in a run: never written so (an entry leaves its run in

@@ -151,7 +151,7 @@ func (o *ownRecords) peek() (PendingRecord, bool, error) {
 		if err != nil {
 			return PendingRecord{}, false, err
 		}
-		return PendingRecord{ID: ID{be64(k[18:]), be64(k[26:])}, ConsumerID: owner, DeliveredMs: delivered, Count: count}, true, nil
+		return PendingRecord{ID: ID{Ms: be64(k[18:]), Seq: be64(k[26:])}, ConsumerID: owner, DeliveredMs: delivered, Count: count}, true, nil
 	}
 	return PendingRecord{}, false, o.it.Error()
 }
@@ -213,7 +213,7 @@ func (r *runRecords) peek() (PendingRecord, bool, error) {
 		if err != nil {
 			return PendingRecord{}, false, err
 		}
-		first := ID{be64(k[18:]), be64(k[26:])}
+		first := ID{Ms: be64(k[18:]), Seq: be64(k[26:])}
 		if r.rec, err = decodeRun(first, val, r.ids[:0]); err != nil {
 			return PendingRecord{}, false, err
 		}
@@ -252,7 +252,7 @@ func (d Delivered) Each(fields [][]byte, fn func(*Entry) error) (int, error) {
 		if len(d) < 16 {
 			return n, fmt.Errorf("%w: delivered entries", ErrCorrupt)
 		}
-		e.ID = ID{be64(d), be64(d[8:])}
+		e.ID = ID{Ms: be64(d), Seq: be64(d[8:])}
 		l, k := binary.Uvarint(d[16:])
 		if k <= 0 || l > uint64(len(d)-16-k) {
 			return n, fmt.Errorf("%w: delivered entries", ErrCorrupt)

@@ -392,7 +392,7 @@ func (w *nodeWalk) peekMarker() (nodeMarker, error) {
 	if len(k) != 2+8+16 {
 		return nodeMarker{}, fmt.Errorf("%w: node marker key", ErrCorrupt)
 	}
-	m := nodeMarker{start: ID{binary.BigEndian.Uint64(k[10:18]), binary.BigEndian.Uint64(k[18:26])}, ok: true}
+	m := nodeMarker{start: ID{Ms: binary.BigEndian.Uint64(k[10:18]), Seq: binary.BigEndian.Uint64(k[18:26])}, ok: true}
 	v, err := w.markers.ValueAndErr()
 	if err != nil {
 		return nodeMarker{}, err
@@ -400,7 +400,7 @@ func (w *nodeWalk) peekMarker() (nodeMarker, error) {
 	switch len(v) {
 	case 0:
 	case 16:
-		m.last = ID{binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:])}
+		m.last = ID{Ms: binary.BigEndian.Uint64(v[:8]), Seq: binary.BigEndian.Uint64(v[8:])}
 	default:
 		return nodeMarker{}, fmt.Errorf("%w: node marker", ErrCorrupt)
 	}
