@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-mq/rewind/delivery"
+	"github.com/rewind-mq/rewind/internal/fanout"
 	"github.com/rewind-mq/rewind/internal/stream"
 	"github.com/rewind-mq/rewind/wal"
 )
@@ -35,17 +36,22 @@ type (
 	RangeQuery  = wal.RangeQuery
 	Meta        = wal.Meta
 	ChannelInfo = wal.ChannelInfo
-	Subscriber  = delivery.Subscriber
-	Message     = delivery.Message
-	Run         = delivery.Run
-	SubKind     = delivery.Kind
+)
+
+// What a front's subscriber implements and is handed (package fanout,
+// which the subscription index shares).
+type (
+	Subscriber = fanout.Subscriber
+	Message    = fanout.Message
+	Run        = fanout.Run
+	SubKind    = fanout.Kind
 )
 
 // Subscription namespaces.
 const (
-	KindChannel = delivery.KindChannel
-	KindPattern = delivery.KindPattern
-	KindShard   = delivery.KindShard
+	KindChannel = fanout.KindChannel
+	KindPattern = fanout.KindPattern
+	KindShard   = fanout.KindShard
 )
 
 // Command tags: which subscribers an append is delivered to.

@@ -40,13 +40,6 @@ var frontAllowed = map[string]string{
 	"wal.Stats":         "the node's counters (INFO), embedded in broker.Stats",
 	"wal.DirError":      "Open's data directory errors (serve, replay)",
 
-	// Subscriptions: the subscriber interface a front implements and what
-	// it receives.
-	"delivery.Subscriber": "a front's subscriber",
-	"delivery.Message":    "a message handed to a subscriber",
-	"delivery.Run":        "a run of messages to one channel",
-	"delivery.Kind":       "channel, pattern or shard subscription",
-
 	// Fields of the read side whose type is broker's own already: a front
 	// converts them where it reads them (broker.GroupConfig(g.Config)).
 	"wal.GroupInfo.Config": "a group's redelivery policy (XGROUP GETCONFIG)",

@@ -25,6 +25,7 @@ func TestLayers(t *testing.T) {
 		"resp":        {"broker"},
 		"native":      {"broker"},
 
+		"internal/fanout":   {},
 		"internal/loglimit": {},
 		"internal/stream":   {},
 	}
