@@ -17,29 +17,33 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-mq/rewind/delivery"
+	"github.com/rewind-mq/rewind/internal/fanout"
+	"github.com/rewind-mq/rewind/internal/stream"
 	"github.com/rewind-mq/rewind/wal"
 )
 
-// Types of the storage layer that fronts use, re-exported so that fronts
-// import broker only.
+// The value types of a channel's log, shared by every layer (package
+// stream), named here so that fronts import broker only.
 type (
-	ID          = wal.ID
-	IDSpec      = wal.IDSpec
-	Entry       = wal.Entry
-	RangeQuery  = wal.RangeQuery
-	Meta        = wal.Meta
-	ChannelInfo = wal.ChannelInfo
-	Subscriber  = delivery.Subscriber
-	Message     = delivery.Message
-	Run         = delivery.Run
-	SubKind     = delivery.Kind
+	ID     = stream.ID
+	IDSpec = stream.IDSpec
+	Entry  = stream.Entry
+)
+
+// What a front's subscriber implements and is handed (package fanout,
+// which the subscription index shares).
+type (
+	Subscriber = fanout.Subscriber
+	Message    = fanout.Message
+	Run        = fanout.Run
+	SubKind    = fanout.Kind
 )
 
 // Subscription namespaces.
 const (
-	KindChannel = delivery.KindChannel
-	KindPattern = delivery.KindPattern
-	KindShard   = delivery.KindShard
+	KindChannel = fanout.KindChannel
+	KindPattern = fanout.KindPattern
+	KindShard   = fanout.KindShard
 )
 
 // Command tags: which subscribers an append is delivered to.
@@ -53,7 +57,7 @@ const (
 )
 
 var (
-	MaxID        = wal.MaxID
+	MaxID        = stream.MaxID
 	MessageField = wal.MessageField
 	MatchPattern = delivery.Match
 )
@@ -73,10 +77,6 @@ var (
 	ErrDirNotWritable = wal.ErrDirNotWritable
 	ErrDiskFull       = wal.ErrDiskFull
 )
-
-// DirError is a data directory Open cannot use: in use by another process,
-// not writable, or on a full disk.
-type DirError = wal.DirError
 
 // Limits bound what one client can make the node hold. Validated once.
 type Limits struct {
@@ -295,7 +295,7 @@ func Open(cfg Config) (*Broker, error) {
 		CacheBytes:        cfg.CacheBytes,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
+		return nil, fmt.Errorf("broker: %w", dirErrorOf(err))
 	}
 	b.log = l
 	if !cfg.ReadOnly {
@@ -426,22 +426,30 @@ func (b *Broker) Do(r *Request) error {
 	return nil
 }
 
-// Range reads durable entries of a channel; see wal.Log.Range.
+// Range calls fn for each durable entry of the channel that q selects, in
+// order, and returns how many it visited; it stops at the first error fn
+// returns. The entry and its fields are valid during the call only.
 func (b *Broker) Range(channel []byte, q RangeQuery, fn func(*Entry) error) (int, error) {
-	return b.log.Range(channel, q, fn)
+	return b.log.Range(channel, wal.RangeQuery(q), fn)
 }
 
 // Meta returns a channel's durable metadata and whether it exists.
-func (b *Broker) Meta(channel []byte) (Meta, bool) { return b.log.Meta(channel) }
+func (b *Broker) Meta(channel []byte) (Meta, bool) {
+	m, ok := b.log.Meta(channel)
+	return metaOf(&m), ok
+}
 
 // Watch returns a channel's durable metadata and a channel closed at its
 // next durable change (for blocking reads).
 func (b *Broker) Watch(channel []byte) (Meta, bool, <-chan struct{}) {
-	return b.log.Watch(channel)
+	m, ok, changed := b.log.Watch(channel)
+	return metaOf(&m), ok, changed
 }
 
 // Channels calls fn for every existing channel until it returns false.
-func (b *Broker) Channels(fn func(ChannelInfo) bool) { b.log.Channels(fn) }
+func (b *Broker) Channels(fn func(ChannelInfo) bool) {
+	b.log.Channels(func(c wal.ChannelInfo) bool { return fn(ChannelInfo{Name: c.Name, Meta: metaOf(&c.Meta)}) })
+}
 
 // Now returns the wall clock in ms as the storage sees it.
 func (b *Broker) Now() int64 { return b.log.Now() }
@@ -492,33 +500,27 @@ func (b *Broker) SubscribedNames(kind SubKind, pattern []byte) []string {
 	return b.index.Names(kind, pattern)
 }
 
-// Stats are the node's counters for INFO and metrics.
-type Stats struct {
-	wal.Stats
-	Published  uint64
-	Deliveries uint64
-}
-
 // Stats returns current counters.
 func (b *Broker) Stats() Stats {
-	return Stats{Stats: b.log.Stats(), Published: b.published.Load(), Deliveries: b.deliveries.Load()}
+	s := b.log.Stats()
+	return Stats{Channels: s.Channels, Entries: s.Entries, EntryBytes: s.EntryBytes, DiskBytes: s.DiskBytes,
+		Published: b.published.Load(), Deliveries: b.deliveries.Load()}
 }
 
 // EnforceRetention runs one retention pass now.
 func (b *Broker) EnforceRetention() error { return b.log.EnforceRetention() }
 
-// CursorPos is a stored cursor's position: an ID of one incarnation.
-type CursorPos = wal.CursorPos
-
 // CursorOf returns a named subscriber's durable cursor on a channel.
 func (b *Broker) CursorOf(name, channel []byte) (CursorPos, bool, error) {
-	return b.log.CursorOf(name, channel)
+	p, ok, err := b.log.CursorOf(name, channel)
+	return CursorPos(p), ok, err
 }
 
 // PatternCursors returns a named subscriber's durable state on a pattern:
 // whether it subscribed to it before, and its cursor per channel.
 func (b *Broker) PatternCursors(name, pattern []byte) (bool, map[string]CursorPos, error) {
-	return b.log.PatternCursors(name, pattern)
+	found, ps, err := b.log.PatternCursors(name, pattern)
+	return found, cursorPositions(ps), err
 }
 
 // SaveCursors writes subscriber cursors durably.

@@ -23,41 +23,12 @@ import (
 // or when it is a variable or constant whose type is one of theirs
 // (behind pointers, slices, arrays, maps and channels).
 //
-// frontAllowed lists, by qualified name, the types not converted yet: the
-// fields and methods of an allowed type may be used too. It can only
-// shrink: an entry no front uses fails the test, so that it is removed as
-// soon as its type is broker's own.
-var frontAllowed = map[string]string{
-	// IDs and entries are converted in a later pass (issue 12, step 4);
-	// the command codec uses them as they are.
-	"wal.ID":     "stream entry ID",
-	"wal.IDSpec": "XADD's ID argument",
-	"wal.Entry":  "an entry read",
-
-	// The read side: queries and the state they return.
-	"wal.RangeQuery":    "XRANGE and friends",
-	"wal.Meta":          "a channel's metadata",
-	"wal.ChannelInfo":   "Channels (KEYS, SCAN, FLUSHALL)",
-	"wal.GroupInfo":     "a consumer group's state",
-	"wal.ConsumerInfo":  "a consumer's state",
-	"wal.PendingRecord": "a pending entry",
-	"wal.PendingQuery":  "XPENDING's range",
-	"wal.CursorPos":     "a resumable subscriber's stored position",
-	"wal.Stats":         "the node's counters (INFO), embedded in broker.Stats",
-	"wal.DirError":      "Open's data directory errors (serve, replay)",
-
-	// Subscriptions: the subscriber interface a front implements and what
-	// it receives.
-	"delivery.Subscriber": "a front's subscriber",
-	"delivery.Message":    "a message handed to a subscriber",
-	"delivery.Run":        "a run of messages to one channel",
-	"delivery.Kind":       "channel, pattern or shard subscription",
-
-	// Fields of the read side whose type is broker's own already: a front
-	// converts them where it reads them (broker.GroupConfig(g.Config)).
-	"wal.GroupInfo.Config": "a group's redelivery policy (XGROUP GETCONFIG)",
-	"wal.Meta.Retention":   "a channel's retention overrides (REWIND RETENTION)",
-}
+// frontAllowed lists, by qualified name, lower-layer types a front may
+// still use while they are not converted (the fields and methods of an
+// allowed type may be used too). It is empty: every type a front reads is
+// broker's own or a leaf value type (internal/stream, internal/fanout), and
+// it stays so: an entry no front uses fails the test.
+var frontAllowed = map[string]string{}
 
 // frontPackages are the packages TestFrontIdentifiers checks.
 var frontPackages = []string{

@@ -25,7 +25,9 @@ func TestLayers(t *testing.T) {
 		"resp":        {"broker"},
 		"native":      {"broker"},
 
+		"internal/fanout":   {},
 		"internal/loglimit": {},
+		"internal/stream":   {},
 	}
 	root := filepath.Join("..")
 	for pkg, ok := range allowed {

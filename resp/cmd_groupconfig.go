@@ -101,7 +101,7 @@ func cmdXGroupGetConfig(c *conn, args [][]byte) {
 		c.w.Error(broker.NoSuchGroupReply(args[2], args[3]))
 		return
 	}
-	cfg := broker.GroupConfig(g.Config)
+	cfg := g.Config
 	c.w.Map(5)
 	c.w.BulkString("ackwait")
 	c.w.Int(cfg.AckWaitMs)

@@ -85,7 +85,7 @@ func cmdRetentionSet(c *conn, args [][]byte) {
 	}
 	c.drain() // read the limits this connection's earlier writes left
 	m, _ := c.s.b.Meta(args[2])
-	r := broker.Retention(m.Retention)
+	r := m.Retention
 	for i := 0; i < len(opts); i += 2 {
 		if eq(opts[i], "interest") {
 			switch {
@@ -128,7 +128,7 @@ func cmdRetentionGet(c *conn, args [][]byte) {
 		c.w.Error(noSuchKeyError)
 		return
 	}
-	own := broker.Retention(m.Retention)
+	own := m.Retention
 	eff := own.Effective(c.s.b.Config().Retention)
 	noLimit := func(n int64) int64 {
 		if n <= 0 {

@@ -20,7 +20,7 @@ func TestDecodeMetaVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Length != 3 || m.LastID != (ID{9, 2}) || m.Bytes != 120 || m.Retention.MaxLen != 100 || m.Retention.Interest {
+	if m.Length != 3 || m.LastID != (ID{Ms: 9, Seq: 2}) || m.Bytes != 120 || m.Retention.MaxLen != 100 || m.Retention.Interest {
 		t.Fatalf("decoded %+v", m)
 	}
 	if _, err := decodeMeta(append(b, 1)); err != nil {
@@ -37,8 +37,8 @@ func TestDecodeMetaVersion1(t *testing.T) {
 // written at; one of version 3 (before the time was kept) decodes the same
 // with time 0.
 func TestMetaRecordWrittenTime(t *testing.T) {
-	m := Meta{Length: 2, LastID: ID{7, 1}, EntriesAdded: 2, Bytes: 64,
-		Tail: TailNode{Start: ID{7, 0}, Last: ID{7, 1}, Appended: 2, Live: 2, BaseBytes: 40}}
+	m := Meta{Length: 2, LastID: ID{Ms: 7, Seq: 1}, EntriesAdded: 2, Bytes: 64,
+		Tail: TailNode{Start: ID{Ms: 7, Seq: 0}, Last: ID{Ms: 7, Seq: 1}, Appended: 2, Live: 2, BaseBytes: 40}}
 	rec := encodeMetaRecord(nil, &m, 1_700_000_000_123)
 	back, at, err := decodeMetaRecord(rec)
 	if err != nil || at != 1_700_000_000_123 || !reflect.DeepEqual(back, m) {

@@ -90,7 +90,7 @@ func decodeCursorValue(b []byte) (CursorPos, int64, error) {
 	if n3 <= 0 {
 		return CursorPos{}, 0, bad
 	}
-	pos, rest := CursorPos{ID: ID{ms, seq}}, b[n1+n2+n3:]
+	pos, rest := CursorPos{ID: ID{Ms: ms, Seq: seq}}, b[n1+n2+n3:]
 	if len(rest) > 0 {
 		inc, n4 := binary.Uvarint(rest)
 		if n4 != len(rest) || inc == 0 {

@@ -30,11 +30,11 @@ func TestPatternCursors(t *testing.T) {
 	l := openMem(t, fs, nil)
 	name := []byte("app")
 	setCursors(t, l, []Cursor{
-		{Name: name, Channel: []byte("a.x"), ID: ID{1, 1}, SeenMs: 100},
+		{Name: name, Channel: []byte("a.x"), ID: ID{Ms: 1, Seq: 1}, SeenMs: 100},
 		{Name: name, OnPattern: true, Base: true, Pattern: []byte("a.*"), SeenMs: 100},
-		{Name: name, OnPattern: true, Pattern: []byte("a.*"), Channel: []byte("a.x"), ID: ID{5, 0}, SeenMs: 100},
-		{Name: name, OnPattern: true, Pattern: []byte("a.*"), Channel: []byte(""), ID: ID{6, 0}, SeenMs: 100},
-		{Name: name, OnPattern: true, Pattern: []byte("a.*x"), Channel: []byte("a.yx"), ID: ID{7, 0}, SeenMs: 300},
+		{Name: name, OnPattern: true, Pattern: []byte("a.*"), Channel: []byte("a.x"), ID: ID{Ms: 5, Seq: 0}, SeenMs: 100},
+		{Name: name, OnPattern: true, Pattern: []byte("a.*"), Channel: []byte(""), ID: ID{Ms: 6, Seq: 0}, SeenMs: 100},
+		{Name: name, OnPattern: true, Pattern: []byte("a.*x"), Channel: []byte("a.yx"), ID: ID{Ms: 7, Seq: 0}, SeenMs: 300},
 		{Name: []byte("ap"), OnPattern: true, Base: true, Pattern: []byte("pa.*"), SeenMs: 300},
 	})
 	if err := l.Close(); err != nil {
@@ -44,18 +44,18 @@ func TestPatternCursors(t *testing.T) {
 	defer l.Close()
 
 	base, cs, err := l.PatternCursors(name, []byte("a.*"))
-	if err != nil || !base || len(cs) != 2 || cs["a.x"].ID != (ID{5, 0}) || cs[""].ID != (ID{6, 0}) {
+	if err != nil || !base || len(cs) != 2 || cs["a.x"].ID != (ID{Ms: 5, Seq: 0}) || cs[""].ID != (ID{Ms: 6, Seq: 0}) {
 		t.Fatalf("a.*: base %v cursors %v err %v", base, cs, err)
 	}
 	base, cs, err = l.PatternCursors(name, []byte("a.*x"))
-	if err != nil || base || len(cs) != 1 || cs["a.yx"].ID != (ID{7, 0}) {
+	if err != nil || base || len(cs) != 1 || cs["a.yx"].ID != (ID{Ms: 7, Seq: 0}) {
 		t.Fatalf("a.*x: base %v cursors %v err %v", base, cs, err)
 	}
 	base, cs, err = l.PatternCursors(name, []byte("a"))
 	if err != nil || base || len(cs) != 0 {
 		t.Fatalf("a: base %v cursors %v err %v", base, cs, err)
 	}
-	if id, ok, err := l.CursorOf(name, []byte("a.x")); err != nil || !ok || id.ID != (ID{1, 1}) {
+	if id, ok, err := l.CursorOf(name, []byte("a.x")); err != nil || !ok || id.ID != (ID{Ms: 1, Seq: 1}) {
 		t.Fatalf("channel cursor %v %v %v", id, ok, err)
 	}
 
@@ -92,13 +92,13 @@ func TestPatternCursors(t *testing.T) {
 // stored before incarnations were kept (three fields) reads as unknown (0);
 // anything else after the three fields is corrupt.
 func TestCursorIncarnation(t *testing.T) {
-	c := Cursor{ID: ID{7, 2}, SeenMs: 99, Incarnation: 300}
+	c := Cursor{ID: ID{Ms: 7, Seq: 2}, SeenMs: 99, Incarnation: 300}
 	pos, seen, err := decodeCursorValue(encodeCursor(nil, &c))
-	if err != nil || pos != (CursorPos{ID{7, 2}, 300}) || seen != 99 {
+	if err != nil || pos != (CursorPos{ID{Ms: 7, Seq: 2}, 300}) || seen != 99 {
 		t.Fatalf("round trip: %+v %d %v", pos, seen, err)
 	}
-	legacy := encodeCursor(nil, &Cursor{ID: ID{7, 2}, SeenMs: 99})
-	if pos, _, err := decodeCursorValue(legacy); err != nil || pos != (CursorPos{ID: ID{7, 2}}) {
+	legacy := encodeCursor(nil, &Cursor{ID: ID{Ms: 7, Seq: 2}, SeenMs: 99})
+	if pos, _, err := decodeCursorValue(legacy); err != nil || pos != (CursorPos{ID: ID{Ms: 7, Seq: 2}}) {
 		t.Fatalf("legacy: %+v %v", pos, err)
 	}
 	for _, bad := range [][]byte{append(legacy, 0), append(legacy, 0x80), append(encodeCursor(nil, &c), 1)} {

@@ -387,13 +387,13 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		next(l, "s")
 	}
-	if last != (ID{1000, 2}) {
+	if last != (ID{Ms: 1000, Seq: 2}) {
 		t.Fatalf("last %v", last)
 	}
 	mustClose(t, l)
 	clock.Store(500) // back in time across a restart
 	l = open()
-	if id := next(l, "s"); id != (ID{1000, 3}) {
+	if id := next(l, "s"); id != (ID{Ms: 1000, Seq: 3}) {
 		t.Fatalf("after the clock went back: %v", id)
 	}
 	clock.Store(2000)
@@ -426,7 +426,7 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	mustClose(t, l)
 	l = open() // empty channel, clock behind: the ID comes from the stored LastID
 	defer func() { l.Close() }()
-	if id := next(l, "s"); id != (ID{2000, 3}) {
+	if id := next(l, "s"); id != (ID{Ms: 2000, Seq: 3}) {
 		t.Fatalf("after trimming to zero and a restart: %v", id)
 	}
 
@@ -454,7 +454,7 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 		}
 		seen[m.Incarnation] = true
 	}
-	fresh(ID{2000, 0})
+	fresh(ID{Ms: 2000, Seq: 0})
 	clock.Store(1)
 	for i := 0; i < 2; i++ { // DEL and XADD in one request, twice in a row
 		r = NewRequest()
@@ -464,12 +464,12 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("x")}
 		submit(l, r)
 		m, _ := l.Meta([]byte("s"))
-		if id := r.Proposals[1].ID; id != (ID{2000, 0}) || r.Proposals[1].Incarnation != m.Incarnation || seen[m.Incarnation] {
+		if id := r.Proposals[1].ID; id != (ID{Ms: 2000, Seq: 0}) || r.Proposals[1].Incarnation != m.Incarnation || seen[m.Incarnation] {
 			t.Fatalf("DEL+XADD in one request: %v in incarnation %d, %+v", id, r.Proposals[1].Incarnation, m)
 		}
 		seen[m.Incarnation] = true
 	}
-	if got := rangeAll(t, l, "s"); len(got) != 1 || got[0].ID != (ID{2000, 0}) {
+	if got := rangeAll(t, l, "s"); len(got) != 1 || got[0].ID != (ID{Ms: 2000, Seq: 0}) {
 		t.Fatalf("after DEL+XADD: %v", ids(got))
 	}
 	r = NewRequest()
@@ -478,9 +478,9 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	submit(l, r)
 	mustClose(t, l)
 	l = open()
-	fresh(ID{2000, 0})
+	fresh(ID{Ms: 2000, Seq: 0})
 	clock.Store(3000) // the wall clock passes the state clock: IDs follow it
-	if id := publish(t, l, "s", "later"); id != (ID{3000, 0}) {
+	if id := publish(t, l, "s", "later"); id != (ID{Ms: 3000, Seq: 0}) {
 		t.Fatalf("wall clock ahead of the state clock: %v", id)
 	}
 }

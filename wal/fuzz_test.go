@@ -89,7 +89,7 @@ func FuzzDecodeEntry(f *testing.F) {
 // re-encodes to the same bytes' meaning, and encodeMeta then decodeMeta
 // round-trips any Meta.
 func FuzzDecodeMeta(f *testing.F) {
-	typical := Meta{Length: 3, FirstID: ID{1700000000000, 0}, LastID: ID{1700000000005, 2}, MaxDeletedID: ID{1700000000001, 0},
+	typical := Meta{Length: 3, FirstID: ID{Ms: 1700000000000, Seq: 0}, LastID: ID{Ms: 1700000000005, Seq: 2}, MaxDeletedID: ID{Ms: 1700000000001, Seq: 0},
 		EntriesAdded: 5, Bytes: 120, Retention: Retention{MaxAgeMs: 3600_000, MaxLen: -1}}
 	enc := encodeMeta(nil, &typical)
 	f.Add(enc, uint64(3), uint64(1700000000000), uint64(2), int64(-1), int64(0))
@@ -111,9 +111,9 @@ func FuzzDecodeMeta(f *testing.F) {
 		}
 
 		in := Meta{
-			Length: a, FirstID: ID{b, c}, LastID: ID{c, a}, MaxDeletedID: ID{a ^ b, b ^ c},
+			Length: a, FirstID: ID{Ms: b, Seq: c}, LastID: ID{Ms: c, Seq: a}, MaxDeletedID: ID{Ms: a ^ b, Seq: b ^ c},
 			EntriesAdded: a + b, Bytes: c, Retention: Retention{MaxAgeMs: x, MaxLen: y, MaxBytes: x ^ y},
-			Tail: TailNode{Start: ID{a, b}, Last: ID{b, c}, Appended: a | c, Live: c, BaseBytes: b},
+			Tail: TailNode{Start: ID{Ms: a, Seq: b}, Last: ID{Ms: b, Seq: c}, Appended: a | c, Live: c, BaseBytes: b},
 		}
 		if len(data) > 0 {
 			in.Tail.Fields = fieldNames([][]byte{data, nil, data[:len(data)/2], nil})

@@ -168,7 +168,7 @@ func decodeGroup(name string, b []byte) (*group, error) {
 		return nil, err
 	}
 	g := newGroup(name, v[0])
-	g.lastID, g.nextCID, g.entriesRead, g.cfg, g.lost = ID{v[1], v[2]}, v[3], er, cfg, lost
+	g.lastID, g.nextCID, g.entriesRead, g.cfg, g.lost = ID{Ms: v[1], Seq: v[2]}, v[3], er, cfg, lost
 	return g, nil
 }
 

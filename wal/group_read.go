@@ -251,7 +251,7 @@ func (d Delivered) Each(fields [][]byte, fn func(*Entry) error) (int, error) {
 		if len(d) < 16 {
 			return n, fmt.Errorf("%w: delivered entries", ErrCorrupt)
 		}
-		e.ID = ID{be64(d), be64(d[8:])}
+		e.ID = ID{Ms: be64(d), Seq: be64(d[8:])}
 		l, k := binary.Uvarint(d[16:])
 		if k <= 0 || l > uint64(len(d)-16-k) {
 			return n, fmt.Errorf("%w: delivered entries", ErrCorrupt)

@@ -202,7 +202,7 @@ func decodeNodeKey(k []byte) (ID, bool) {
 		return ID{}, false
 	}
 	body := k[keyHeadLen+8:]
-	return ID{binary.BigEndian.Uint64(body), binary.BigEndian.Uint64(body[8:])}, true
+	return ID{Ms: binary.BigEndian.Uint64(body), Seq: binary.BigEndian.Uint64(body[8:])}, true
 }
 
 func groupKey(dst []byte, shard uint32, cid uint64, name []byte) []byte {
@@ -239,7 +239,7 @@ func decodeGroupIDKey(k []byte) (ID, bool) {
 		return ID{}, false
 	}
 	body := k[keyHeadLen+16:]
-	return ID{binary.BigEndian.Uint64(body), binary.BigEndian.Uint64(body[8:])}, true
+	return ID{Ms: binary.BigEndian.Uint64(body), Seq: binary.BigEndian.Uint64(body[8:])}, true
 }
 
 func pendingKey(dst []byte, shard uint32, cid, gid uint64, id ID) []byte {

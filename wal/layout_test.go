@@ -205,28 +205,28 @@ func checkLayout2(t *testing.T, l *Log) {
 func checkFixtureFacts(t *testing.T, l *Log, killed bool) {
 	t.Helper()
 	orders, ok := l.Meta([]byte("orders"))
-	wantLen, wantLast := uint64(10), ID{1, 12}
+	wantLen, wantLast := uint64(10), ID{Ms: 1, Seq: 12}
 	if killed {
-		wantLen, wantLast = 11, ID{1, 13} // the XADD before the SIGKILL
+		wantLen, wantLast = 11, ID{Ms: 1, Seq: 13} // the XADD before the SIGKILL
 	}
-	if !ok || orders.Length != wantLen || orders.LastID != wantLast || orders.MaxDeletedID != (ID{1, 5}) ||
+	if !ok || orders.Length != wantLen || orders.LastID != wantLast || orders.MaxDeletedID != (ID{Ms: 1, Seq: 5}) ||
 		orders.Retention != (Retention{MaxLen: 100, Interest: true}) {
 		t.Errorf("orders: %v %+v", ok, orders)
 	}
-	if setid, _ := l.Meta([]byte("setid")); setid.LastID != (ID{9, 9}) || setid.EntriesAdded != 20 || setid.MaxDeletedID != (ID{5, 5}) {
+	if setid, _ := l.Meta([]byte("setid")); setid.LastID != (ID{Ms: 9, Seq: 9}) || setid.EntriesAdded != 20 || setid.MaxDeletedID != (ID{Ms: 5, Seq: 5}) {
 		t.Errorf("setid: %+v", setid)
 	}
-	if trimmed, _ := l.Meta([]byte("trimmed")); trimmed.Length != 4 || trimmed.FirstID != (ID{2, 7}) {
+	if trimmed, _ := l.Meta([]byte("trimmed")); trimmed.Length != 4 || trimmed.FirstID != (ID{Ms: 2, Seq: 7}) {
 		t.Errorf("trimmed: %+v", trimmed)
 	}
-	if gone, _ := l.Meta([]byte("gone")); gone.Length != 1 || gone.FirstID != (ID{4, 2}) || gone.Incarnation == 0 {
+	if gone, _ := l.Meta([]byte("gone")); gone.Length != 1 || gone.FirstID != (ID{Ms: 4, Seq: 2}) || gone.Incarnation == 0 {
 		t.Errorf("gone: %+v", gone)
 	}
 	if n := l.NodeLimits(); n != (NodeLimits{MaxEntries: 4, MaxBytes: 2048}) {
 		t.Errorf("node limits %+v", n)
 	}
 	g1, ok := l.Group([]byte("orders"), []byte("g1"))
-	if !ok || g1.Pending != 4 || g1.LastID != (ID{1, 7}) || len(g1.Consumers) != 4 {
+	if !ok || g1.Pending != 4 || g1.LastID != (ID{Ms: 1, Seq: 7}) || len(g1.Consumers) != 4 {
 		t.Errorf("orders g1: %v %+v", ok, g1)
 	}
 	audit, ok := l.Group([]byte("orders"), []byte("audit"))

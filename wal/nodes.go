@@ -394,7 +394,7 @@ func (w *nodeWalk) peekMarker() (nodeMarker, error) {
 	switch len(v) {
 	case 0:
 	case 16:
-		m.last = ID{binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:])}
+		m.last = ID{Ms: binary.BigEndian.Uint64(v[:8]), Seq: binary.BigEndian.Uint64(v[8:])}
 	default:
 		return nodeMarker{}, fmt.Errorf("%w: node marker", ErrCorrupt)
 	}

@@ -46,7 +46,7 @@ func TestNodesRecoveredAfterCrash(t *testing.T) {
 	for i := range 250 {
 		r := NewRequest()
 		p := r.Add()
-		p.Op, p.Channel, p.Spec = OpAppend, []byte("s"), IDSpec{ID: ID{uint64(i + 1), 0}}
+		p.Op, p.Channel, p.Spec = OpAppend, []byte("s"), IDSpec{ID: ID{Ms: uint64(i + 1), Seq: 0}}
 		p.Fields = [][]byte{[]byte("f"), []byte(strings.Repeat("v", i%97)), []byte(fmt.Sprint(i % 5)), []byte(fmt.Sprint(i))}
 		if err := l.Submit(r); err != nil {
 			t.Fatal(err)
@@ -81,7 +81,7 @@ func TestApproxTrimRemembersOldestNode(t *testing.T) {
 	appendOne := func(i int, withTrim bool) *Proposal {
 		r := NewRequest()
 		p := r.Add()
-		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{ID: ID{uint64(i), 0}}, [][]byte{[]byte("f"), []byte("v")}
+		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{ID: ID{Ms: uint64(i), Seq: 0}}, [][]byte{[]byte("f"), []byte("v")}
 		if withTrim {
 			p.Trim = trim
 		}

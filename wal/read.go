@@ -4,16 +4,13 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/rewind-mq/rewind/internal/stream"
 )
 
-// Entry is one stored message. Fields alternate name and value. An Entry
-// passed to a callback, and its Fields, are valid only during that call.
-type Entry struct {
-	ID     ID
-	Fields [][]byte
-	// Incarnation is the incarnation of the channel read (Range sets it).
-	Incarnation uint64
-}
+// Entry is one stored message (stream.Entry). An Entry passed to a
+// callback, and its Fields, are valid only during that call.
+type Entry = stream.Entry
 
 // RangeQuery selects entries of one channel.
 type RangeQuery struct {

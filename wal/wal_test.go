@@ -61,7 +61,7 @@ func TestAppendReadReopen(t *testing.T) {
 			t.Fatalf("ids not increasing: %v", ids)
 		}
 	}
-	if ids[0] != (ID{1000, 0}) || ids[4] != (ID{1000, 4}) {
+	if ids[0] != (ID{Ms: 1000, Seq: 0}) || ids[4] != (ID{Ms: 1000, Seq: 4}) {
 		t.Fatalf("ids %v", ids)
 	}
 	got := readAll(t, l, "news")
@@ -74,11 +74,11 @@ func TestAppendReadReopen(t *testing.T) {
 	// The clock went back: IDs still increase.
 	l = openMem(t, fs, func(o *Options) { o.NowMs = func() int64 { return 5 } })
 	defer l.Close()
-	if id := publish(t, l, "news", "after"); id != (ID{1000, 5}) {
+	if id := publish(t, l, "news", "after"); id != (ID{Ms: 1000, Seq: 5}) {
 		t.Fatalf("id after reopen %v", id)
 	}
 	m, ok := l.Meta([]byte("news"))
-	if !ok || m.Length != 6 || m.EntriesAdded != 6 || m.FirstID != (ID{1000, 0}) {
+	if !ok || m.Length != 6 || m.EntriesAdded != 6 || m.FirstID != (ID{Ms: 1000, Seq: 0}) {
 		t.Fatalf("meta %+v %v", m, ok)
 	}
 }

@@ -1,6 +1,6 @@
 // Package front is a fixture of TestFrontIdentifiersCatch: a front that
 // names wal's types in each way the check must find (the lines marked
-// "want"), and broker's re-exports it allows (the others).
+// "want"), and broker's types, which it allows (the others).
 package front
 
 import (
@@ -22,7 +22,7 @@ func Request() int {
 	return len(r.Proposals) // want: r, Proposals
 }
 
-// Allowed uses only what the allow-list keeps, and broker's own types.
+// Allowed uses only broker's own types and the leaf value types it names.
 func Allowed(b *broker.Broker, id broker.ID) (uint64, broker.OpKind) {
 	m, _ := b.Meta(nil)
 	return m.Length + id.Ms, broker.OpAppend
