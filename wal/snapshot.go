@@ -110,6 +110,9 @@ var restoreSeq atomic.Uint64
 // applied index the snapshot is at. Writes queued behind it apply to the
 // restored state.
 func (l *Log) Restore(shard uint32, r io.Reader) (uint64, error) {
+	if shard != l.shard {
+		return 0, fmt.Errorf("wal: restore of shard %d into a log of shard %d", shard, l.shard)
+	}
 	path := l.opts.FS.PathJoin(l.opts.Dir, fmt.Sprintf("restore-%d.sst", restoreSeq.Add(1)))
 	applied, n, err := l.snapshotTable(shard, r, path)
 	defer l.opts.FS.Remove(path) // ingest links it; what is left is ours
@@ -195,7 +198,10 @@ func readField(br *bufio.Reader, buf []byte) ([]byte, error) {
 	if err != nil || n > 1<<32 {
 		return nil, fmt.Errorf("%w: record length (%v)", ErrBadSnapshot, err)
 	}
-	buf = append(buf[:0], make([]byte, n)...)
+	if uint64(cap(buf)) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
 	if _, err := io.ReadFull(br, buf); err != nil {
 		return nil, fmt.Errorf("%w: truncated record", ErrBadSnapshot)
 	}
