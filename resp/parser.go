@@ -110,16 +110,9 @@ func parseInt64(b []byte) (int64, bool) {
 	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
 		return 0, false
 	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
+	v, ok := parseDigits(b) // idgrammar.go
+	if !ok {
+		return 0, false
 	}
 	if neg {
 		if v > 1<<63 {
