@@ -228,22 +228,23 @@ type Broker struct {
 	index *delivery.Index
 
 	// Fan-out state, used by onCommit's goroutine only: the run of
-	// messages to one channel being collected, the proposals it came from,
-	// and the subscribers to flush after the batch.
-	run     delivery.Run
-	runKind delivery.Kind
-	runOf   []*wal.Proposal
-	flusher delivery.Flusher
-	metrics *metrics
+	// messages to one channel being collected, its channel, the results of
+	// the appends it came from, and the subscribers to flush after the
+	// batch.
+	run        delivery.Run
+	runKind    delivery.Kind
+	runChannel []byte
+	runOf      []*Result
+	flusher    delivery.Flusher
+	metrics    *metrics
 
 	// Live-only notifications (notify.go): the installed Notifier (nil:
 	// none), and fan-out's buffers for its notices.
 	notifier atomic.Pointer[Notifier]
 	// notifyKeyPrefixes: the notifier's channels that are a prefix plus
-	// a proposal's channel, prepared for patterns in Submit.
+	// a command's channel, prepared for patterns in Submit.
 	notifyKeyPrefixes atomic.Pointer[[]string]
 	notices           Notices
-	noticeResult      Result // the Notifier's view of a proposal's result
 	liveRun           delivery.Run
 	liveFields        [2][]byte
 
@@ -332,14 +333,14 @@ func (b *Broker) Started() time.Time { return b.started }
 func (b *Broker) onCommit(c *wal.Commit) {
 	notify := b.notifier.Load()
 	for _, r := range c.Requests {
-		for i := range r.Proposals {
-			p := &r.Proposals[i]
-			b.deliver(p)
-			if p.HeldBack {
+		for i := range r.Commands {
+			c, res := &r.Commands[i], &r.Results[i]
+			b.deliver(c, res)
+			if res.HeldBack {
 				b.readsHeldBack.Add(1)
 			}
-			if notify != nil && p.Tag == TagNotify && p.Err == nil {
-				b.notify(*notify, p)
+			if notify != nil && c.Tag == TagNotify && res.Err == nil {
+				b.notify(*notify, c, res)
 			}
 		}
 	}
@@ -350,39 +351,40 @@ func (b *Broker) onCommit(c *wal.Commit) {
 
 // deliver adds an appended entry to the current run: consecutive messages
 // to one channel are handed to each subscriber at once.
-func (b *Broker) deliver(p *wal.Proposal) {
-	if p.Op == wal.OpRedeliveryScan && p.Err == nil {
+func (b *Broker) deliver(c *Command, res *Result) {
+	if c.Kind == OpRedeliveryScan && res.Err == nil {
 		b.publishRun()
-		b.deliverDeadLettered(p)
+		b.deliverDeadLettered(res)
 		return
 	}
-	if p.Op != wal.OpAppend || p.Err != nil || p.Skipped {
+	if c.Kind != OpAppend || res.Err != nil || res.Skipped {
 		return
 	}
 	kind := delivery.KindChannel
-	if p.Tag == TagSPublish {
+	if c.Tag == TagSPublish {
 		kind = delivery.KindShard
 	}
-	if len(b.runOf) > 0 && (kind != b.runKind || p.Incarnation != b.run.Incarnation || !bytes.Equal(p.Channel, b.runOf[0].Channel)) {
+	if len(b.runOf) > 0 && (kind != b.runKind || res.Incarnation != b.run.Incarnation || !bytes.Equal(c.Channel, b.runChannel)) {
 		b.publishRun()
 	}
-	b.runKind = kind
-	b.run.Incarnation = p.Incarnation
-	b.run.Add([2]uint64{p.ID.Ms, p.ID.Seq}, p.Fields)
-	b.runOf = append(b.runOf, p)
+	b.runKind, b.runChannel = kind, c.Channel
+	b.run.Incarnation = res.Incarnation
+	b.run.Add([2]uint64{res.ID.Ms, res.ID.Seq}, c.Fields)
+	b.runOf = append(b.runOf, res)
 }
 
-// publishRun delivers the current run and sets each of its proposals'
+// publishRun delivers the current run and sets each of its appends'
 // Receivers.
 func (b *Broker) publishRun() {
 	if len(b.runOf) == 0 {
 		return
 	}
-	n := b.index.Publish(b.runKind, b.runOf[0].Channel, &b.run, &b.flusher)
-	for i, p := range b.runOf {
-		p.Receivers = n
+	n := b.index.Publish(b.runKind, b.runChannel, &b.run, &b.flusher)
+	for i, res := range b.runOf {
+		res.Receivers = n
 		b.runOf[i] = nil
 	}
+	b.runChannel = nil
 	b.published.Add(uint64(len(b.runOf)))
 	b.deliveries.Add(uint64(n * len(b.runOf)))
 	b.runOf = b.runOf[:0]
@@ -396,12 +398,16 @@ func (b *Broker) publishRun() {
 // cached. r must not change until Wait returned.
 func (b *Broker) Submit(r *Request) error { return b.submit(r.prepare()) }
 
-// submit hands the writer a request of proposals, its patterns prepared.
+// submit hands the writer a request, its patterns prepared.
 func (b *Broker) submit(w *wal.Request) error {
 	epoch := b.prep.enter()
 	defer b.prep.leave(epoch)
 	b.preparePatterns(w)
-	b.fillPendingLimit(w)
+	if w.Index == 0 {
+		// The node decides alone: it gives reads its limit. An entry of
+		// the state machine carries its leader's.
+		b.fillPendingLimit(w)
+	}
 	return b.log.Submit(w)
 }
 
@@ -410,9 +416,9 @@ func (b *Broker) submit(w *wal.Request) error {
 // applies the same one.
 func (b *Broker) fillPendingLimit(r *wal.Request) {
 	limit := max(b.cfg.Limits.MaxPendingPerGroup, 0) // -1: none
-	for i := range r.Proposals {
-		if p := &r.Proposals[i]; p.Op == wal.OpGroupRead || p.Op == wal.OpClaimIdle {
-			p.MaxPending = limit
+	for i := range r.Commands {
+		if c := &r.Commands[i]; c.Kind == OpGroupRead || c.Kind == OpClaimIdle {
+			c.MaxPending = limit
 		}
 	}
 }
@@ -543,7 +549,7 @@ func (b *Broker) ExpireCursors(ttl time.Duration) (int, error) {
 	if err != nil || len(expired) == 0 {
 		return 0, err
 	}
-	return len(expired), b.SaveCursors(cursorsOf(expired))
+	return len(expired), b.SaveCursors(expired)
 }
 
 // NodeLimits returns the stream node limits in force.

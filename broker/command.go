@@ -6,224 +6,83 @@ package broker
 // Batch). A Command has a versioned binary encoding (command_codec.go):
 // what a Raft entry will carry between replicas, and what the native
 // protocol will send. Applying the same commands to the same state gives
-// the same state on every node.
+// the same state on every node. Fronts group commands in a Request
+// (request.go) and read each one's outcome as a Result.
 //
-// Fronts group commands in a Request (request.go) and read each one's
-// outcome as a Result (result.go). Today the writer still applies
-// wal.Proposals: a Command converts to and from one, and a Result is
-// copied from one (convert.go, the only file that knows both sides);
-// TestCommandCoversProposalInputs fails when a Proposal input has no place
-// in a Command.
+// The types are internal/command's, named here so that fronts need no
+// other package: the writer applies the very commands a front built and
+// writes their results where the front reads them, with no conversion.
 
-// Command is one state change: a kind and the inputs that kind reads.
-// Fields a kind does not read stay zero.
-type Command struct {
-	Kind     OpKind
-	Channel  []byte
-	Spec     IDSpec
-	Fields   [][]byte // field, value, field, value, ...
-	NoCreate bool     // OpAppend (NOMKSTREAM): skip if the channel does not exist
-	Trim     Trim
-	// IDs are the entries OpDelete, OpAck, OpClaim, OpAckDel and OpDeleteEx
-	// act on. A claim writes its claimed IDs (Result.IDs) over this
-	// slice's memory.
-	IDs   []ID
-	SetID SetID
-	// Retention is OpSetRetention's per-channel override.
-	Retention Retention
-
-	// Consumer groups.
-	Group       []byte
-	Consumer    []byte
-	Count       int          // OpGroupRead, OpGroupHistory, OpAutoClaim, OpClaimIdle: most entries (0: all)
-	NoAck       bool         // OpGroupRead: do not add to the pending list
-	MkStream    bool         // OpGroupCreate: create the channel if missing
-	AtLastID    bool         // OpGroupCreate, OpGroupSetID: "$", the channel's last ID
-	EntriesRead int64        // OpGroupCreate, OpGroupSetID: EntriesReadUnknown when not given
-	Config      *GroupConfig // OpGroupCreate, OpGroupConfig: redelivery policy (nil: none)
-	MaxPending  int64        // OpGroupRead, OpClaimIdle: the server's default pending limit (the broker fills it)
-	Claim       *ClaimInput  // OpClaim, OpAutoClaim, OpClaimIdle
-	Ref         RefPolicy    // OpAckDel, OpDeleteEx, OpTrimRef
-
-	Cursors    []Cursor   // OpSetCursors
-	NodeLimits NodeLimits // OpSetNodeLimits
-
-	// WantEntries asks the writer to copy the entries a group read
-	// delivers into Result.Entries, for the reply: it shapes the result,
-	// not the state.
-	WantEntries bool
-	// Tag says which subscribers an append goes to (TagPublish, ...):
-	// every replica fans out what it applies.
-	Tag uint8
-}
-
-// OpKind is what a Command does. The values are part of the command
-// encoding: never renumber one.
-type OpKind uint8
-
-const (
-	OpAppend       OpKind = iota + 1 // XADD, PUBLISH: Spec, Fields, NoCreate, Trim, Ref
-	OpDelete                         // XDEL: IDs
-	OpTrim                           // XTRIM: Trim
-	OpDrop                           // DEL: the whole channel
-	OpSetID                          // XSETID: SetID
-	OpSetRetention                   // per-channel retention override: Retention
-
-	// Consumer groups.
-	OpGroupCreate    // XGROUP CREATE: Group, Spec.ID or AtLastID, MkStream, EntriesRead, Config
-	OpGroupDestroy   // XGROUP DESTROY: Group
-	OpGroupSetID     // XGROUP SETID: Group, Spec.ID or AtLastID, EntriesRead
-	OpConsumerCreate // XGROUP CREATECONSUMER: Group, Consumer
-	OpConsumerDelete // XGROUP DELCONSUMER: Group, Consumer
-	OpGroupRead      // XREADGROUP ... >: Group, Consumer, Count, NoAck, WantEntries
-	OpAck            // XACK: Group, IDs
-	OpGroupHistory   // XREADGROUP with an ID: Group, Consumer, Spec.ID, Count; Result.IDs
-	OpGroupConfig    // XGROUP SETCONFIG: Group, Config
-	OpRedeliveryScan // the broker's periodic scan: dead-letters exhausted entries
-	OpSetCursors     // subscriber cursors: Cursors
-	OpSetNodeLimits  // stream-node-max-entries/bytes: NodeLimits
-
-	// Claims and reference-aware deletes.
-	OpClaim     // XCLAIM: Group, Consumer, IDs, Claim; claimed IDs in Result.IDs
-	OpAutoClaim // XAUTOCLAIM: Group, Consumer, Count, Claim; Result.IDs, Next, Deleted
-	OpClaimIdle // XREADGROUP ... CLAIM: Group, Consumer, Count, NoAck, Claim; Result.Claimed, then as OpGroupRead
-	OpAckDel    // XACKDEL: Group, IDs, Ref; Result.Codes
-	OpDeleteEx  // XDELEX: IDs, Ref; Result.Codes
-	OpTrimRef   // XTRIM with KEEPREF, DELREF or ACKED: Trim, Ref
+import (
+	"github.com/rewind-mq/rewind/internal/command"
+	"github.com/rewind-mq/rewind/wal"
 )
 
-// TrimStrategy selects how a Trim bounds a channel.
-type TrimStrategy uint8
-
-const (
-	TrimNone TrimStrategy = iota
-	TrimMaxLen
-	TrimMinID
-	TrimMaxBytes
+type (
+	Command      = command.Command
+	OpKind       = command.OpKind
+	TrimStrategy = command.TrimStrategy
+	Trim         = command.Trim
+	SetID        = command.SetID
+	Retention    = command.Retention
+	GroupConfig  = command.GroupConfig
+	RefPolicy    = command.RefPolicy
+	DeliveryKind = command.DeliveryKind
+	ClaimInput   = command.ClaimInput
+	Cursor       = command.Cursor
+	NodeLimits   = command.NodeLimits
+	Batch        = command.Batch
+	Result       = command.Result
+	ClaimedEntry = command.ClaimedEntry
+	Delivered    = command.Delivered
+	DeadLettered = command.DeadLettered
 )
 
-// Trim removes the oldest entries of a channel.
-type Trim struct {
-	Strategy TrimStrategy
-	Approx   bool   // "~": trim only when it pays off; never below the bound
-	MaxLen   uint64 // TrimMaxLen
-	MinID    ID     // TrimMinID: remove entries with ID < MinID
-	MaxBytes uint64 // TrimMaxBytes
-	Limit    int64  // most entries removed by this trim; 0 = no limit
-	Interest bool   // keep entries a consumer group still needs (retention)
-}
-
-// SetID is the argument of XSETID.
-type SetID struct {
-	LastID          ID
-	EntriesAdded    uint64
-	HasEntriesAdded bool
-	MaxDeletedID    ID
-	HasMaxDeleted   bool
-}
-
-// Retention limits one channel. Zero means "not set here": the server-wide
-// default applies. A negative value means "no limit", overriding the
-// default.
-type Retention struct {
-	MaxAgeMs int64
-	MaxLen   int64
-	MaxBytes int64
-	// Interest keeps entries that a consumer group has not acknowledged
-	// (or not read yet) past the age and length limits; MaxBytes still
-	// bounds the channel. Set per channel only.
-	Interest bool
-}
-
-// GroupConfig is a consumer group's redelivery policy. The zero value is
-// Redis's behaviour: nothing is redelivered by the broker.
-type GroupConfig struct {
-	AckWaitMs  int64   // redeliver an entry not acked this long after its delivery; 0: never
-	BackoffMs  []int64 // wait after the n-th delivery (last value repeats); overrides AckWaitMs
-	MaxDeliver int64   // deliveries before an entry is dead-lettered; 0: no limit
-	DeadLetter string  // channel that receives dead-lettered entries; "": just acknowledge them
-	// MaxPending bounds the group's pending entries (XGROUP SETCONFIG
-	// MAXPENDING); 0: the server's default, which each read carries.
-	MaxPending int64
-}
-
-// EntriesReadUnknown is an EntriesRead that was not given (and a group's
-// entries-read counter that is not known).
-const EntriesReadUnknown = -1
-
-// RefPolicy says what deleting or trimming an entry does to the references
-// the consumer groups hold to it (Redis 8.2). The zero value is KEEPREF.
-type RefPolicy uint8
-
 const (
-	RefKeep   RefPolicy = iota // KEEPREF: pending entries lists keep their references
-	RefDelete                  // DELREF: every group's reference to a deleted entry is removed
-	RefAcked                   // ACKED: only entries every group has read and acknowledged are deleted
+	OpAppend           = command.OpAppend
+	OpDelete           = command.OpDelete
+	OpTrim             = command.OpTrim
+	OpDrop             = command.OpDrop
+	OpSetID            = command.OpSetID
+	OpSetRetention     = command.OpSetRetention
+	OpGroupCreate      = command.OpGroupCreate
+	OpGroupDestroy     = command.OpGroupDestroy
+	OpGroupSetID       = command.OpGroupSetID
+	OpConsumerCreate   = command.OpConsumerCreate
+	OpConsumerDelete   = command.OpConsumerDelete
+	OpGroupRead        = command.OpGroupRead
+	OpAck              = command.OpAck
+	OpGroupHistory     = command.OpGroupHistory
+	OpGroupConfig      = command.OpGroupConfig
+	OpRedeliveryScan   = command.OpRedeliveryScan
+	OpSetCursors       = command.OpSetCursors
+	OpSetNodeLimits    = command.OpSetNodeLimits
+	OpClaim            = command.OpClaim
+	OpAutoClaim        = command.OpAutoClaim
+	OpClaimIdle        = command.OpClaimIdle
+	OpAckDel           = command.OpAckDel
+	OpDeleteEx         = command.OpDeleteEx
+	OpTrimRef          = command.OpTrimRef
+	TrimNone           = command.TrimNone
+	TrimMaxLen         = command.TrimMaxLen
+	TrimMinID          = command.TrimMinID
+	TrimMaxBytes       = command.TrimMaxBytes
+	RefKeep            = command.RefKeep
+	RefDelete          = command.RefDelete
+	RefAcked           = command.RefAcked
+	DeliveryNow        = command.DeliveryNow
+	DeliveryIdle       = command.DeliveryIdle
+	DeliveryTime       = command.DeliveryTime
+	CodeNotFound       = command.CodeNotFound
+	CodeDeleted        = command.CodeDeleted
+	CodeReferenced     = command.CodeReferenced
+	EntriesReadUnknown = command.EntriesReadUnknown
 )
 
-// DeliveryKind selects the delivery time XCLAIM gives the entries it
-// claims.
-type DeliveryKind uint8
-
-const (
-	DeliveryNow  DeliveryKind = iota // the batch's time
-	DeliveryIdle                     // IDLE ms: the batch's time minus DeliveryMs
-	DeliveryTime                     // TIME ms: DeliveryMs, a unix time in ms
-)
-
-// ClaimInput is what an XCLAIM, XAUTOCLAIM or XREADGROUP ... CLAIM asks.
-// Command.Count is XAUTOCLAIM's COUNT and the most entries OpClaimIdle
-// claims (0: no limit).
-type ClaimInput struct {
-	MinIdleMs int64 // claim only entries delivered at least this long ago (0: any)
-
-	// OpClaim (XCLAIM); its IDs are Command.IDs.
-	Delivery   DeliveryKind
-	DeliveryMs int64 // the value of IDLE or TIME
-	RetryCount int64 // RETRYCOUNT; negative: not given
-	Force      bool  // FORCE: create pending entries for IDs that exist but are not pending
-	JustID     bool  // JUSTID: the delivery count stays as it is
-	LastID     ID    // LASTID: moves the group's cursor forward to it
-
-	// OpAutoClaim (XAUTOCLAIM).
-	Start ID // scan the pending entries list from here
-
-	// OpClaimIdle: after claiming, deliver new entries as OpGroupRead
-	// does, up to what is left of Command.Count (Command.NoAck applies to
-	// them only), in the same command (XREADGROUP ... CLAIM min-idle-time >).
-	ThenRead bool
-}
-
-// Cursor is one resumable subscriber's cursor on a channel, as
-// OpSetCursors writes it.
-type Cursor struct {
-	Name    []byte
-	Channel []byte
-	ID      ID    // last entry written to the client
-	SeenMs  int64 // when the client was last connected
-	// Incarnation is the channel incarnation (Meta.Incarnation) ID belongs
-	// to; 0: not known.
-	Incarnation uint64
-	Delete      bool // remove it
-	// OnPattern: the cursor of the pattern subscription Pattern on
-	// Channel, or with Base the pattern subscription's own record.
-	OnPattern bool
-	Base      bool
-	Pattern   []byte
-}
-
-// NodeLimits are Redis's stream-node-max-entries and stream-node-max-bytes:
-// where stream nodes end, which decides what a "~" trim removes. In
-// OpSetNodeLimits a negative value leaves that limit unchanged.
-type NodeLimits struct {
-	MaxEntries int64 // 0: no limit on entries
-	MaxBytes   int64 // 0: Redis's listpack maximum (1 GiB)
-}
-
-// Batch is a sequence of commands applied together at one time: TimeMs is
-// stamped by the writer that seals it (a cluster's leader), the only clock
-// the apply step reads.
-type Batch struct {
-	TimeMs   int64
-	Commands []Command
+// EachDelivered calls fn for each entry a group read delivered (a
+// Result's Entries), in order, and returns how many it called it for. The
+// entry and its fields (decoded into fields, which is reused) are valid
+// during the call only.
+func EachDelivered(d Delivered, fields [][]byte, fn func(*Entry) error) (int, error) {
+	return wal.EachDelivered(d, fields, fn)
 }

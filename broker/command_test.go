@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
-
-	"github.com/rewind-mq/rewind/wal"
 )
 
 // randomCommand fills every input with random values (each present about
@@ -157,58 +155,6 @@ func TestDecodeCommandRefuses(t *testing.T) {
 }
 
 func errorsIsBad(err error) bool { return errors.Is(err, ErrBadCommand) }
-
-// TestCommandProposalRoundTrip: a command converts to a proposal and back
-// unchanged.
-func TestCommandProposalRoundTrip(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for range 500 {
-		c := randomCommand(rng)
-		var p wal.Proposal
-		c.Proposal(&p)
-		if back := CommandOf(&p); !reflect.DeepEqual(back, c) {
-			t.Fatalf("through a proposal:\n got  %+v\n want %+v", back, c)
-		}
-	}
-}
-
-// TestCommandCoversProposalInputs: every field of wal.Proposal (and of
-// wal.ClaimArgs) is an input a Command carries, or a result named here
-// that a Result carries (but the redelivery scan's, which broker reads
-// itself). A new input must get a place in Command and its encoding, a new
-// result in Result and resultOf.
-func TestCommandCoversProposalInputs(t *testing.T) {
-	results := map[string]bool{
-		// Proposal results and result buffers.
-		"Entries": true, "Scan": true, "ID": true, "Incarnation": true, "LastID": true, "N": true, "Skipped": true,
-		"Err": true, "Receivers": true, "Created": true, "ConsumerCreated": true, "ConsumerDeleted": true, "Codes": true,
-		"HeldBack": true,
-		// ClaimArgs results.
-		"Next": true, "Deleted": true, "Claimed": true, "WakeMs": true,
-	}
-	check := func(from reflect.Type, to reflect.Type) {
-		for i := 0; i < from.NumField(); i++ {
-			f := from.Field(i)
-			if results[f.Name] && !(from == reflect.TypeOf(wal.ClaimArgs{}) && f.Name == "LastID") {
-				continue
-			}
-			name := f.Name
-			if name == "Op" {
-				name = "Kind"
-			}
-			if _, ok := to.FieldByName(name); !ok {
-				t.Errorf("%s.%s has no place in %s", from.Name(), f.Name, to.Name())
-			}
-		}
-	}
-	check(reflect.TypeOf(wal.Proposal{}), reflect.TypeOf(Command{}))
-	check(reflect.TypeOf(wal.ClaimArgs{}), reflect.TypeOf(ClaimInput{}))
-	for name := range results {
-		if _, ok := reflect.TypeOf(Result{}).FieldByName(name); !ok && name != "Scan" {
-			t.Errorf("result %s has no place in Result", name)
-		}
-	}
-}
 
 // FuzzDecodeCommand: decoding never panics, fails only with ErrBadCommand,
 // and what it accepts encodes to bytes that decode to the same command and

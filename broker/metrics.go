@@ -69,11 +69,11 @@ func newMetrics(b *Broker, reg prometheus.Registerer) *metrics {
 func (b *Broker) observe(st wal.CommitStats) {
 	m := b.metrics
 	m.commitSeconds.Observe(st.Duration.Seconds())
-	m.batchEntries.Observe(float64(st.Proposals))
+	m.batchEntries.Observe(float64(st.Commands))
 	if st.Err != nil {
 		m.commitFailures.Inc()
 	}
 	if st.Duration > slowCommit {
-		b.cfg.Logger.Warn("slow commit: fsync took long", "duration", st.Duration, "writes", st.Proposals)
+		b.cfg.Logger.Warn("slow commit: fsync took long", "duration", st.Duration, "writes", st.Commands)
 	}
 }

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"github.com/rewind-mq/rewind/delivery"
-	"github.com/rewind-mq/rewind/wal"
 )
 
 // Live-only notifications (the RESP front's keyspace notifications): a
@@ -75,12 +74,10 @@ func (b *Broker) SetNotifier(fn Notifier, keyPrefixes ...string) {
 // Notifying reports whether a Notifier is installed.
 func (b *Broker) Notifying() bool { return b.notifier.Load() != nil }
 
-// notify runs fn on p's command and result and delivers its notices, after the run of messages
-// collected so far.
-func (b *Broker) notify(fn Notifier, p *wal.Proposal) {
-	resultOf(p, &b.noticeResult)
-	fn(OpKind(p.Op), p.Channel, &b.noticeResult, &b.notices)
-	b.noticeResult = Result{}
+// notify runs fn on a command and its result and delivers its notices,
+// after the run of messages collected so far.
+func (b *Broker) notify(fn Notifier, c *Command, res *Result) {
+	fn(c.Kind, c.Channel, res, &b.notices)
 	if b.notices.Len() == 0 {
 		return
 	}

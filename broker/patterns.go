@@ -104,7 +104,7 @@ func (b *Broker) waitFannedOut() {
 
 // preparePatterns brings the pattern matches of the channels r publishes
 // to up to date (see delivery.Index.Prepare), and those of the keyspace
-// notices its proposals may cause.
+// notices its commands may cause.
 func (b *Broker) preparePatterns(r *wal.Request) {
 	if !b.index.HasPatterns() {
 		return
@@ -113,9 +113,9 @@ func (b *Broker) preparePatterns(r *wal.Request) {
 	if p := b.notifyKeyPrefixes.Load(); p != nil {
 		prefixes = *p
 	}
-	for i := range r.Proposals {
-		p := &r.Proposals[i]
-		if p.Op == wal.OpAppend && p.Tag != TagSPublish {
+	for i := range r.Commands {
+		p := &r.Commands[i]
+		if p.Kind == OpAppend && p.Tag != TagSPublish {
 			b.index.Prepare(p.Channel)
 		}
 		if p.Tag == TagNotify {

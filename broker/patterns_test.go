@@ -247,7 +247,7 @@ func TestNewPatternConfirmedAfterPublishesInFlight(t *testing.T) {
 }
 
 // TestNotifyChannelsPrepared: the channels of a notifier's notices that are
-// a key prefix plus the proposal's channel are prepared by Submit, so
+// a key prefix plus the command's channel are prepared by Submit, so
 // fan-out matches no pattern for them either, and they are delivered.
 func TestNotifyChannelsPrepared(t *testing.T) {
 	b := openMemBroker(t)

@@ -1,10 +1,6 @@
 package broker
 
-import (
-	"time"
-
-	"github.com/rewind-mq/rewind/wal"
-)
+import "time"
 
 // redeliveryLoop runs the redelivery scan every interval while some group
 // has a redelivery policy: it dead-letters entries that used up their
@@ -13,7 +9,7 @@ func (b *Broker) redeliveryLoop(interval time.Duration) {
 	defer b.wg.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	r := wal.NewRequest()
+	r := NewRequest()
 	for {
 		select {
 		case <-b.done:
@@ -24,20 +20,20 @@ func (b *Broker) redeliveryLoop(interval time.Duration) {
 			continue
 		}
 		r.Reset()
-		r.Add().Op = wal.OpRedeliveryScan
-		if err := b.submit(r); err != nil {
+		r.Add().Kind = OpRedeliveryScan
+		if err := b.Submit(r); err != nil {
 			continue // closing, or the log failed (logged by wal)
 		}
 		r.Wait()
-		p := &r.Proposals[0]
+		p := r.Result(0)
 		if p.Err != nil {
 			b.cfg.Logger.Warn("redelivery scan failed", "err", p.Err)
 			continue
 		}
-		for _, name := range p.Scan.Due {
+		for _, name := range p.Due {
 			b.log.Notify(name)
 		}
-		for _, d := range p.Scan.DeadLettered {
+		for _, d := range p.DeadLettered {
 			b.cfg.Logger.Info("dead-lettered an entry", "channel", string(d.Channel), "id", d.ID.String())
 		}
 	}
@@ -45,11 +41,8 @@ func (b *Broker) redeliveryLoop(interval time.Duration) {
 
 // deliverDeadLettered hands entries a scan appended to dead-letter channels
 // to their subscribers.
-func (b *Broker) deliverDeadLettered(p *wal.Proposal) {
-	if p.Scan == nil {
-		return
-	}
-	for _, d := range p.Scan.DeadLettered {
+func (b *Broker) deliverDeadLettered(res *Result) {
+	for _, d := range res.DeadLettered {
 		b.published.Add(1)
 		b.run.Add([2]uint64{d.ID.Ms, d.ID.Seq}, d.Fields)
 		n := b.index.Publish(KindChannel, d.Channel, &b.run, &b.flusher)

@@ -9,13 +9,9 @@ import "github.com/rewind-mq/rewind/wal"
 // a connection that reuses one allocates nothing per request or command.
 // It is not safe for concurrent use.
 type Request struct {
-	commands []Command
-	results  []Result
-	// w is what the writer applies: one proposal per command, filled at
-	// Submit from the commands (and from scratch memory below that lives
-	// as long as the request), and read back into results by Wait.
-	w       *wal.Request
-	scratch proposalScratch // convert.go
+	// w is what the writer applies: the commands and their results, side
+	// by side, the very values the front fills and reads.
+	w *wal.Request
 	// index and stampMs, when set (StateMachine.Apply), are the entry's
 	// index and the leader's stamp; zero: the writer assigns both.
 	index   uint64
@@ -28,36 +24,22 @@ func NewRequest() *Request { return &Request{w: wal.NewRequest()} }
 // Add appends a zeroed command and returns it, for the caller to fill
 // before Submit. The pointer is valid until the next Add (which may move
 // the commands); Command(i) reaches any of them. Its Result is zeroed too.
-func (r *Request) Add() *Command {
-	n := len(r.commands)
-	if n < cap(r.commands) && n < cap(r.results) {
-		// Past their length, both hold zeros (Reset clears what it drops).
-		r.commands, r.results = r.commands[:n+1], r.results[:n+1]
-	} else {
-		r.commands = append(r.commands, Command{})
-		r.results = append(r.results, Result{})
-	}
-	return &r.commands[n]
-}
+func (r *Request) Add() *Command { return r.w.Add() }
 
 // Len returns how many commands the request holds.
-func (r *Request) Len() int { return len(r.commands) }
+func (r *Request) Len() int { return len(r.w.Commands) }
 
 // Command returns the i-th command.
-func (r *Request) Command(i int) *Command { return &r.commands[i] }
+func (r *Request) Command(i int) *Command { return &r.w.Commands[i] }
 
 // Result returns the outcome of the i-th command: valid once Wait returned
 // (before Submit, only its Entries buffer may be set).
-func (r *Request) Result(i int) *Result { return &r.results[i] }
+func (r *Request) Result(i int) *Result { return &r.w.Results[i] }
 
 // Reset clears the request for reuse, keeping its memory. Call it only
 // once Wait returned (or Submit failed).
 func (r *Request) Reset() {
-	clear(r.commands)
-	clear(r.results)
-	r.commands, r.results = r.commands[:0], r.results[:0]
 	r.w.Reset()
-	r.scratch.reset()
 	r.index, r.stampMs = 0, 0
 }
 
@@ -66,24 +48,13 @@ func (r *Request) Reset() {
 // deliveries were stamped with).
 func (r *Request) Applied() (index uint64, timeMs int64) { return r.w.Index, r.w.TimeMs }
 
-// Wait blocks until the request is done (durable, or failed), then makes
-// the results readable. Call it once per successful Submit.
-func (r *Request) Wait() {
-	r.w.Wait()
-	for i := range r.results {
-		p := &r.w.Proposals[i]
-		resultOf(p, &r.results[i])
-		r.results[i].Claimed = claimedOf(p)
-	}
-}
+// Wait blocks until the request is done (durable, or failed); then the
+// results are readable.
+func (r *Request) Wait() { r.w.Wait() }
 
-// prepare fills the writer's proposals from the commands.
+// prepare returns what the writer applies, with the entry's index and
+// stamp when the state machine gave them.
 func (r *Request) prepare() *wal.Request {
-	r.w.Reset()
-	r.scratch.reset()
-	for i := range r.commands {
-		r.scratch.fill(r.w.Add(), &r.commands[i], &r.results[i])
-	}
 	r.w.Index, r.w.StampMs = r.index, r.stampMs
 	return r.w
 }

@@ -36,7 +36,7 @@ func init() {
 	)
 }
 
-// groupResult is what a group proposal left once it was durable.
+// groupResult is what a group command left once it was durable.
 type groupResult struct {
 	err         error
 	n           int64
@@ -492,7 +492,7 @@ func (c *conn) writeDelivered(key []byte, r groupResult) {
 		var err error
 		if r.entries != nil {
 			var fields [8][]byte
-			n, err = r.entries.Each(fields[:0], c.writeEntry)
+			n, err = broker.EachDelivered(r.entries, fields[:0], c.writeEntry)
 		} else {
 			n, err = c.s.b.Range(key, broker.RangeQuery{Start: r.first, End: r.last, Count: int(r.n)}, c.writeEntry)
 		}

@@ -61,7 +61,7 @@ func nextID(last ID, spec IDSpec, nowMs int64) (ID, error) {
 	}
 }
 
-func (l *Log) applyAppend(b *pendingBatch, p *Proposal, nowMs int64) {
+func (l *Log) applyAppend(b *pendingBatch, p op, nowMs int64) {
 	if len(p.Fields) == 0 || len(p.Fields)%2 != 0 {
 		p.Err = errors.New("wal: an entry needs field-value pairs")
 		return
@@ -258,14 +258,14 @@ func firstNodeEntries(m *Meta) uint64 {
 	return approxNodeEntries - first%approxNodeEntries
 }
 
-func (l *Log) applyDelete(b *pendingBatch, p *Proposal) {
+func (l *Log) applyDelete(b *pendingBatch, p op) {
 	ch := l.lookup(p.Channel)
 	if ch == nil || !ch.exists {
 		return
 	}
 	m := &ch.w
 	w := &l.w
-	for _, id := range p.IDs {
+	for _, id := range p.Command.IDs {
 		w.keyBuf = entryKey(w.keyBuf, l.shard, ch.cid, id)
 		v, closer, err := b.pb.Get(w.keyBuf)
 		if errors.Is(err, pebble.ErrNotFound) {
@@ -329,7 +329,7 @@ func (l *Log) lastEntry(b *pendingBatch, ch *channel) (ID, error) {
 	return last, err
 }
 
-func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
+func (l *Log) applyDrop(b *pendingBatch, p op) {
 	ch := l.lookup(p.Channel)
 	if ch == nil || !ch.exists {
 		return
@@ -352,7 +352,7 @@ func (l *Log) applyDrop(b *pendingBatch, p *Proposal) {
 	p.N = 1
 }
 
-func (l *Log) applySetID(b *pendingBatch, p *Proposal) {
+func (l *Log) applySetID(b *pendingBatch, p op) {
 	ch := l.lookup(p.Channel)
 	if ch == nil || !ch.exists {
 		p.Err = ErrNoSuchChannel

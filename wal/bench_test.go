@@ -48,7 +48,7 @@ func BenchmarkAppend(b *testing.B) {
 		for pb.Next() {
 			r.Reset()
 			p := r.Add()
-			p.Op, p.Channel, p.Spec, p.Fields = OpAppend, ch, IDSpec{Auto: true}, [][]byte{MessageField, payload}
+			p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, ch, IDSpec{Auto: true}, [][]byte{MessageField, payload}
 			t0 := time.Now()
 			if err := l.Submit(r); err != nil {
 				b.Error(err)
@@ -56,7 +56,7 @@ func BenchmarkAppend(b *testing.B) {
 			}
 			r.Wait()
 			local = append(local, time.Since(t0))
-			if err := r.Proposals[0].Err; err != nil {
+			if err := r.op(0).Err; err != nil {
 				b.Error(err)
 				return
 			}

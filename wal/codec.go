@@ -95,18 +95,6 @@ type Meta struct {
 	Incarnation uint64
 }
 
-// Retention limits one channel. Zero means "not set here": the server-wide
-// default applies. A negative value means "no limit", overriding the default.
-type Retention struct {
-	MaxAgeMs int64
-	MaxLen   int64
-	MaxBytes int64
-	// Interest keeps entries that a consumer group has not acknowledged
-	// (or not read yet) past the age and length limits; MaxBytes still
-	// bounds the channel. Set per channel only.
-	Interest bool
-}
-
 // metaVersion 4 added the state-clock time the record was written; 3 the
 // newest node (Tail); 2 the interest flag.
 const metaVersion = 4

@@ -25,7 +25,7 @@ func BenchmarkConsumeWhileProducing(b *testing.B) {
 	}
 	r := NewRequest()
 	p := r.Add()
-	p.Op, p.Channel, p.Group, p.MkStream, p.EntriesRead = OpGroupCreate, ch, grp, true, EntriesReadUnknown
+	p.Kind, p.Channel, p.Group, p.MkStream, p.EntriesRead = OpGroupCreate, ch, grp, true, EntriesReadUnknown
 	do(r)
 	payload := bytes.Repeat([]byte("x"), 100)
 	stop := make(chan struct{})
@@ -44,7 +44,7 @@ func BenchmarkConsumeWhileProducing(b *testing.B) {
 				r.Reset()
 				for range 10 {
 					p := r.Add()
-					p.Op, p.Channel, p.Spec, p.Fields = OpAppend, ch, IDSpec{Auto: true}, [][]byte{MessageField, payload}
+					p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, ch, IDSpec{Auto: true}, [][]byte{MessageField, payload}
 				}
 				do(r)
 			}
@@ -69,24 +69,24 @@ func BenchmarkConsumeWhileProducing(b *testing.B) {
 				}
 				r.Reset()
 				p := r.Add()
-				p.Op, p.Channel, p.Group, p.Consumer, p.Count = OpGroupRead, ch, grp, []byte{byte('a' + c)}, 50
+				p.Kind, p.Channel, p.Group, p.Consumer, p.Count = OpGroupRead, ch, grp, []byte{byte('a' + c)}, 50
 				do(r)
-				n := int(r.Proposals[0].N)
+				n := int(r.op(0).N)
 				if n == 0 {
 					time.Sleep(100 * time.Microsecond)
 					continue
 				}
 				ids := []ID{}
-				for id := r.Proposals[0].ID; ; {
+				for id := r.op(0).ID; ; {
 					ids = append(ids, id)
-					if id == r.Proposals[0].LastID || len(ids) > n {
+					if id == r.op(0).LastID || len(ids) > n {
 						break
 					}
 					id, _ = id.Next()
 				}
 				r.Reset()
 				a := r.Add()
-				a.Op, a.Channel, a.Group, a.IDs = OpAck, ch, grp, ids
+				a.Kind, a.Channel, a.Group, a.IDs = OpAck, ch, grp, ids
 				do(r)
 				mu.Lock()
 				consumed += n

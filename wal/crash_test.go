@@ -246,7 +246,7 @@ type writtenProp struct {
 	ch     string
 	fields string // fieldsKey
 	req    int    // request number, global
-	nprops int    // proposals in the request
+	ncmds  int    // commands in the request
 }
 
 type ackedProp struct {
@@ -264,7 +264,7 @@ func mustClose(t testing.TB, l *Log) {
 }
 
 // TestCrashKeepsAcknowledged proves that an acknowledged append survives a
-// crash at any moment, with its ID and payload; that a multi-proposal request
+// crash at any moment, with its ID and payload; that a multi-command request
 // survives whole or not at all; that nothing that was not written appears;
 // that recovered metadata matches the recovered entries; and that after the
 // restart (with the clock gone back) new IDs are above every surviving one.
@@ -321,7 +321,7 @@ func crashCycleAppends(t *testing.T, seed uint64, channels []string, writers, re
 				r := NewRequest()
 				n := 1
 				if wr.IntN(4) == 0 {
-					n = 2 + wr.IntN(3) // a multi-proposal request across channels
+					n = 2 + wr.IntN(3) // a multi-command request across channels
 				}
 				for j := 0; j < n; j++ {
 					ch := channels[wr.IntN(len(channels))]
@@ -331,8 +331,8 @@ func crashCycleAppends(t *testing.T, seed uint64, channels []string, writers, re
 						fields = [][]byte{[]byte("k"), []byte("v"), []byte("payload"), []byte(payload)}
 					}
 					p := r.Add()
-					p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, fields
-					written[g][payload] = writtenProp{ch: ch, fields: fieldsKey(fields), req: reqNo, nprops: n}
+					p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, fields
+					written[g][payload] = writtenProp{ch: ch, fields: fieldsKey(fields), req: reqNo, ncmds: n}
 				}
 				if err := l.Submit(r); err != nil {
 					t.Errorf("submit: %v", err)
@@ -340,8 +340,8 @@ func crashCycleAppends(t *testing.T, seed uint64, channels []string, writers, re
 				}
 				r.Wait()
 				before := gate.acked()
-				for j := range r.Proposals {
-					p := &r.Proposals[j]
+				for j := range r.Commands {
+					p := r.op(j)
 					if p.Err != nil {
 						t.Errorf("append: %v", p.Err)
 						return
@@ -431,8 +431,8 @@ func checkAppendClone(t *testing.T, clone *vfs.MemFS, k int, channels []string, 
 		}
 	}
 	for p, w := range written {
-		if n := perReq[w.req]; n != 0 && n != w.nprops {
-			t.Errorf("request %d (%d proposals) partly survived: %d entries (one is %.20q)", w.req, w.nprops, n, p)
+		if n := perReq[w.req]; n != 0 && n != w.ncmds {
+			t.Errorf("request %d (%d commands) partly survived: %d entries (one is %.20q)", w.req, w.ncmds, n, p)
 			break
 		}
 	}
@@ -593,9 +593,9 @@ func crashCycleTrims(t *testing.T, seed uint64, writers, requests int) {
 			for i := 0; i < requests; i++ {
 				r := NewRequest()
 				appendTo := func(c int, trim Trim) {
-					payload := fmt.Sprintf("g%d/r%d/n%d/%s", g, i, len(r.Proposals), strings.Repeat("y", wr.IntN(200)))
+					payload := fmt.Sprintf("g%d/r%d/n%d/%s", g, i, len(r.Commands), strings.Repeat("y", wr.IntN(200)))
 					p := r.Add()
-					p.Op, p.Channel, p.Spec = OpAppend, []byte(own[c]), IDSpec{Auto: true}
+					p.Kind, p.Channel, p.Spec = OpAppend, []byte(own[c]), IDSpec{Auto: true}
 					p.Fields = [][]byte{MessageField, []byte(payload)}
 					if wr.IntN(3) == 0 {
 						p.Fields = [][]byte{[]byte("f"), []byte(payload)}
@@ -604,7 +604,7 @@ func crashCycleTrims(t *testing.T, seed uint64, writers, requests int) {
 				}
 				deleteFrom := func(c int) {
 					p := r.Add()
-					p.Op, p.Channel = OpDelete, []byte(own[c])
+					p.Kind, p.Channel = OpDelete, []byte(own[c])
 					es := cur[c].entries
 					for k := 0; k < 1+wr.IntN(3) && len(es) > 0; k++ {
 						p.IDs = append(p.IDs, es[wr.IntN(len(es))].ID)
@@ -615,11 +615,11 @@ func crashCycleTrims(t *testing.T, seed uint64, writers, requests int) {
 				}
 				trim := func(c int) {
 					p := r.Add()
-					p.Op, p.Channel, p.Trim = OpTrim, []byte(own[c]), randomTrim(wr, cur[c])
+					p.Kind, p.Channel, p.Trim = OpTrim, []byte(own[c]), randomTrim(wr, cur[c])
 				}
 				drop := func(c int) {
 					p := r.Add()
-					p.Op, p.Channel = OpDrop, []byte(own[c])
+					p.Kind, p.Channel = OpDrop, []byte(own[c])
 				}
 				c := wr.IntN(2)
 				switch k := wr.IntN(100); {
@@ -632,7 +632,7 @@ func crashCycleTrims(t *testing.T, seed uint64, writers, requests int) {
 				case k < 70:
 					trim(c)
 				case k < 77 && cur[c].exists:
-					// XADD with a trim: one proposal, on an existing channel
+					// XADD with a trim: one command, on an existing channel
 					// (see TestAppendTrimInOneRequest for the other cases).
 					tr := randomTrim(wr, cur[c])
 					tr.Limit = 0
@@ -655,9 +655,9 @@ func crashCycleTrims(t *testing.T, seed uint64, writers, requests int) {
 				}
 				r.Wait()
 				b := gate.acked()
-				for j := range r.Proposals {
-					if err := r.Proposals[j].Err; err != nil {
-						t.Errorf("writer %d request %d proposal %d (op %d): %v", g, i, j, r.Proposals[j].Op, err)
+				for j := range r.Commands {
+					if err := r.op(j).Err; err != nil {
+						t.Errorf("writer %d request %d command %d (op %d): %v", g, i, j, r.Commands[j].Kind, err)
 						return
 					}
 				}
@@ -720,9 +720,9 @@ func crashCycleTrims(t *testing.T, seed uint64, writers, requests int) {
 }
 
 // TestAppendTrimInOneRequest: a request with several XADD ... MAXLEN
-// proposals on one channel (MULTI/EXEC, or a pipeline grouped into one
-// request). The first proposals take the channel over the limit, so a later
-// one must trim. That trim must either work or the proposal must fail
+// commands on one channel (MULTI/EXEC, or a pipeline grouped into one
+// request). The first commands take the channel over the limit, so a later
+// one must trim. That trim must either work or the command must fail
 // without writing anything; it must never write the entry and report an
 // error (a client that retries would duplicate it).
 func TestAppendTrimInOneRequest(t *testing.T) {
@@ -731,7 +731,7 @@ func TestAppendTrimInOneRequest(t *testing.T) {
 	r := NewRequest()
 	for i := 0; i < 3; i++ {
 		p := r.Add()
-		p.Op, p.Channel, p.Spec = OpAppend, []byte("s"), IDSpec{Auto: true}
+		p.Kind, p.Channel, p.Spec = OpAppend, []byte("s"), IDSpec{Auto: true}
 		p.Fields = [][]byte{MessageField, []byte(fmt.Sprint("m", i))}
 		p.Trim = Trim{Strategy: TrimMaxLen, MaxLen: 1}
 	}
@@ -740,13 +740,13 @@ func TestAppendTrimInOneRequest(t *testing.T) {
 	}
 	r.Wait()
 	entries := rangeAll(t, l, "s")
-	for i := range r.Proposals {
-		p := &r.Proposals[i]
+	for i := range r.Commands {
+		p := r.op(i)
 		if p.Err == nil {
 			continue
 		}
 		stored := slices.ContainsFunc(entries, func(e storedEntry) bool { return e.ID == p.ID && !p.ID.IsZero() })
-		t.Errorf("proposal %d failed (%v) but its entry %v was written: stored %v", i, p.Err, p.ID, stored)
+		t.Errorf("command %d failed (%v) but its entry %v was written: stored %v", i, p.Err, p.ID, stored)
 	}
 	if len(entries) != 1 {
 		t.Errorf("MAXLEN 1 after three appends: %d entries stored", len(entries))
@@ -761,29 +761,29 @@ func TestTrimLastPossibleID(t *testing.T) {
 	defer l.Close()
 	r := NewRequest()
 	p := r.Add()
-	p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{ID: MaxID}, [][]byte{MessageField, []byte("last")}
+	p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{ID: MaxID}, [][]byte{MessageField, []byte("last")}
 	p = r.Add()
-	p.Op, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 0}
+	p.Kind, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 0}
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
 	r.Wait()
-	if p := r.Proposals[0]; p.Err != nil || p.ID != MaxID {
+	if p := r.op(0); p.Err != nil || p.ID != MaxID {
 		t.Fatalf("append: %v %v", p.ID, p.Err)
 	}
-	if p := r.Proposals[1]; p.Err != nil || p.N != 1 {
+	if p := r.op(1); p.Err != nil || p.N != 1 {
 		t.Fatalf("trim: N=%d %v", p.N, p.Err)
 	}
 	checkConsistent(t, l, []string{"s"})
 	// Deleting the trimmed entry must find nothing.
 	r = NewRequest()
 	p = r.Add()
-	p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{MaxID}
+	p.Kind, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{MaxID}
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
 	r.Wait()
-	if p := r.Proposals[0]; p.Err != nil || p.N != 0 {
+	if p := r.op(0); p.Err != nil || p.N != 0 {
 		t.Errorf("XDEL of a trimmed entry: N=%d err=%v", p.N, p.Err)
 	}
 	if m, _ := l.Meta([]byte("s")); m.Length != 0 {

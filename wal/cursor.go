@@ -26,27 +26,8 @@ const (
 	prefixPatternCursor = 'q'
 )
 
-// Cursor is one subscriber cursor.
-type Cursor struct {
-	Name    []byte
-	Channel []byte
-	ID      ID    // last entry written to the client
-	SeenMs  int64 // when the client was last connected
-	// Incarnation is the channel incarnation (Meta.Incarnation) ID belongs
-	// to. A cursor of an earlier incarnation (the channel was deleted and
-	// created again) means "from the start" of the current one. 0: not
-	// known (a cursor stored before incarnations were kept, or on a
-	// channel that did not exist).
-	Incarnation uint64
-	Delete      bool // OpSetCursors: remove it
-	// OnPattern: the cursor of the pattern subscription Pattern on
-	// Channel, or with Base the pattern subscription's own record.
-	OnPattern bool
-	Base      bool
-	Pattern   []byte
-}
-
-func (c *Cursor) key(dst []byte, shard uint32) []byte {
+// cursorRecordKey returns the key of c's record in shard.
+func cursorRecordKey(dst []byte, shard uint32, c *Cursor) []byte {
 	if !c.OnPattern {
 		return cursorKey(dst, shard, c.Name, c.Channel)
 	}
@@ -101,10 +82,10 @@ func decodeCursorValue(b []byte) (CursorPos, int64, error) {
 	return pos, seen, nil
 }
 
-func (l *Log) applySetCursors(b *pendingBatch, p *Proposal) {
+func (l *Log) applySetCursors(b *pendingBatch, p op) {
 	for i := range p.Cursors {
 		c := &p.Cursors[i]
-		l.w.keyBuf = c.key(l.w.keyBuf, l.shard)
+		l.w.keyBuf = cursorRecordKey(l.w.keyBuf, l.shard, c)
 		if c.Delete {
 			b.setErr(b.pb.Delete(l.w.keyBuf, nil))
 			continue

@@ -11,8 +11,8 @@ import (
 func setCursors(t *testing.T, l *Log, cs []Cursor) {
 	t.Helper()
 	r := NewRequest()
-	p := r.Add()
-	p.Op, p.Cursors = OpSetCursors, cs
+	p := add(r)
+	p.Kind, p.Cursors = OpSetCursors, cs
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}

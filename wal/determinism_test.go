@@ -49,7 +49,7 @@ func TestApplyIsDeterministic(t *testing.T) {
 				for _, op := range ops {
 					r := a.apply(t, op)
 					history = append(history, r)
-					ras = append(ras, resultText(&r.Proposals[0]))
+					ras = append(ras, resultText(r.op(0)))
 				}
 				replay := -1
 				if rng.IntN(10) == 0 {
@@ -139,14 +139,14 @@ func (d *detLog) replicate(t *testing.T, led []*Request, ops []detWrite, history
 	}
 	var again *Request
 	if replay >= 0 && history[replay].Index <= d.l.Applied() {
-		again = submit(history[replay], detWrite{fill: func(p *Proposal) { *p = history[replay].Proposals[0]; p.Err = nil }})
+		again = submit(history[replay], detWrite{fill: func(p *Command) { *p = history[replay].Commands[0] }})
 	}
 	for i, w := range ops {
 		reqs = append(reqs, submit(led[i], w))
 	}
 	if again != nil {
 		again.Wait()
-		if err := again.Proposals[0].Err; err != ErrApplied {
+		if err := again.op(0).Err; err != ErrApplied {
 			t.Fatalf("index %d again: %v, want ErrApplied", again.Index, err)
 		}
 	}
@@ -156,20 +156,20 @@ func (d *detLog) replicate(t *testing.T, led []*Request, ops []detWrite, history
 		if r.TimeMs != led[i].TimeMs {
 			t.Fatalf("index %d applied at %d, the leader's stamp is %d", r.Index, r.TimeMs, led[i].TimeMs)
 		}
-		out[i] = resultText(&r.Proposals[0])
+		out[i] = resultText(r.op(0))
 	}
 	return out
 }
 
-// resultText renders the results of a proposal.
-func resultText(p *Proposal) string {
+// resultText renders the results of a command.
+func resultText(p op) string {
 	s := fmt.Sprintf("id=%v inc=%d last=%v n=%d skipped=%v err=%v created=%v cc=%v cd=%v held=%v ids=%v codes=%v",
-		p.ID, p.Incarnation, p.LastID, p.N, p.Skipped, p.Err, p.Created, p.ConsumerCreated, p.ConsumerDeleted, p.HeldBack, p.IDs, p.Codes)
+		p.ID, p.Incarnation, p.LastID, p.N, p.Skipped, p.Err, p.Created, p.ConsumerCreated, p.ConsumerDeleted, p.HeldBack, p.Result.IDs, p.Codes)
 	if p.Claim != nil {
-		s += fmt.Sprintf(" claim(next=%v deleted=%v claimed=%v wake=%d)", p.Claim.Next, p.Claim.Deleted, p.Claim.Claimed, p.Claim.WakeMs)
+		s += fmt.Sprintf(" claim(next=%v deleted=%v claimed=%v wake=%d)", p.Next, p.Deleted, p.Claimed, p.WakeMs)
 	}
-	if p.Scan != nil {
-		s += fmt.Sprintf(" scan(due=%q dead=%d)", p.Scan.Due, len(p.Scan.DeadLettered))
+	if p.Kind == OpRedeliveryScan {
+		s += fmt.Sprintf(" scan(due=%q dead=%d)", p.Due, len(p.DeadLettered))
 	}
 	return s + fmt.Sprintf(" entries=%x", []byte(p.Entries))
 }
@@ -211,7 +211,7 @@ func firstDiff(a, b []string) string {
 type detWrite struct {
 	kind      OpKind
 	advanceMs int64
-	fill      func(p *Proposal)
+	fill      func(p *Command)
 }
 
 func opName(w detWrite) string { return fmt.Sprintf("op %d", w.kind) }
@@ -252,11 +252,11 @@ func randomWrite(rng *rand.Rand, step int) detWrite {
 	if trim.Approx {
 		trim.Limit = int64(rng.IntN(3) * 50)
 	}
-	claim := &ClaimArgs{MinIdleMs: int64(rng.IntN(2000)), RetryCount: -1, Force: rng.IntN(2) == 0, JustID: rng.IntN(3) == 0}
+	claim := &ClaimInput{MinIdleMs: int64(rng.IntN(2000)), RetryCount: -1, Force: rng.IntN(2) == 0, JustID: rng.IntN(3) == 0}
 	k := w.kind
-	var tmpl Proposal
-	func(p *Proposal) {
-		p.Op, p.Channel, p.EntriesRead = k, ch, EntriesReadUnknown
+	var tmpl Command
+	func(p *Command) {
+		p.Kind, p.Channel, p.EntriesRead = k, ch, EntriesReadUnknown
 		switch k {
 		case OpAppend:
 			p.Spec, p.Fields = IDSpec{Auto: true}, fields
@@ -308,14 +308,9 @@ func randomWrite(rng *rand.Rand, step int) detWrite {
 			p.Cursors = []Cursor{{Name: consumer, Channel: ch, ID: id(), SeenMs: int64(step), Incarnation: uint64(1 + rng.IntN(3))}}
 		}
 	}(&tmpl)
-	// Every log gets the same inputs; the claim arguments also hold
-	// results, so each gets its own copy.
-	w.fill = func(p *Proposal) {
+	// Every log gets the same inputs.
+	w.fill = func(p *Command) {
 		*p = tmpl
-		if tmpl.Claim != nil {
-			c := *tmpl.Claim
-			p.Claim = &c
-		}
 	}
 	return w
 }

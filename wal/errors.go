@@ -19,7 +19,7 @@ var (
 	// ErrFailed is returned once a write or fsync has failed: the log stops
 	// accepting writes (their outcome would be unknown) until it is reopened.
 	ErrFailed = errors.New("rewind: log failed (a write or fsync error); refusing writes until restart")
-	// ErrApplied is every proposal's error in a request whose index is at
+	// ErrApplied is every command's error in a request whose index is at
 	// or below the applied index: it was applied before (a replica
 	// replaying its log after a restart), and changes nothing now.
 	ErrApplied = errors.New("rewind: already applied")

@@ -87,7 +87,7 @@ func submitAppend(t testing.TB, l *Log, ch, msg string) *Request {
 	t.Helper()
 	r := NewRequest()
 	p := r.Add()
-	p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{MessageField, []byte(msg)}
+	p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{MessageField, []byte(msg)}
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestNoReadBeforeFsync(t *testing.T) {
 
 	st.unstall()
 	waitDone(t, done, "append after its fsync returned")
-	p := r.Proposals[0]
+	p := r.op(0)
 	if p.Err != nil {
 		t.Fatal(p.Err)
 	}
@@ -237,7 +237,7 @@ func TestNoDeleteVisibleBeforeFsync(t *testing.T) {
 	st.stall()
 	r := NewRequest()
 	p := r.Add()
-	p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{all[1]}
+	p.Kind, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{all[1]}
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
@@ -376,9 +376,9 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.Wait()
-		for i := range r.Proposals {
-			if err := r.Proposals[i].Err; err != nil {
-				t.Fatalf("proposal %d: %v", i, err)
+		for i := range r.Commands {
+			if err := r.op(i).Err; err != nil {
+				t.Fatalf("command %d: %v", i, err)
 			}
 		}
 	}
@@ -406,14 +406,14 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	// XDEL the last entry, then trim to nothing.
 	r := NewRequest()
 	p := r.Add()
-	p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{top}
+	p.Kind, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{top}
 	submit(l, r)
-	if r.Proposals[0].N != 1 {
-		t.Fatalf("XDEL removed %d", r.Proposals[0].N)
+	if r.op(0).N != 1 {
+		t.Fatalf("XDEL removed %d", r.op(0).N)
 	}
 	r = NewRequest()
 	p = r.Add()
-	p.Op, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen}
+	p.Kind, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen}
 	submit(l, r)
 	if m, ok := l.Meta([]byte("s")); !ok || m.Length != 0 || m.LastID != top || m.MaxDeletedID != top {
 		t.Fatalf("after XDEL and trim: %+v %v", m, ok)
@@ -421,7 +421,7 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	next(l, "s") // 2000-2
 	r = NewRequest()
 	p = r.Add()
-	p.Op, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen}
+	p.Kind, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen}
 	submit(l, r)
 	mustClose(t, l)
 	l = open() // empty channel, clock behind: the ID comes from the stored LastID
@@ -439,7 +439,7 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	before, _ := l.Meta([]byte("s"))
 	r = NewRequest()
 	p = r.Add()
-	p.Op, p.Channel = OpDrop, []byte("s")
+	p.Kind, p.Channel = OpDrop, []byte("s")
 	submit(l, r)
 	if _, ok := l.Meta([]byte("s")); ok {
 		t.Fatal("channel exists after DEL")
@@ -459,13 +459,13 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	for i := 0; i < 2; i++ { // DEL and XADD in one request, twice in a row
 		r = NewRequest()
 		p = r.Add()
-		p.Op, p.Channel = OpDrop, []byte("s")
+		p.Kind, p.Channel = OpDrop, []byte("s")
 		p = r.Add()
-		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("x")}
+		p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("x")}
 		submit(l, r)
 		m, _ := l.Meta([]byte("s"))
-		if id := r.Proposals[1].ID; id != (ID{Ms: 2000, Seq: 0}) || r.Proposals[1].Incarnation != m.Incarnation || seen[m.Incarnation] {
-			t.Fatalf("DEL+XADD in one request: %v in incarnation %d, %+v", id, r.Proposals[1].Incarnation, m)
+		if id := r.op(1).ID; id != (ID{Ms: 2000, Seq: 0}) || r.op(1).Incarnation != m.Incarnation || seen[m.Incarnation] {
+			t.Fatalf("DEL+XADD in one request: %v in incarnation %d, %+v", id, r.op(1).Incarnation, m)
 		}
 		seen[m.Incarnation] = true
 	}
@@ -474,7 +474,7 @@ func TestIDsSurviveClockJumpAndDel(t *testing.T) {
 	}
 	r = NewRequest()
 	p = r.Add()
-	p.Op, p.Channel = OpDrop, []byte("s")
+	p.Kind, p.Channel = OpDrop, []byte("s")
 	submit(l, r)
 	mustClose(t, l)
 	l = open()
@@ -490,7 +490,7 @@ type faultRecord struct {
 	chans    []string
 	payloads []string
 	ids      []ID
-	ok       bool // every proposal acknowledged
+	ok       bool // every command acknowledged
 	inBatch  bool // failed after it was applied (its IDs are set)
 	after    bool // submitted after some request was seen failing
 }
@@ -498,7 +498,7 @@ type faultRecord struct {
 // TestFsyncFailureNeverAcknowledged: after K good fsyncs of the WAL, fsyncs
 // fail (for good, or just once). Concurrent publishers must see every
 // request either acknowledged — and then it survives a crash — or failed
-// with ErrFailed, whole (never some proposals of a request); once a failure
+// with ErrFailed, whole (never some commands of a request); once a failure
 // was seen every later Submit fails; no acknowledged ID is above an ID handed
 // to a failed request; nothing panics; Close returns; and the store reopens
 // consistent.
@@ -577,7 +577,7 @@ func fsyncFailureRound(t *testing.T, seed uint64, once bool) {
 					ch := channels[wr.IntN(len(channels))]
 					payload := fmt.Sprintf("g%d/r%d/p%d", g, i, j)
 					p := r.Add()
-					p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{MessageField, []byte(payload)}
+					p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{MessageField, []byte(payload)}
 					rec.chans = append(rec.chans, ch)
 					rec.payloads = append(rec.payloads, payload)
 				}
@@ -591,13 +591,13 @@ func fsyncFailureRound(t *testing.T, seed uint64, once bool) {
 				}
 				r.Wait()
 				nerr := 0
-				for j := range r.Proposals {
-					p := &r.Proposals[j]
+				for j := range r.Commands {
+					p := r.op(j)
 					rec.ids = append(rec.ids, p.ID)
 					if p.Err != nil {
 						nerr++
 						if !errors.Is(p.Err, ErrFailed) {
-							t.Errorf("proposal error %v, want ErrFailed", p.Err)
+							t.Errorf("command error %v, want ErrFailed", p.Err)
 						}
 					}
 				}
@@ -607,11 +607,11 @@ func fsyncFailureRound(t *testing.T, seed uint64, once bool) {
 					if rec.after {
 						t.Errorf("request submitted after a failure was seen was acknowledged: %v", rec.ids)
 					}
-				case len(r.Proposals):
+				case len(r.Commands):
 					failureSeen.Store(true)
 					rec.inBatch = !rec.ids[0].IsZero()
 				default:
-					t.Errorf("request partly failed: %d of %d proposals", nerr, len(r.Proposals))
+					t.Errorf("request partly failed: %d of %d commands", nerr, len(r.Commands))
 				}
 				records[g] = append(records[g], rec)
 			}

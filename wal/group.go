@@ -37,10 +37,6 @@ const (
 	prefixPending  = 'p'
 )
 
-// EntriesReadUnknown marks a group whose entries-read counter is not known
-// (Redis's SCG_INVALID_ENTRIES_READ).
-const EntriesReadUnknown = -1
-
 type group struct {
 	name        string
 	gid         uint64

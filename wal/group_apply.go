@@ -78,8 +78,8 @@ func publishGroups(touched []touchedGroup) {
 	}
 }
 
-// groupFor finds the channel and group a proposal names.
-func (l *Log) groupFor(p *Proposal) (*channel, *group, error) {
+// groupFor finds the channel and group a command names.
+func (l *Log) groupFor(p op) (*channel, *group, error) {
 	ch := l.lookup(p.Channel)
 	if ch == nil || !ch.exists {
 		return nil, nil, ErrNoStream
@@ -91,7 +91,7 @@ func (l *Log) groupFor(p *Proposal) (*channel, *group, error) {
 	return ch, g, nil
 }
 
-func (l *Log) applyGroupCreate(b *pendingBatch, p *Proposal) {
+func (l *Log) applyGroupCreate(b *pendingBatch, p op) {
 	ch := l.lookup(p.Channel)
 	if ch == nil || !ch.exists {
 		if !p.MkStream {
@@ -115,7 +115,7 @@ func (l *Log) applyGroupCreate(b *pendingBatch, p *Proposal) {
 	l.touchGroup(b, ch, g)
 }
 
-func (l *Log) setGroupCursor(ch *channel, g *group, p *Proposal) {
+func (l *Log) setGroupCursor(ch *channel, g *group, p op) {
 	if p.AtLastID {
 		g.lastID, g.entriesRead = ch.w.LastID, int64(ch.w.EntriesAdded)
 		return
@@ -123,7 +123,7 @@ func (l *Log) setGroupCursor(ch *channel, g *group, p *Proposal) {
 	g.lastID, g.entriesRead = p.Spec.ID, p.EntriesRead
 }
 
-func (l *Log) applyGroupSetID(b *pendingBatch, p *Proposal) {
+func (l *Log) applyGroupSetID(b *pendingBatch, p op) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		p.Err = err
@@ -133,7 +133,7 @@ func (l *Log) applyGroupSetID(b *pendingBatch, p *Proposal) {
 	l.touchGroup(b, ch, g)
 }
 
-func (l *Log) applyGroupDestroy(b *pendingBatch, p *Proposal) {
+func (l *Log) applyGroupDestroy(b *pendingBatch, p op) {
 	ch, g, err := l.groupFor(p)
 	if err == ErrNoGroup {
 		return
@@ -176,7 +176,7 @@ func (l *Log) writeConsumer(b *pendingBatch, ch *channel, g *group, c *consumer)
 	b.setErr(b.pb.Set(l.w.keyBuf, l.w.valBuf, nil))
 }
 
-func (l *Log) applyConsumerCreate(b *pendingBatch, p *Proposal, nowMs int64) {
+func (l *Log) applyConsumerCreate(b *pendingBatch, p op, nowMs int64) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		p.Err = err
@@ -188,7 +188,7 @@ func (l *Log) applyConsumerCreate(b *pendingBatch, p *Proposal, nowMs int64) {
 	l.touchGroup(b, ch, g)
 }
 
-func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
+func (l *Log) applyConsumerDelete(b *pendingBatch, p op) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		p.Err = err
@@ -216,7 +216,7 @@ func (l *Log) applyConsumerDelete(b *pendingBatch, p *Proposal) {
 // atomic batch as those entries or a later one, so it is acknowledged only
 // once they are durable (needsReads puts a read of entries not yet
 // durable on an indexed batch, which sees them).
-func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
+func (l *Log) applyGroupRead(b *pendingBatch, p op, nowMs int64) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		p.Err = ErrNoGroup
@@ -227,11 +227,11 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 	c.seenMs = nowMs
 	l.touchGroup(b, ch, g)
 	defer l.writeConsumer(b, ch, g, c)
-	p.IDs = p.IDs[:0]
+	p.Result.IDs = p.Result.IDs[:0]
 	l.redeliverDue(b, ch, g, c, p, p.Count, nowMs)
-	if len(p.IDs) > 0 {
+	if len(p.Result.IDs) > 0 {
 		c.activeMs = nowMs
-		if p.Count > 0 && len(p.IDs) >= p.Count {
+		if p.Count > 0 && len(p.Result.IDs) >= p.Count {
 			return
 		}
 	}
@@ -249,7 +249,7 @@ func (l *Log) applyGroupRead(b *pendingBatch, p *Proposal, nowMs int64) {
 	}
 }
 
-func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, upper ID, nowMs int64) error {
+func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, p op, upper ID, nowMs int64) error {
 	start, _ := g.lastID.Next()
 	end, ok := upper.Next()
 	l.w.ids = l.w.ids[:0]
@@ -282,8 +282,8 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 		return err
 	}
 	defer it.Close()
-	limit := int64(p.Count - len(p.IDs)) // redelivered entries count against COUNT
-	room := g.pendingRoom(p)             // -1: no pending limit (group_limit.go)
+	limit := int64(p.Count - len(p.Result.IDs)) // redelivered entries count against COUNT
+	room := g.pendingRoom(p)                    // -1: no pending limit (group_limit.go)
 	valid := it.First()
 	for ; valid && (p.Count <= 0 || p.N < limit) && (room < 0 || p.N < room); valid = it.Next() {
 		_, id, err := decodeEntryKey(it.Key())
@@ -298,7 +298,7 @@ func (l *Log) deliverRange(b *pendingBatch, ch *channel, g *group, c *consumer, 
 			if err != nil {
 				return err
 			}
-			p.Entries = p.Entries.append(id, v)
+			p.Entries = appendDelivered(p.Entries, id, v)
 		}
 		p.LastID = id
 		p.N++
@@ -345,7 +345,7 @@ func (l *Log) addPending(b *pendingBatch, ch *channel, g *group, c *consumer, id
 
 // advanceEntriesRead keeps the group's entries-read counter, as Redis does:
 // counted while no entry after the cursor was deleted, else estimated.
-func (l *Log) advanceEntriesRead(ch *channel, g *group, p *Proposal) {
+func (l *Log) advanceEntriesRead(ch *channel, g *group, p op) {
 	m := &ch.w
 	if m.HasTombstonesFrom(p.ID) {
 		g.entriesRead = m.EstimateEntriesRead(p.LastID)
@@ -363,12 +363,12 @@ func (l *Log) advanceEntriesRead(ch *channel, g *group, p *Proposal) {
 	g.entriesRead = m.EstimateEntriesRead(p.LastID)
 }
 
-func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
+func (l *Log) applyAck(b *pendingBatch, p op) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		return // XACK on a missing key or group acknowledges nothing
 	}
-	for _, id := range p.IDs {
+	for _, id := range p.Command.IDs {
 		if _, _, ok := l.forgetPending(b, ch, g, id); ok {
 			p.N++
 		}
@@ -381,7 +381,7 @@ func (l *Log) applyAck(b *pendingBatch, p *Proposal) {
 // applyGroupHistory serves XREADGROUP with an ID: the consumer's pending
 // entries after p.Spec.ID (at most p.Count), each counted as delivered once
 // more, as Redis does. Their IDs replace p.IDs.
-func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
+func (l *Log) applyGroupHistory(b *pendingBatch, p op, nowMs int64) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		p.Err = ErrNoGroup
@@ -390,7 +390,7 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 	c, created := l.consumerFor(b, ch, g, p.Consumer, nowMs, true)
 	p.ConsumerCreated = created
 	c.seenMs = nowMs
-	p.IDs = p.IDs[:0]
+	p.Result.IDs = p.Result.IDs[:0]
 	start, ok := p.Spec.ID.Next()
 	if ok {
 		g.pel.Ascend(pendingEntry{id: start}, func(e *pendingEntry) bool {
@@ -402,11 +402,11 @@ func (l *Log) applyGroupHistory(b *pendingBatch, p *Proposal, nowMs int64) {
 			g.countOneMore(e)
 			g.schedule(e)
 			l.writePending(b, ch, g, e)
-			p.IDs = append(p.IDs, e.id)
-			return p.Count <= 0 || len(p.IDs) < p.Count
+			p.Result.IDs = append(p.Result.IDs, e.id)
+			return p.Count <= 0 || len(p.Result.IDs) < p.Count
 		})
 	}
-	p.N = int64(len(p.IDs))
+	p.N = int64(len(p.Result.IDs))
 	l.writeConsumer(b, ch, g, c)
 	l.touchGroup(b, ch, g)
 }

@@ -2,7 +2,6 @@ package wal
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"sort"
 
@@ -18,7 +17,7 @@ import (
 //  1. Every op here reads the channel's entries (does an entry still
 //     exist?), so it runs on an indexed batch with nothing in flight
 //     (needsReads): what it sees is exactly the state every earlier
-//     proposal left, and applying it again to the same state gives the
+//     command left, and applying it again to the same state gives the
 //     same result. The only clock is the request's time (nowMs).
 //  2. A pending entry that changes owner, delivery time or count is
 //     rescheduled (group.schedule) and rewritten (encodePending) in the
@@ -29,75 +28,6 @@ import (
 //  3. A pending entry whose stream entry is gone is never handed to a
 //     consumer: XCLAIM and XAUTOCLAIM drop it from the list (Redis 7),
 //     XREADGROUP CLAIM skips it (Redis 8.4).
-
-// RefPolicy says what deleting or trimming an entry does to the references
-// the consumer groups hold to it (Redis 8.2). The zero value is KEEPREF.
-type RefPolicy uint8
-
-const (
-	RefKeep   RefPolicy = iota // KEEPREF: pending entries lists keep their references
-	RefDelete                  // DELREF: every group's reference to a deleted entry is removed
-	RefAcked                   // ACKED: only entries every group has read and acknowledged are deleted
-)
-
-// Per-ID results of OpAckDel and OpDeleteEx (Proposal.Codes), as Redis
-// replies them.
-const (
-	CodeNotFound   int8 = -1 // no such entry (OpDeleteEx) or not pending in the group (OpAckDel)
-	CodeDeleted    int8 = 1  // deleted from the channel
-	CodeReferenced int8 = 2  // not deleted: some group still needs it (ACKED)
-)
-
-// DeliveryKind selects the delivery time XCLAIM gives the entries it claims.
-type DeliveryKind uint8
-
-const (
-	DeliveryNow  DeliveryKind = iota // the request's time
-	DeliveryIdle                     // IDLE ms: the request's time minus DeliveryMs
-	DeliveryTime                     // TIME ms: DeliveryMs, a unix time in ms
-)
-
-// ClaimArgs are the options and results of OpClaim, OpAutoClaim and
-// OpClaimIdle (Proposal.Claim). Proposal.Count is XAUTOCLAIM's COUNT and
-// the most entries OpClaimIdle claims (0: no limit).
-type ClaimArgs struct {
-	MinIdleMs int64 // claim only entries delivered at least this long ago (0: any)
-
-	// OpClaim (XCLAIM); its IDs are Proposal.IDs.
-	Delivery   DeliveryKind
-	DeliveryMs int64 // the value of IDLE or TIME
-	RetryCount int64 // RETRYCOUNT; negative: not given
-	Force      bool  // FORCE: create pending entries for IDs that exist but are not pending
-	JustID     bool  // JUSTID: the delivery count stays as it is
-	LastID     ID    // LASTID: moves the group's cursor forward to it
-
-	// OpAutoClaim (XAUTOCLAIM).
-	Start ID // scan the pending entries list from here
-
-	// OpClaimIdle: after claiming, deliver new entries as OpGroupRead does,
-	// up to what is left of Proposal.Count (Proposal.NoAck applies to them
-	// only), in the same proposal (XREADGROUP ... CLAIM min-idle-time >).
-	ThenRead bool
-
-	// Results. OpClaim and OpAutoClaim put the claimed IDs in Proposal.IDs
-	// and their number in Proposal.N.
-	Next    ID             // OpAutoClaim: where the next call starts; 0-0 when the scan is done
-	Deleted []ID           // OpAutoClaim: pending entries no longer in the channel, dropped
-	Claimed []ClaimedEntry // OpClaimIdle: the claimed entries, idlest first
-	// WakeMs (OpClaimIdle) is when the next pending entry that was not
-	// claimed becomes idle enough (its delivery time plus MinIdleMs), or 0
-	// when none is pending: a blocked reader waits until then at most.
-	WakeMs int64
-}
-
-// ClaimedEntry is one entry XREADGROUP ... CLAIM took over, with what Redis
-// reports of it: the time since its previous delivery and how many times it
-// had been delivered before this one.
-type ClaimedEntry struct {
-	ID     ID
-	IdleMs int64
-	Count  int64
-}
 
 // errNeedsIndexedBatch is a programming error (an op of this file was
 // applied without needsReads sending it to an indexed batch); like a
@@ -178,9 +108,9 @@ func (l *Log) claimEntry(b *pendingBatch, ch *channel, g *group, c *consumer, e 
 // claimGroup finds the group p names and the consumer that claims, which
 // is created if needed (Redis 7.2: before anything is claimed) and marked
 // seen.
-func (l *Log) claimGroup(b *pendingBatch, p *Proposal, nowMs int64) (*channel, *group, *consumer, error) {
+func (l *Log) claimGroup(b *pendingBatch, p op, nowMs int64) (*channel, *group, *consumer, error) {
 	if p.Claim == nil {
-		return nil, nil, nil, errors.New("wal: claim proposal without ClaimArgs")
+		return nil, nil, nil, errors.New("wal: claim command without its ClaimInput")
 	}
 	ch, g, err := l.groupFor(p)
 	if err != nil {
@@ -202,7 +132,7 @@ func idleEnough(e *pendingEntry, minIdleMs, nowMs int64) bool {
 // FORCE, exists in the channel) and idle enough becomes the consumer's,
 // in the order given; pending IDs whose entry is gone leave the list. The
 // claimed IDs replace p.IDs.
-func (l *Log) applyClaim(b *pendingBatch, p *Proposal, nowMs int64) {
+func (l *Log) applyClaim(b *pendingBatch, p op, nowMs int64) {
 	ch, g, c, err := l.claimGroup(b, p, nowMs)
 	if err != nil {
 		p.Err = err
@@ -213,8 +143,9 @@ func (l *Log) applyClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 		g.lastID = a.LastID // the entries-read counter stays, as in Redis
 	}
 	deliveredMs := claimDeliveryMs(a, nowMs)
-	claimed := p.IDs[:0] // written behind the read position
-	for _, id := range p.IDs {
+	// New memory: a command is an input and stays as it was given.
+	claimed := make([]ID, 0, len(p.Command.IDs))
+	for _, id := range p.Command.IDs {
 		exists, err := l.entryExists(b, ch, id)
 		if err != nil {
 			p.Err = err
@@ -240,14 +171,14 @@ func (l *Log) applyClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 		c.activeMs = nowMs
 		claimed = append(claimed, id)
 	}
-	p.IDs, p.N = claimed, int64(len(claimed))
+	p.Result.IDs, p.N = claimed, int64(len(claimed))
 	l.writeConsumer(b, ch, g, c)
 }
 
 // claimDeliveryMs is the delivery time XCLAIM sets: IDLE or TIME when
 // given and sane (not negative, not in the future), else the request's
 // time.
-func claimDeliveryMs(a *ClaimArgs, nowMs int64) int64 {
+func claimDeliveryMs(a *ClaimInput, nowMs int64) int64 {
 	ms := nowMs
 	switch a.Delivery {
 	case DeliveryIdle:
@@ -273,7 +204,7 @@ const autoClaimAttemptsPerCount = 10
 // dropped (entries no longer in the channel leave the list and are listed
 // in Claim.Deleted) or Count*10 entries were looked at. The claimed IDs
 // are in p.IDs; Claim.Next is where to go on.
-func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
+func (l *Log) applyAutoClaim(b *pendingBatch, p op, nowMs int64) {
 	ch, g, c, err := l.claimGroup(b, p, nowMs)
 	if err != nil {
 		p.Err = err
@@ -285,7 +216,7 @@ func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 	if attempts/autoClaimAttemptsPerCount != count {
 		attempts = math.MaxInt64
 	}
-	p.IDs, a.Deleted = nil, nil
+	p.Result.IDs, p.Deleted = nil, nil
 	cursor, more := a.Start, true
 	for ; more && attempts > 0 && count > 0; attempts-- {
 		e := g.firstPendingFrom(cursor)
@@ -302,7 +233,7 @@ func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 		}
 		if !exists {
 			l.dropPending(b, ch, g, id) // e is no longer valid
-			a.Deleted = append(a.Deleted, id)
+			p.Deleted = append(p.Deleted, id)
 			count--
 			continue
 		}
@@ -311,16 +242,16 @@ func (l *Log) applyAutoClaim(b *pendingBatch, p *Proposal, nowMs int64) {
 		}
 		l.claimEntry(b, ch, g, c, e, nowMs, -1, a.JustID)
 		c.activeMs = nowMs
-		p.IDs = append(p.IDs, id)
+		p.Result.IDs = append(p.Result.IDs, id)
 		count--
 	}
-	a.Next = ID{}
+	p.Next = ID{}
 	if more {
 		if e := g.firstPendingFrom(cursor); e != nil {
-			a.Next = e.id
+			p.Next = e.id
 		}
 	}
-	p.N = int64(len(p.IDs))
+	p.N = int64(len(p.Result.IDs))
 	l.writeConsumer(b, ch, g, c)
 }
 
@@ -339,24 +270,24 @@ func (g *group) firstPendingFrom(id ID) *pendingEntry {
 // entries idle at least Claim.MinIdleMs go to the consumer, idlest first
 // (by delivery time, then ID), at most p.Count of them (0: all); entries
 // no longer in the channel are skipped and stay pending, as in Redis 8.4.
-// NOACK does not apply to them. With Claim.ThenRead the proposal then
+// NOACK does not apply to them. With Claim.ThenRead the command then
 // delivers new entries as OpGroupRead does, up to the rest of p.Count.
-func (l *Log) applyClaimIdle(b *pendingBatch, p *Proposal, nowMs int64) {
+func (l *Log) applyClaimIdle(b *pendingBatch, p op, nowMs int64) {
 	ch, g, c, err := l.claimGroup(b, p, nowMs)
 	if err != nil {
 		p.Err = err
 		return
 	}
 	a := p.Claim
-	a.Claimed = a.Claimed[:0]
-	idle, err := l.idleEntries(b, ch, g, a, p.Count, nowMs)
+	p.Claimed = p.Claimed[:0]
+	idle, err := l.idleEntries(b, ch, g, p, p.Count, nowMs)
 	if err != nil {
 		p.Err = err
 		return
 	}
 	for _, id := range idle {
 		e, _ := g.getPending(id)
-		a.Claimed = append(a.Claimed, ClaimedEntry{ID: id, IdleMs: max(nowMs-e.deliveredMs, 0), Count: g.count(e)})
+		p.Claimed = append(p.Claimed, ClaimedEntry{ID: id, IdleMs: max(nowMs-e.deliveredMs, 0), Count: g.count(e)})
 		l.claimEntry(b, ch, g, c, e, nowMs, -1, false)
 	}
 	if len(idle) > 0 {
@@ -379,18 +310,19 @@ func (l *Log) applyClaimIdle(b *pendingBatch, p *Proposal, nowMs int64) {
 
 // idleEntries returns the IDs of the pending entries of g that still exist
 // and are idle at least a.MinIdleMs, idlest first, at most limit of them
-// (0: all), and sets a.WakeMs from those it leaves.
-func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, limit int, nowMs int64) ([]ID, error) {
+// (0: all), and sets p.WakeMs from those it leaves.
+func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, p op, limit int, nowMs int64) ([]ID, error) {
+	a := p.Claim
 	var candidates []pendingEntry
-	a.WakeMs = 0
+	p.WakeMs = 0
 	g.pel.Scan(func(e *pendingEntry) bool {
 		if g.exhausted(e) {
 			return true // the broker dead-letters it
 		}
 		if idleEnough(e, a.MinIdleMs, nowMs) {
 			candidates = append(candidates, *e)
-		} else if wake := satAdd(e.deliveredMs, a.MinIdleMs); a.WakeMs == 0 || wake < a.WakeMs {
-			a.WakeMs = wake
+		} else if wake := satAdd(e.deliveredMs, a.MinIdleMs); p.WakeMs == 0 || wake < p.WakeMs {
+			p.WakeMs = wake
 		}
 		return true
 	})
@@ -405,7 +337,7 @@ func (l *Log) idleEntries(b *pendingBatch, ch *channel, g *group, a *ClaimArgs, 
 	for _, e := range candidates {
 		if limit > 0 && len(out) >= limit {
 			// Left pending and already idle: a reader may come back at once.
-			a.WakeMs = nowMs
+			p.WakeMs = nowMs
 			break
 		}
 		exists, err := l.entryExists(b, ch, e.id)
@@ -497,10 +429,10 @@ func (l *Log) deleteEntry(b *pendingBatch, ch *channel, id ID) (bool, error) {
 
 // applyDeleteEx serves XDELEX: each ID of p.IDs is deleted as p.Ref says,
 // with its result in p.Codes. A missing channel deletes nothing.
-func (l *Log) applyDeleteEx(b *pendingBatch, p *Proposal) {
-	p.Codes = make([]int8, len(p.IDs))
+func (l *Log) applyDeleteEx(b *pendingBatch, p op) {
+	p.Codes = make([]int8, len(p.Command.IDs))
 	ch := l.lookup(p.Channel)
-	for i, id := range p.IDs {
+	for i, id := range p.Command.IDs {
 		p.Codes[i] = CodeNotFound
 		if ch == nil || !ch.exists {
 			continue
@@ -531,8 +463,8 @@ func (l *Log) applyDeleteEx(b *pendingBatch, p *Proposal) {
 // when the entry was already gone, or 2 when ACKED finds another group
 // still needs it); an ID that is not pending is left alone (-1). A missing
 // channel or group answers -1 for every ID.
-func (l *Log) applyAckDel(b *pendingBatch, p *Proposal) {
-	p.Codes = make([]int8, len(p.IDs))
+func (l *Log) applyAckDel(b *pendingBatch, p op) {
+	p.Codes = make([]int8, len(p.Command.IDs))
 	for i := range p.Codes {
 		p.Codes[i] = CodeNotFound
 	}
@@ -540,7 +472,7 @@ func (l *Log) applyAckDel(b *pendingBatch, p *Proposal) {
 	if err != nil {
 		return
 	}
-	for i, id := range p.IDs {
+	for i, id := range p.Command.IDs {
 		if _, ok := g.getPending(id); !ok {
 			continue
 		}
@@ -568,7 +500,7 @@ func (l *Log) applyAckDel(b *pendingBatch, p *Proposal) {
 
 // applyTrimRef serves XTRIM with a reference policy; KEEPREF trims as
 // OpTrim does.
-func (l *Log) applyTrimRef(b *pendingBatch, p *Proposal) {
+func (l *Log) applyTrimRef(b *pendingBatch, p op) {
 	ch := l.lookup(p.Channel)
 	if ch == nil || !ch.exists {
 		return
@@ -709,17 +641,4 @@ func trimDone(m *Meta, t *Trim, deleted int64) bool {
 		return m.Length == 0
 	}
 	return true
-}
-
-// String names a reference policy as Redis spells it.
-func (r RefPolicy) String() string {
-	switch r {
-	case RefKeep:
-		return "KEEPREF"
-	case RefDelete:
-		return "DELREF"
-	case RefAcked:
-		return "ACKED"
-	}
-	return fmt.Sprintf("RefPolicy(%d)", uint8(r))
 }

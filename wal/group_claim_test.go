@@ -45,8 +45,8 @@ func (f *claimFixture) restart() {
 
 func (f *claimFixture) append(ch string, id ID) {
 	f.t.Helper()
-	p := do(f.t, f.l, func(p *Proposal) {
-		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{ID: id}, [][]byte{[]byte("f"), []byte(id.String())}
+	p := do(f.t, f.l, func(p *Command) {
+		p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{ID: id}, [][]byte{[]byte("f"), []byte(id.String())}
 	})
 	if p.Err != nil {
 		f.t.Fatal(p.Err)
@@ -55,20 +55,20 @@ func (f *claimFixture) append(ch string, id ID) {
 
 func (f *claimFixture) createGroup(name string) {
 	f.t.Helper()
-	if p := do(f.t, f.l, func(p *Proposal) { groupOp(OpGroupCreate, "s", name, "")(p); p.EntriesRead = 0 }); p.Err != nil {
+	if p := do(f.t, f.l, func(p *Command) { groupOp(OpGroupCreate, "s", name, "")(p); p.EntriesRead = 0 }); p.Err != nil {
 		f.t.Fatal(p.Err)
 	}
 }
 
 // read delivers up to count new entries of group g to consumer c.
-func (f *claimFixture) read(group, c string, count int) Proposal {
+func (f *claimFixture) read(group, c string, count int) op {
 	f.t.Helper()
-	return do(f.t, f.l, func(p *Proposal) { groupOp(OpGroupRead, "s", group, c)(p); p.Count = count })
+	return do(f.t, f.l, func(p *Command) { groupOp(OpGroupRead, "s", group, c)(p); p.Count = count })
 }
 
-func (f *claimFixture) claim(c string, a ClaimArgs, ids ...uint64) Proposal {
+func (f *claimFixture) claim(c string, a ClaimInput, ids ...uint64) op {
 	f.t.Helper()
-	return do(f.t, f.l, func(p *Proposal) {
+	return do(f.t, f.l, func(p *Command) {
 		groupOp(OpClaim, "s", "g", c)(p)
 		p.IDs, p.Claim = msIDs(ids...), &a
 	})
@@ -76,7 +76,7 @@ func (f *claimFixture) claim(c string, a ClaimArgs, ids ...uint64) Proposal {
 
 func (f *claimFixture) xdel(ids ...uint64) {
 	f.t.Helper()
-	do(f.t, f.l, func(p *Proposal) { p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), msIDs(ids...) })
+	do(f.t, f.l, func(p *Command) { p.Kind, p.Channel, p.IDs = OpDelete, []byte("s"), msIDs(ids...) })
 }
 
 func msIDs(ms ...uint64) []ID {
@@ -154,42 +154,42 @@ func TestXClaim(t *testing.T) {
 	f := newClaimFixture(t, 6)
 	f.read("g", "alice", 0) // 1..6 delivered at 1000
 	f.now = 1500
-	if p := f.claim("bob", ClaimArgs{MinIdleMs: 1000, RetryCount: -1}, 1, 2); p.Err != nil || p.N != 0 || len(p.IDs) != 0 {
+	if p := f.claim("bob", ClaimInput{MinIdleMs: 1000, RetryCount: -1}, 1, 2); p.Err != nil || p.N != 0 || len(p.Result.IDs) != 0 {
 		t.Fatalf("claim of entries not idle enough: %+v", p)
 	}
 	f.want("consumers after a claim that took nothing", f.consumers("g"), "alice:6:1000:1000 bob:0:1500:0")
 	f.now = 2000
-	if p := f.claim("bob", ClaimArgs{MinIdleMs: 1000, RetryCount: -1}, 2, 1, 99); idList(p.IDs) != "2-0 1-0" || p.N != 2 {
+	if p := f.claim("bob", ClaimInput{MinIdleMs: 1000, RetryCount: -1}, 2, 1, 99); idList(p.Result.IDs) != "2-0 1-0" || p.N != 2 {
 		t.Fatalf("claim: %+v", p)
 	}
 	f.want("PEL", f.pel("g"), "1-0:bob:2000:2 2-0:bob:2000:2 3-0:alice:1000:1 4-0:alice:1000:1 5-0:alice:1000:1 6-0:alice:1000:1")
 	f.now = 2100
-	f.claim("carol", ClaimArgs{RetryCount: -1, JustID: true}, 3)
-	f.claim("carol", ClaimArgs{RetryCount: 7, JustID: true, Delivery: DeliveryIdle, DeliveryMs: 600}, 4)
-	f.claim("carol", ClaimArgs{RetryCount: -1, Delivery: DeliveryTime, DeliveryMs: 1234}, 5)
-	f.claim("carol", ClaimArgs{RetryCount: -1, Delivery: DeliveryTime, DeliveryMs: 99999}, 6) // the future: now
+	f.claim("carol", ClaimInput{RetryCount: -1, JustID: true}, 3)
+	f.claim("carol", ClaimInput{RetryCount: 7, JustID: true, Delivery: DeliveryIdle, DeliveryMs: 600}, 4)
+	f.claim("carol", ClaimInput{RetryCount: -1, Delivery: DeliveryTime, DeliveryMs: 1234}, 5)
+	f.claim("carol", ClaimInput{RetryCount: -1, Delivery: DeliveryTime, DeliveryMs: 99999}, 6) // the future: now
 	f.want("PEL after JUSTID, RETRYCOUNT, IDLE, TIME", f.pel("g"),
 		"1-0:bob:2000:2 2-0:bob:2000:2 3-0:carol:2100:1 4-0:carol:1500:7 5-0:carol:1234:2 6-0:carol:2100:2")
 
 	// FORCE: an acknowledged entry that exists becomes pending again; an
 	// ID that is not in the channel does not.
-	do(t, f.l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = msIDs(1, 2) })
-	if p := f.claim("dave", ClaimArgs{RetryCount: -1, Force: true}, 1, 42); idList(p.IDs) != "1-0" {
+	do(t, f.l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = msIDs(1, 2) })
+	if p := f.claim("dave", ClaimInput{RetryCount: -1, Force: true}, 1, 42); idList(p.Result.IDs) != "1-0" {
 		t.Fatalf("FORCE: %+v", p)
 	}
-	if p := f.claim("dave", ClaimArgs{RetryCount: -1, Force: true, JustID: true}, 2); idList(p.IDs) != "2-0" {
+	if p := f.claim("dave", ClaimInput{RetryCount: -1, Force: true, JustID: true}, 2); idList(p.Result.IDs) != "2-0" {
 		t.Fatalf("FORCE JUSTID: %+v", p)
 	}
 	f.want("PEL after FORCE", f.pel("g")[:31], "1-0:dave:2100:2 2-0:dave:2100:1")
 
 	// A deleted entry leaves the PEL and is not returned.
 	f.xdel(3)
-	if p := f.claim("dave", ClaimArgs{RetryCount: -1}, 3, 4); idList(p.IDs) != "4-0" {
+	if p := f.claim("dave", ClaimInput{RetryCount: -1}, 3, 4); idList(p.Result.IDs) != "4-0" {
 		t.Fatalf("claim with a deleted entry: %+v", p)
 	}
 	// LASTID moves the cursor forward, never back.
-	f.claim("dave", ClaimArgs{RetryCount: -1, LastID: ID{Ms: 9}}, 4)
-	f.claim("dave", ClaimArgs{RetryCount: -1, LastID: ID{Ms: 2}}, 4)
+	f.claim("dave", ClaimInput{RetryCount: -1, LastID: ID{Ms: 9}}, 4)
+	f.claim("dave", ClaimInput{RetryCount: -1, LastID: ID{Ms: 2}}, 4)
 	check := func() {
 		t.Helper()
 		f.want("PEL at the end", f.pel("g"), "1-0:dave:2100:2 2-0:dave:2100:1 4-0:dave:2100:10 5-0:carol:1234:2 6-0:carol:2100:2")
@@ -202,10 +202,10 @@ func TestXClaim(t *testing.T) {
 	f.restart()
 	check()
 
-	if p := do(t, f.l, func(p *Proposal) { groupOp(OpClaim, "s", "nope", "c")(p); p.Claim = &ClaimArgs{} }); p.Err != ErrNoGroup {
+	if p := do(t, f.l, func(p *Command) { groupOp(OpClaim, "s", "nope", "c")(p); p.Claim = &ClaimInput{} }); p.Err != ErrNoGroup {
 		t.Fatalf("claim in a missing group: %v", p.Err)
 	}
-	if p := do(t, f.l, func(p *Proposal) { groupOp(OpClaim, "nokey", "g", "c")(p); p.Claim = &ClaimArgs{} }); p.Err != ErrNoGroup {
+	if p := do(t, f.l, func(p *Command) { groupOp(OpClaim, "nokey", "g", "c")(p); p.Claim = &ClaimInput{} }); p.Err != ErrNoGroup {
 		t.Fatalf("claim on a missing channel: %v", p.Err)
 	}
 }
@@ -219,15 +219,15 @@ func TestXAutoClaim(t *testing.T) {
 	f.now = 1300
 	f.read("g", "alice", 0) // 21..25 at 1300
 	f.now = 1400
-	auto := func(start uint64, minIdle int64, count int, justID bool) Proposal {
+	auto := func(start uint64, minIdle int64, count int, justID bool) op {
 		t.Helper()
-		return do(t, f.l, func(p *Proposal) {
+		return do(t, f.l, func(p *Command) {
 			groupOp(OpAutoClaim, "s", "g", "bob")(p)
-			p.Count, p.Claim = count, &ClaimArgs{MinIdleMs: minIdle, Start: ID{Ms: start}, JustID: justID, RetryCount: -1}
+			p.Count, p.Claim = count, &ClaimInput{MinIdleMs: minIdle, Start: ID{Ms: start}, JustID: justID, RetryCount: -1}
 		})
 	}
-	page := func(p Proposal) string {
-		return p.Claim.Next.String() + " [" + idList(p.IDs) + "] [" + idList(p.Claim.Deleted) + "]"
+	page := func(p op) string {
+		return p.Next.String() + " [" + idList(p.Result.IDs) + "] [" + idList(p.Deleted) + "]"
 	}
 	if got := page(auto(0, 200, 1, true)); got != "2-0 [1-0] []" {
 		t.Fatalf("first page %s", got)
@@ -282,37 +282,37 @@ func TestXReadGroupClaim(t *testing.T) {
 	f := newClaimFixture(t, 8)
 	f.read("g", "alice", 2) // 1, 2 at 1000
 	f.now = 1100
-	f.read("g", "alice", 2)                                                                               // 3, 4 at 1100
-	f.claim("alice", ClaimArgs{RetryCount: -1, JustID: true, Delivery: DeliveryTime, DeliveryMs: 900}, 2) // 2 is the idlest
+	f.read("g", "alice", 2)                                                                                // 3, 4 at 1100
+	f.claim("alice", ClaimInput{RetryCount: -1, JustID: true, Delivery: DeliveryTime, DeliveryMs: 900}, 2) // 2 is the idlest
 	f.xdel(3)
-	claimRead := func(c string, minIdle int64, count int, noAck, thenRead bool) Proposal {
+	claimRead := func(c string, minIdle int64, count int, noAck, thenRead bool) op {
 		t.Helper()
-		return do(t, f.l, func(p *Proposal) {
+		return do(t, f.l, func(p *Command) {
 			groupOp(OpClaimIdle, "s", "g", c)(p)
-			p.Count, p.NoAck, p.Claim = count, noAck, &ClaimArgs{MinIdleMs: minIdle, ThenRead: thenRead}
+			p.Count, p.NoAck, p.Claim = count, noAck, &ClaimInput{MinIdleMs: minIdle, ThenRead: thenRead}
 		})
 	}
-	claimed := func(p Proposal) string {
+	claimed := func(p op) string {
 		var out []string
-		for _, e := range p.Claim.Claimed {
+		for _, e := range p.Claimed {
 			out = append(out, fmt.Sprintf("%s/%d/%d", e.ID, e.IdleMs, e.Count))
 		}
 		return strings.Join(out, " ")
 	}
 	f.now = 1500
 	p := claimRead("bob", 450, 2, false, true)
-	if claimed(p) != "2-0/600/1 1-0/500/1" || p.N != 0 || p.Claim.WakeMs != 1550 {
-		t.Fatalf("COUNT 2 used by claims: %s, new %d, wake %d", claimed(p), p.N, p.Claim.WakeMs)
+	if claimed(p) != "2-0/600/1 1-0/500/1" || p.N != 0 || p.WakeMs != 1550 {
+		t.Fatalf("COUNT 2 used by claims: %s, new %d, wake %d", claimed(p), p.N, p.WakeMs)
 	}
 	p = claimRead("bob", 300, 3, true, true) // 4 idle 400, 3 deleted (skipped), then 5, 6 new with NOACK
 	if claimed(p) != "4-0/400/1" || p.N != 2 || p.ID != (ID{Ms: 5}) || p.LastID != (ID{Ms: 6}) {
 		t.Fatalf("claim then new: %s, %+v", claimed(p), p)
 	}
 	f.want("PEL after claims", f.pel("g"), "1-0:bob:1500:2 2-0:bob:1500:2 3-0:alice:1100:1 4-0:bob:1500:2")
-	if p := claimRead("carol", 10000, 0, false, true); claimed(p) != "" || p.N != 2 || p.Claim.WakeMs != 11100 {
+	if p := claimRead("carol", 10000, 0, false, true); claimed(p) != "" || p.N != 2 || p.WakeMs != 11100 {
 		t.Fatalf("nothing idle, all new: %s %+v", claimed(p), p)
 	}
-	if p := claimRead("carol", 0, 0, false, false); p.N != 0 || len(p.Claim.Claimed) != 5 {
+	if p := claimRead("carol", 0, 0, false, false); p.N != 0 || len(p.Claimed) != 5 {
 		t.Fatalf("min-idle 0 claims every existing pending entry, and no new one without ThenRead: %s %+v", claimed(p), p)
 	}
 	check := func() {
@@ -334,8 +334,8 @@ func TestAckDelAndDeleteEx(t *testing.T) {
 	f.read("g2", "c2", 4) // g2 has not read 5, 6
 	op := func(o OpKind, group string, ref RefPolicy, ids ...uint64) string {
 		t.Helper()
-		p := do(t, f.l, func(p *Proposal) {
-			p.Op, p.Channel, p.Group, p.Ref, p.IDs = o, []byte("s"), []byte(group), ref, msIDs(ids...)
+		p := do(t, f.l, func(p *Command) {
+			p.Kind, p.Channel, p.Group, p.Ref, p.IDs = o, []byte("s"), []byte(group), ref, msIDs(ids...)
 		})
 		if p.Err != nil {
 			t.Fatal(p.Err)
@@ -387,7 +387,7 @@ func TestAckDelAndDeleteEx(t *testing.T) {
 	if got := op(OpAckDel, "nope", RefKeep, 1, 2); got != "[-1 -1]" {
 		t.Fatalf("XACKDEL on a missing group: %s", got)
 	}
-	do(t, f.l, func(p *Proposal) { p.Op, p.Channel = OpDrop, []byte("s") })
+	do(t, f.l, func(p *Command) { p.Kind, p.Channel = OpDrop, []byte("s") })
 	if got := op(OpDeleteEx, "", RefAcked, 1); got != "[-1]" {
 		t.Fatalf("XDELEX on a missing key: %s", got)
 	}
@@ -404,10 +404,10 @@ func TestAckDelAndDeleteEx(t *testing.T) {
 func TestTrimRef(t *testing.T) {
 	f := newClaimFixture(t, 10)
 	f.read("g", "c", 6) // 1..6 pending in g, 7..10 unread
-	do(t, f.l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = msIDs(2, 4, 5) })
+	do(t, f.l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = msIDs(2, 4, 5) })
 	trim := func(ref RefPolicy, tr Trim) int64 {
 		t.Helper()
-		p := do(t, f.l, func(p *Proposal) { p.Op, p.Channel, p.Trim, p.Ref = OpTrimRef, []byte("s"), tr, ref })
+		p := do(t, f.l, func(p *Command) { p.Kind, p.Channel, p.Trim, p.Ref = OpTrimRef, []byte("s"), tr, ref })
 		if p.Err != nil {
 			t.Fatal(p.Err)
 		}
@@ -442,7 +442,7 @@ func TestTrimRef(t *testing.T) {
 	if g, _ := f.l.Group([]byte("s"), []byte("g")); g.Lost != 3 || g.LastID != (ID{Ms: 9}) || g.Pending != 0 {
 		t.Fatalf("group after DELREF trim %+v", g)
 	}
-	do(t, f.l, func(p *Proposal) { groupOp(OpGroupDestroy, "s", "g", "")(p) })
+	do(t, f.l, func(p *Command) { groupOp(OpGroupDestroy, "s", "g", "")(p) })
 	if n := trim(RefAcked, Trim{Strategy: TrimMaxLen, MaxLen: 0}); n != 1 {
 		t.Fatalf("ACKED without groups trimmed %d", n)
 	}
@@ -460,20 +460,20 @@ func TestClaimDeterministic(t *testing.T) {
 		f.read("g", "b", 0)
 		f.xdel(3, 9)
 		f.now += 700
-		f.claim("c", ClaimArgs{MinIdleMs: 500, RetryCount: -1}, 1, 2, 3, 4)
-		do(t, f.l, func(p *Proposal) {
+		f.claim("c", ClaimInput{MinIdleMs: 500, RetryCount: -1}, 1, 2, 3, 4)
+		do(t, f.l, func(p *Command) {
 			groupOp(OpAutoClaim, "s", "g", "d")(p)
-			p.Count, p.Claim = 3, &ClaimArgs{Start: ID{Ms: 4}, RetryCount: -1}
+			p.Count, p.Claim = 3, &ClaimInput{Start: ID{Ms: 4}, RetryCount: -1}
 		})
-		do(t, f.l, func(p *Proposal) {
+		do(t, f.l, func(p *Command) {
 			groupOp(OpClaimIdle, "s", "g2", "y")(p)
-			p.Count, p.Claim = 4, &ClaimArgs{MinIdleMs: 100, ThenRead: true}
+			p.Count, p.Claim = 4, &ClaimInput{MinIdleMs: 100, ThenRead: true}
 		})
-		do(t, f.l, func(p *Proposal) {
-			p.Op, p.Channel, p.Group, p.Ref, p.IDs = OpAckDel, []byte("s"), []byte("g"), RefAcked, msIDs(1, 5)
+		do(t, f.l, func(p *Command) {
+			p.Kind, p.Channel, p.Group, p.Ref, p.IDs = OpAckDel, []byte("s"), []byte("g"), RefAcked, msIDs(1, 5)
 		})
-		do(t, f.l, func(p *Proposal) {
-			p.Op, p.Channel, p.Trim, p.Ref = OpTrimRef, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 3}, RefDelete
+		do(t, f.l, func(p *Command) {
+			p.Kind, p.Channel, p.Trim, p.Ref = OpTrimRef, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 3}, RefDelete
 		})
 		f.restart()
 		return dumpDB(t, f.l)
@@ -503,7 +503,7 @@ func dumpDB(t *testing.T, l *Log) string {
 // redelivery and claims agree on when an entry is due again.
 func TestClaimReschedulesRedelivery(t *testing.T) {
 	f := newClaimFixture(t, 2)
-	if p := do(t, f.l, func(p *Proposal) {
+	if p := do(t, f.l, func(p *Command) {
 		groupOp(OpGroupConfig, "s", "g", "")(p)
 		p.Config = &GroupConfig{AckWaitMs: 1000}
 	}); p.Err != nil {
@@ -511,18 +511,18 @@ func TestClaimReschedulesRedelivery(t *testing.T) {
 	}
 	f.read("g", "w1", 0) // both at 1000, due at 2000
 	f.now = 1500
-	f.claim("w2", ClaimArgs{RetryCount: -1}, 1)                                          // due at 2500
-	f.claim("w2", ClaimArgs{RetryCount: -1, Delivery: DeliveryTime, DeliveryMs: 100}, 2) // due at 1100
-	if p := f.read("g", "w3", 0); idList(p.IDs) != "2-0" {
+	f.claim("w2", ClaimInput{RetryCount: -1}, 1)                                          // due at 2500
+	f.claim("w2", ClaimInput{RetryCount: -1, Delivery: DeliveryTime, DeliveryMs: 100}, 2) // due at 1100
+	if p := f.read("g", "w3", 0); idList(p.Result.IDs) != "2-0" {
 		t.Fatalf("redelivered at 1500: %+v", p)
 	}
 	f.now = 2499
-	if p := f.read("g", "w3", 0); len(p.IDs) != 0 {
+	if p := f.read("g", "w3", 0); len(p.Result.IDs) != 0 {
 		t.Fatalf("redelivered before the claim's ack wait ran out: %+v", p)
 	}
 	f.restart()
 	f.now = 2500
-	if p := f.read("g", "w3", 0); idList(p.IDs) != "1-0 2-0" {
+	if p := f.read("g", "w3", 0); idList(p.Result.IDs) != "1-0 2-0" {
 		t.Fatalf("redelivered at 2500: %+v", p)
 	}
 	f.want("PEL", f.pel("g"), "1-0:w3:2500:3 2-0:w3:2500:4")

@@ -12,36 +12,6 @@ import (
 // and acknowledged, by the broker itself. A group without an ack wait
 // behaves exactly as in Redis.
 
-// GroupConfig is a group's redelivery policy. The zero value is Redis's
-// behaviour: nothing is redelivered by the broker.
-type GroupConfig struct {
-	AckWaitMs  int64   // redeliver an entry not acked this long after its delivery; 0: never
-	BackoffMs  []int64 // wait after the n-th delivery (last value repeats); overrides AckWaitMs
-	MaxDeliver int64   // deliveries before an entry is dead-lettered; 0: no limit
-	DeadLetter string  // channel that receives dead-lettered entries; "": just acknowledge them
-	// MaxPending bounds the group's pending entries (group_limit.go); 0:
-	// the server's default, which the read brings (Proposal.MaxPending).
-	MaxPending int64
-}
-
-// Enabled reports whether the broker redelivers for this group.
-func (c *GroupConfig) Enabled() bool { return c.AckWaitMs > 0 || len(c.BackoffMs) > 0 }
-
-// WaitMs is how long after its count-th delivery an entry is due again.
-func (c *GroupConfig) WaitMs(count int64) int64 {
-	if n := len(c.BackoffMs); n > 0 {
-		i := min(max(count-1, 0), int64(n-1))
-		return c.BackoffMs[i]
-	}
-	return c.AckWaitMs
-}
-
-// Exhausted reports whether an entry delivered count times may not be
-// delivered again.
-func (c *GroupConfig) Exhausted(count int64) bool {
-	return c.MaxDeliver > 0 && count >= c.MaxDeliver
-}
-
 // exhausted reports whether e used up its group's MAXDELIVER. Such an entry
 // is delivered to nobody again, by no command (history reads, XCLAIM,
 // XAUTOCLAIM, XREADGROUP CLAIM, redelivery): it stays pending, where it can

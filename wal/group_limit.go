@@ -10,7 +10,7 @@ package wal
 //
 // The limit is the group's own Config.MaxPending or, when that is 0, the
 // server's default, which the read carries as an input
-// (Proposal.MaxPending): the decision depends on the stored state and the
+// (Command.MaxPending): the decision depends on the stored state and the
 // command only, so every replica applying the read decides the same.
 // NOACK reads add no pending entries and are not limited. Claims move
 // entries between consumers, history reads and redeliveries (past their
@@ -33,7 +33,7 @@ func (g *group) pendingLimit(serverDefault int64) int64 {
 
 // pendingRoom is how many new entries read p may add to g's pending
 // entries list; -1 when nothing limits it.
-func (g *group) pendingRoom(p *Proposal) int64 {
+func (g *group) pendingRoom(p op) int64 {
 	limit := g.pendingLimit(p.MaxPending)
 	if p.NoAck || limit == 0 {
 		return -1
@@ -43,7 +43,7 @@ func (g *group) pendingRoom(p *Proposal) int64 {
 
 // holdBack records that read p left new entries undelivered for want of
 // room in g's pending entries list.
-func (g *group) holdBack(p *Proposal) {
+func (g *group) holdBack(p op) {
 	p.HeldBack = true
 	g.roomWanted, g.roomDefault = true, p.MaxPending
 }

@@ -26,7 +26,7 @@ func newLimitFixture(t *testing.T, n int, cfg *GroupConfig) *limitFixture {
 	for i := range n {
 		f.ids = append(f.ids, publish(t, f.l, "s", fmt.Sprint(i)))
 	}
-	if p := do(t, f.l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0; p.Config = cfg }); p.Err != nil {
+	if p := do(t, f.l, func(p *Command) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0; p.Config = cfg }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
 	return f
@@ -46,15 +46,15 @@ func (f *limitFixture) restart() {
 
 // read is an XREADGROUP > of consumer c, with COUNT count and the server
 // default limit serverMax.
-func (f *limitFixture) read(c string, count int, serverMax int64, noAck bool) Proposal {
-	return do(f.t, f.l, func(p *Proposal) {
+func (f *limitFixture) read(c string, count int, serverMax int64, noAck bool) op {
+	return do(f.t, f.l, func(p *Command) {
 		groupOp(OpGroupRead, "s", "g", c)(p)
 		p.Count, p.MaxPending, p.NoAck, p.WantEntries = count, serverMax, noAck, true
 	})
 }
 
 func (f *limitFixture) ack(ids ...ID) {
-	if p := do(f.t, f.l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids }); p.N != int64(len(ids)) {
+	if p := do(f.t, f.l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids }); p.N != int64(len(ids)) {
 		f.t.Fatalf("acked %d of %d", p.N, len(ids))
 	}
 }
@@ -119,20 +119,20 @@ func TestPendingLimitExemptions(t *testing.T) {
 	if n := f.pending(); n != 2 {
 		t.Fatalf("pending %d after NOACK", n)
 	}
-	h := do(t, f.l, func(p *Proposal) { groupOp(OpGroupHistory, "s", "g", "alice")(p) })
-	if h.N != 2 || len(h.IDs) != 2 {
+	h := do(t, f.l, func(p *Command) { groupOp(OpGroupHistory, "s", "g", "alice")(p) })
+	if h.N != 2 || len(h.Result.IDs) != 2 {
 		t.Fatalf("history read of a full group: %+v", h)
 	}
-	c := do(t, f.l, func(p *Proposal) {
+	c := do(t, f.l, func(p *Command) {
 		groupOp(OpClaim, "s", "g", "bob")(p)
-		p.IDs, p.Claim = []ID{f.ids[0]}, &ClaimArgs{RetryCount: -1}
+		p.IDs, p.Claim = []ID{f.ids[0]}, &ClaimInput{RetryCount: -1}
 	})
-	if c.Err != nil || len(c.IDs) != 1 {
+	if c.Err != nil || len(c.Result.IDs) != 1 {
 		t.Fatalf("claim in a full group: %+v", c)
 	}
 	f.now += 100
 	p := f.read("carol", 0, 0, false)
-	if len(p.IDs) != 2 || p.N != 0 || !p.HeldBack {
+	if len(p.Result.IDs) != 2 || p.N != 0 || !p.HeldBack {
 		t.Fatalf("redelivery past the ack wait in a full group: %+v", p)
 	}
 	if n := f.pending(); n != 2 {
@@ -158,7 +158,7 @@ func TestPendingLimitOfTheGroup(t *testing.T) {
 		t.Fatalf("after a restart: %+v", p)
 	}
 	setLimit := func(n int64) {
-		if p := do(t, f.l, func(p *Proposal) { groupOp(OpGroupConfig, "s", "g", "")(p); p.Config = &GroupConfig{MaxPending: n} }); p.Err != nil {
+		if p := do(t, f.l, func(p *Command) { groupOp(OpGroupConfig, "s", "g", "")(p); p.Config = &GroupConfig{MaxPending: n} }); p.Err != nil {
 			t.Fatal(p.Err)
 		}
 	}
@@ -189,7 +189,7 @@ func TestPendingLimitWakesWaiters(t *testing.T) {
 	f.read("a", 0, 2, false)
 	f.read("b", 0, 2, false) // held back
 	_, _, w := f.l.Watch([]byte("s"))
-	if p := do(t, f.l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{{Ms: 1}} }); p.N != 0 {
+	if p := do(t, f.l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{{Ms: 1}} }); p.N != 0 {
 		t.Fatalf("ack of an unknown ID: %+v", p)
 	}
 	do(t, f.l, groupOp(OpConsumerCreate, "s", "g", "c")) // touches the group, frees nothing
@@ -221,7 +221,7 @@ func TestPendingLimitWakesWaiters(t *testing.T) {
 		t.Fatalf("not full: %+v", p)
 	}
 	_, _, w = f.l.Watch([]byte("s"))
-	do(t, f.l, func(p *Proposal) { groupOp(OpGroupConfig, "s", "g", "")(p); p.Config = &GroupConfig{MaxPending: 3} })
+	do(t, f.l, func(p *Command) { groupOp(OpGroupConfig, "s", "g", "")(p); p.Config = &GroupConfig{MaxPending: 3} })
 	if !isClosed(w) {
 		t.Fatal("a higher limit did not wake the waiters")
 	}

@@ -229,22 +229,19 @@ func be64(b []byte) uint64 {
 		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
 }
 
-// Delivered is the entries a group read delivered (Proposal.WantEntries),
-// copied from the log as the writer read them: for each, its ID (16 bytes)
-// and its stored value (uvarint length, bytes).
-type Delivered []byte
-
-func (d Delivered) append(id ID, value []byte) Delivered {
+// appendDelivered appends an entry a group read delivered to d (see
+// Delivered): its ID and its stored value.
+func appendDelivered(d Delivered, id ID, value []byte) Delivered {
 	d = binary.BigEndian.AppendUint64(d, id.Ms)
 	d = binary.BigEndian.AppendUint64(d, id.Seq)
 	d = binary.AppendUvarint(d, uint64(len(value)))
 	return append(d, value...)
 }
 
-// Each calls fn for each entry, in order, and returns how many it called
-// it for. The entry and its fields (decoded into fields, which is reused)
-// are valid during the call only.
-func (d Delivered) Each(fields [][]byte, fn func(*Entry) error) (int, error) {
+// EachDelivered calls fn for each entry of d, in order, and returns how
+// many it called it for. The entry and its fields (decoded into fields,
+// which is reused) are valid during the call only.
+func EachDelivered(d Delivered, fields [][]byte, fn func(*Entry) error) (int, error) {
 	var e Entry
 	n := 0
 	for len(d) > 0 {

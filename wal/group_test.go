@@ -9,21 +9,29 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// do submits one proposal and returns it after it is durable.
-func do(t *testing.T, l *Log, fill func(p *Proposal)) Proposal {
+// do submits one command and returns it with its result once it is
+// durable.
+func do(t *testing.T, l *Log, fill func(p *Command)) op {
+	t.Helper()
+	return doInto(t, l, fill, nil)
+}
+
+// doInto is do with the buffer its result's delivered entries go to.
+func doInto(t *testing.T, l *Log, fill func(p *Command), entries Delivered) op {
 	t.Helper()
 	r := NewRequest()
 	fill(r.Add())
+	r.Results[0].Entries = entries
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
 	r.Wait()
-	return r.Proposals[0]
+	return r.op(0)
 }
 
-func groupOp(op OpKind, ch, g, c string) func(*Proposal) {
-	return func(p *Proposal) {
-		p.Op, p.Channel, p.Group, p.Consumer, p.EntriesRead = op, []byte(ch), []byte(g), []byte(c), EntriesReadUnknown
+func groupOp(op OpKind, ch, g, c string) func(*Command) {
+	return func(p *Command) {
+		p.Kind, p.Channel, p.Group, p.Consumer, p.EntriesRead = op, []byte(ch), []byte(g), []byte(c), EntriesReadUnknown
 	}
 }
 
@@ -38,14 +46,14 @@ func TestGroupDeliverAckRestart(t *testing.T) {
 		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
 	}
 	create := groupOp(OpGroupCreate, "s", "g", "")
-	if p := do(t, l, func(p *Proposal) { create(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
+	if p := do(t, l, func(p *Command) { create(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
 	if p := do(t, l, create); !errors.Is(p.Err, ErrGroupExists) {
 		t.Fatalf("second create: %v", p.Err)
 	}
-	read := func(c string, count int) Proposal {
-		return do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", c)(p); p.Count = count })
+	read := func(c string, count int) op {
+		return do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", c)(p); p.Count = count })
 	}
 	p := read("alice", 4)
 	if p.Err != nil || p.N != 4 || p.ID != ids[0] || p.LastID != ids[3] {
@@ -58,7 +66,7 @@ func TestGroupDeliverAckRestart(t *testing.T) {
 	if p = read("bob", 0); p.N != 0 {
 		t.Fatalf("read at the end delivered %d", p.N)
 	}
-	ack := do(t, l, func(p *Proposal) {
+	ack := do(t, l, func(p *Command) {
 		groupOp(OpAck, "s", "g", "")(p)
 		p.IDs = []ID{ids[0], ids[1], ids[0], {Ms: 1}}
 	})
@@ -116,18 +124,18 @@ func TestGroupReadSeesTheEntriesBeforeIt(t *testing.T) {
 	defer l.Close()
 	publish(t, l, "s", "a")
 	create := groupOp(OpGroupCreate, "s", "g", "")
-	do(t, l, func(p *Proposal) { create(p); p.EntriesRead = 0 })
+	do(t, l, func(p *Command) { create(p); p.EntriesRead = 0 })
 	r := NewRequest()
 	a := r.Add()
-	a.Op, a.Channel, a.Spec, a.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("b")}
+	a.Kind, a.Channel, a.Spec, a.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("b")}
 	g := r.Add()
 	groupOp(OpGroupRead, "s", "g", "c")(g)
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
 	r.Wait()
-	if got := r.Proposals[1]; got.Err != nil || got.N != 2 || got.LastID != r.Proposals[0].ID {
-		t.Fatalf("delivered %d entries up to %v (%v), want both, up to the append %v", got.N, got.LastID, got.Err, r.Proposals[0].ID)
+	if got := r.op(1); got.Err != nil || got.N != 2 || got.LastID != r.op(0).ID {
+		t.Fatalf("delivered %d entries up to %v (%v), want both, up to the append %v", got.N, got.LastID, got.Err, r.op(0).ID)
 	}
 	crashed := openMem(t, fs.CrashClone(vfs.CrashCloneCfg{}), nil)
 	defer crashed.Close()
@@ -149,12 +157,12 @@ func TestTrimPastGroupCursor(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
 	}
-	do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 })
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", "c")(p); p.Count = 2 }); p.N != 2 {
+	do(t, l, func(p *Command) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 })
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", "c")(p); p.Count = 2 }); p.N != 2 {
 		t.Fatalf("read %+v", p)
 	}
-	trim := do(t, l, func(p *Proposal) {
-		p.Op, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 3}
+	trim := do(t, l, func(p *Command) {
+		p.Kind, p.Channel, p.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 3}
 	})
 	if trim.N != 7 {
 		t.Fatalf("trimmed %d", trim.N)
@@ -184,12 +192,12 @@ func TestInterestRetention(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
 	}
-	do(t, l, func(p *Proposal) {
-		p.Op, p.Channel, p.Retention = OpSetRetention, []byte("s"), Retention{MaxLen: 2, Interest: true}
+	do(t, l, func(p *Command) {
+		p.Kind, p.Channel, p.Retention = OpSetRetention, []byte("s"), Retention{MaxLen: 2, Interest: true}
 	})
-	do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 })
-	do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", "c")(p); p.Count = 4 })
-	do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{ids[0], ids[1]} })
+	do(t, l, func(p *Command) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 })
+	do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", "c")(p); p.Count = 4 })
+	do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{ids[0], ids[1]} })
 	if err := l.EnforceRetention(); err != nil {
 		t.Fatal(err)
 	}
@@ -197,9 +205,9 @@ func TestInterestRetention(t *testing.T) {
 	if m.Length != 8 || m.FirstID != ids[2] {
 		t.Fatalf("interest retention kept %d from %v, want 8 from the first unacked %v", m.Length, m.FirstID, ids[2])
 	}
-	do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[2:4] })
-	do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", "c")(p) })
-	do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[4:] })
+	do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[2:4] })
+	do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", "c")(p) })
+	do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[4:] })
 	if err := l.EnforceRetention(); err != nil {
 		t.Fatal(err)
 	}
@@ -220,16 +228,16 @@ func TestGroupReadEntries(t *testing.T) {
 	}
 	r := NewRequest()
 	p := r.Add()
-	p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{[]byte("f"), []byte("v"), []byte("g"), []byte("")}
+	p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{[]byte("f"), []byte("v"), []byte("g"), []byte("")}
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
 	r.Wait()
-	ids = append(ids, r.Proposals[0].ID)
-	if p := do(t, l, func(p *Proposal) { p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{ids[2], ids[3]} }); p.Err != nil {
+	ids = append(ids, r.op(0).ID)
+	if p := do(t, l, func(p *Command) { p.Kind, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{ids[2], ids[3]} }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupCreate, "s", "g", "")(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
 	render := func(e *Entry) string {
@@ -242,17 +250,17 @@ func TestGroupReadEntries(t *testing.T) {
 	buf := make(Delivered, 0, 1024)
 	var got, want string
 	for _, count := range []int{4, 0} {
-		p := do(t, l, func(p *Proposal) {
+		p := doInto(t, l, func(p *Command) {
 			groupOp(OpGroupRead, "s", "g", "c")(p)
-			p.Count, p.WantEntries, p.Entries = count, true, buf[:0]
-		})
+			p.Count, p.WantEntries = count, true
+		}, buf[:0])
 		if p.Err != nil {
 			t.Fatal(p.Err)
 		}
 		if &p.Entries[:1][0] != &buf[:1][0] {
 			t.Fatal("the given buffer was not used")
 		}
-		n, err := p.Entries.Each(nil, func(e *Entry) error { got += render(e); return nil })
+		n, err := EachDelivered(p.Entries, nil, func(e *Entry) error { got += render(e); return nil })
 		if err != nil || int64(n) != p.N {
 			t.Fatalf("Each: %d entries, %v; delivered %d", n, err, p.N)
 		}
@@ -263,7 +271,7 @@ func TestGroupReadEntries(t *testing.T) {
 	if got != want || strings.Count(got, ";") != 9 {
 		t.Fatalf("delivered entries\n%s\nwant (Range)\n%s", got, want)
 	}
-	if _, err := Delivered(buf[:5]).Each(nil, func(*Entry) error { return nil }); !errors.Is(err, ErrCorrupt) {
+	if _, err := EachDelivered(Delivered(buf[:5]), nil, func(*Entry) error { return nil }); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("a torn buffer: %v", err)
 	}
 }
@@ -273,9 +281,9 @@ func TestGroupReadEntries(t *testing.T) {
 // notifications "new", "xgroup-createconsumer" and "xgroup-delconsumer").
 func TestCreatedResults(t *testing.T) {
 	l := openMem(t, vfs.NewMem(), nil)
-	appendTo := func(ch string) Proposal {
-		return do(t, l, func(p *Proposal) {
-			p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{[]byte("f"), []byte("v")}
+	appendTo := func(ch string) op {
+		return do(t, l, func(p *Command) {
+			p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{[]byte("f"), []byte("v")}
 		})
 	}
 	if p := appendTo("s"); !p.Created {
@@ -284,26 +292,26 @@ func TestCreatedResults(t *testing.T) {
 	if p := appendTo("s"); p.Created {
 		t.Fatal("a second append reported a created channel")
 	}
-	mk := func(p *Proposal) { groupOp(OpGroupCreate, "t", "g", "")(p); p.MkStream = true }
+	mk := func(p *Command) { groupOp(OpGroupCreate, "t", "g", "")(p); p.MkStream = true }
 	if p := do(t, l, mk); p.Err != nil || !p.Created {
 		t.Fatalf("XGROUP CREATE MKSTREAM on a missing channel: %+v", p)
 	}
 	if p := do(t, l, groupOp(OpGroupCreate, "s", "g", "")); p.Err != nil || p.Created {
 		t.Fatalf("XGROUP CREATE on an existing channel: %+v", p)
 	}
-	claim := func(op OpKind, c string) func(*Proposal) {
-		return func(p *Proposal) { groupOp(op, "s", "g", c)(p); p.Claim = &ClaimArgs{}; p.Count = 1 }
+	claim := func(op OpKind, c string) func(*Command) {
+		return func(p *Command) { groupOp(op, "s", "g", c)(p); p.Claim = &ClaimInput{}; p.Count = 1 }
 	}
 	for _, tc := range []struct {
 		name string
-		fill func(*Proposal)
+		fill func(*Command)
 	}{
 		{"XGROUP CREATECONSUMER", groupOp(OpConsumerCreate, "s", "g", "a")},
 		{"XREADGROUP >", groupOp(OpGroupRead, "s", "g", "b")},
 		{"XREADGROUP 0", groupOp(OpGroupHistory, "s", "g", "c")},
 		{"XCLAIM", claim(OpClaim, "d")},
 		{"XAUTOCLAIM", claim(OpAutoClaim, "e")},
-		{"XREADGROUP CLAIM", func(p *Proposal) { claim(OpClaimIdle, "f")(p); p.Claim.ThenRead = true }},
+		{"XREADGROUP CLAIM", func(p *Command) { claim(OpClaimIdle, "f")(p); p.Claim.ThenRead = true }},
 	} {
 		if p := do(t, l, tc.fill); p.Err != nil || !p.ConsumerCreated {
 			t.Errorf("%s by a new consumer: %+v", tc.name, p)

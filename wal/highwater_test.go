@@ -111,16 +111,16 @@ func TestHighWaterNeverAheadOfDurable(t *testing.T) {
 			ch := []byte(fmt.Sprint("c", g))
 			for i := range requests {
 				r := NewRequest()
-				p := r.Add()
+				p := add(r)
 				switch k := wr.IntN(20); {
 				case g == 0 && k < 2: // writer 0 drops its channel now and then
-					p.Op, p.Channel = OpDrop, ch
+					p.Kind, p.Channel = OpDrop, ch
 				case k < 4: // an indexed batch
-					p.Op, p.Channel, p.Trim = OpTrim, ch, Trim{Strategy: TrimMaxLen, MaxLen: 1 << 20}
+					p.Kind, p.Channel, p.Trim = OpTrim, ch, Trim{Strategy: TrimMaxLen, MaxLen: 1 << 20}
 				case k < 5: // nothing to write: an empty batch
-					p.Op, p.Channel, p.Trim = OpTrim, []byte("none"), Trim{Strategy: TrimMaxLen}
+					p.Kind, p.Channel, p.Trim = OpTrim, []byte("none"), Trim{Strategy: TrimMaxLen}
 				default:
-					p.Op, p.Channel, p.Spec = OpAppend, ch, IDSpec{Auto: true}
+					p.Kind, p.Channel, p.Spec = OpAppend, ch, IDSpec{Auto: true}
 					p.Fields = [][]byte{MessageField, fmt.Appendf(nil, "%d-%d", g, i)}
 				}
 				if err := l.Submit(r); err != nil {
@@ -132,7 +132,7 @@ func TestHighWaterNeverAheadOfDurable(t *testing.T) {
 					t.Error(p.Err)
 					return
 				}
-				if p.Op == OpAppend && g != 0 {
+				if p.Kind == OpAppend && g != 0 {
 					acked.Add(1)
 				}
 			}
@@ -552,8 +552,8 @@ func TestHighWaterOldDirectories(t *testing.T) {
 	// Dropping every channel (DEL, FLUSHALL) keeps the counter.
 	l = openMem(t, fs, nil)
 	r := NewRequest()
-	p := r.Add()
-	p.Op, p.Channel = OpDrop, []byte("ch")
+	p := add(r)
+	p.Kind, p.Channel = OpDrop, []byte("ch")
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}

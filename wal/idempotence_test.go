@@ -70,7 +70,7 @@ func leaderHistory(t *testing.T, seed uint64, n int) ([]*Request, []detWrite, []
 		w := randomWrite(rng, step)
 		r := a.apply(t, w)
 		history, ops = append(history, r), append(ops, w)
-		results = append(results, resultText(&r.Proposals[0]))
+		results = append(results, resultText(r.op(0)))
 	}
 	return history, ops, results
 }
@@ -136,11 +136,11 @@ func (d *detLog) replayFrom(t *testing.T, requests []*Request, ws []detWrite) []
 			t.Fatal(err)
 		}
 		r.Wait()
-		if err := r.Proposals[0].Err; err == ErrApplied {
+		if err := r.op(0).Err; err == ErrApplied {
 			out[i] = "err=" + err.Error()[len("rewind: "):]
 			continue
 		}
-		out[i] = resultText(&r.Proposals[0])
+		out[i] = resultText(r.op(0))
 	}
 	return out
 }

@@ -72,11 +72,11 @@ type Options struct {
 
 // CommitStats describes one committed batch.
 type CommitStats struct {
-	Duration  time.Duration // Pebble commit, including the fsync
-	Requests  int
-	Proposals int
-	Bytes     int // entry bytes appended
-	Err       error
+	Duration time.Duration // Pebble commit, including the fsync
+	Requests int
+	Commands int
+	Bytes    int // entry bytes appended
+	Err      error
 }
 
 // EnsureDefaults fills unset fields.

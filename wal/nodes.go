@@ -40,25 +40,12 @@ import (
 const prefixNode = 'o'
 
 // NodeLimits are Redis's stream-node-max-entries and stream-node-max-bytes.
-type NodeLimits struct {
-	MaxEntries int64 // 0: no limit on entries
-	MaxBytes   int64 // 0: Redis's listpack maximum (1 GiB)
-}
 
 // DefaultNodeLimits are Redis's defaults.
 var DefaultNodeLimits = NodeLimits{MaxEntries: 100, MaxBytes: 4096}
 
 // maxListpackBytes is Redis's STREAM_LISTPACK_MAX_SIZE.
 const maxListpackBytes = 1 << 30
-
-// Validate reports limits that cannot be (negative ones mean "unchanged"
-// in OpSetNodeLimits only).
-func (n NodeLimits) Validate() error {
-	if n.MaxEntries < 0 || n.MaxBytes < 0 {
-		return errors.New("wal: stream node limits must not be negative")
-	}
-	return nil
-}
 
 // TailNode is a channel's newest node, the one the next append may go to.
 // Start is zero when there is none (the next append starts one).
@@ -482,7 +469,7 @@ func (l *Log) recoverNode(cid uint64, t *TailNode, id ID, fields [][]byte) error
 }
 
 // applySetNodeLimits sets the node limits; a negative one stays as it is.
-func (l *Log) applySetNodeLimits(b *pendingBatch, p *Proposal) {
+func (l *Log) applySetNodeLimits(b *pendingBatch, p op) {
 	next := l.w.nodeLimits
 	if p.NodeLimits.MaxEntries >= 0 {
 		next.MaxEntries = p.NodeLimits.MaxEntries
@@ -490,13 +477,12 @@ func (l *Log) applySetNodeLimits(b *pendingBatch, p *Proposal) {
 	if p.NodeLimits.MaxBytes >= 0 {
 		next.MaxBytes = p.NodeLimits.MaxBytes
 	}
-	p.NodeLimits = next
 	l.w.nodeLimits = next
 	var v []byte
-	v = binary.AppendUvarint(v, uint64(p.NodeLimits.MaxEntries))
-	v = binary.AppendUvarint(v, uint64(p.NodeLimits.MaxBytes))
+	v = binary.AppendUvarint(v, uint64(next.MaxEntries))
+	v = binary.AppendUvarint(v, uint64(next.MaxBytes))
 	b.setErr(b.pb.Set(nodeLimitsKey(l.w.keyBuf, l.shard), v, nil))
-	b.nodeLimits = &next // published once durable (a copy: p is the caller's)
+	b.nodeLimits = &next // published once durable
 }
 
 // loadNodeLimits reads the stored node limits (Redis's defaults if none).

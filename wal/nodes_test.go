@@ -45,8 +45,8 @@ func TestNodesRecoveredAfterCrash(t *testing.T) {
 	l := openMem(t, fs, nil)
 	for i := range 250 {
 		r := NewRequest()
-		p := r.Add()
-		p.Op, p.Channel, p.Spec = OpAppend, []byte("s"), IDSpec{ID: ID{Ms: uint64(i + 1), Seq: 0}}
+		p := add(r)
+		p.Kind, p.Channel, p.Spec = OpAppend, []byte("s"), IDSpec{ID: ID{Ms: uint64(i + 1), Seq: 0}}
 		p.Fields = [][]byte{[]byte("f"), []byte(strings.Repeat("v", i%97)), []byte(fmt.Sprint(i % 5)), []byte(fmt.Sprint(i))}
 		if err := l.Submit(r); err != nil {
 			t.Fatal(err)
@@ -78,10 +78,10 @@ func TestApproxTrimRemembersOldestNode(t *testing.T) {
 	l := openMem(t, vfs.NewMem(), nil)
 	defer l.Close()
 	trim := Trim{Strategy: TrimMaxLen, Approx: true, MaxLen: 120}
-	appendOne := func(i int, withTrim bool) *Proposal {
+	appendOne := func(i int, withTrim bool) op {
 		r := NewRequest()
-		p := r.Add()
-		p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{ID: ID{Ms: uint64(i), Seq: 0}}, [][]byte{[]byte("f"), []byte("v")}
+		p := add(r)
+		p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{ID: ID{Ms: uint64(i), Seq: 0}}, [][]byte{[]byte("f"), []byte("v")}
 		if withTrim {
 			p.Trim = trim
 		}

@@ -47,7 +47,7 @@ func TestPELHeapAllocPerEntry(t *testing.T) {
 			if got := readGroupAll(t, l, "s", "base", 1000, true); got != n {
 				t.Fatalf("NOACK read delivered %d", got)
 			}
-			if p := do(t, l, func(p *Proposal) {
+			if p := do(t, l, func(p *Command) {
 				groupOp(OpGroupCreate, "s", "pel", "")(p)
 				p.Spec.ID, p.EntriesRead, p.Config = ID{}, 0, tc.cfg
 			}); p.Err != nil {
@@ -56,7 +56,7 @@ func TestPELHeapAllocPerEntry(t *testing.T) {
 			before := heapAlloc()
 			var got int64
 			for {
-				p := do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "pel", "c")(p); p.Count = 1000 })
+				p := do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "pel", "c")(p); p.Count = 1000 })
 				if p.Err != nil {
 					t.Fatal(p.Err)
 				}

@@ -8,7 +8,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// publishMany appends n entries to ch in requests of 1000 proposals.
+// publishMany appends n entries to ch in requests of 1000 commands.
 func publishMany(t testing.TB, l *Log, ch string, n int) {
 	t.Helper()
 	msg := [][]byte{MessageField, []byte("x")}
@@ -16,14 +16,14 @@ func publishMany(t testing.TB, l *Log, ch string, n int) {
 		r := NewRequest()
 		for i := 0; i < 1000 && done < n; i, done = i+1, done+1 {
 			p := r.Add()
-			p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, msg
+			p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, msg
 		}
 		if err := l.Submit(r); err != nil {
 			t.Fatal(err)
 		}
 		r.Wait()
-		for i := range r.Proposals {
-			if err := r.Proposals[i].Err; err != nil {
+		for i := range r.Commands {
+			if err := r.op(i).Err; err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -34,12 +34,12 @@ func publishMany(t testing.TB, l *Log, ch string, n int) {
 // nothing is left, and returns the number of entries delivered.
 func readGroupAll(t *testing.T, l *Log, ch, g string, count int, noAck bool) int64 {
 	t.Helper()
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, ch, g, "")(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupCreate, ch, g, "")(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
 	var n int64
 	for {
-		p := do(t, l, func(p *Proposal) {
+		p := do(t, l, func(p *Command) {
 			groupOp(OpGroupRead, ch, g, "c")(p)
 			p.Count, p.NoAck = count, noAck
 		})
@@ -61,17 +61,17 @@ func TestPELBigDeliveryCount(t *testing.T) {
 	l := openMem(t, fs, nil)
 	id := publish(t, l, "s", "a")
 	publish(t, l, "s", "b")
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupCreate, "s", "g", "")(p); p.Spec.ID = ID{}; p.EntriesRead = 0 }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", "alice")(p) }); p.N != 2 {
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", "alice")(p) }); p.N != 2 {
 		t.Fatalf("read %+v", p)
 	}
 	claim := func(retry int64) {
 		t.Helper()
-		p := do(t, l, func(p *Proposal) {
+		p := do(t, l, func(p *Command) {
 			groupOp(OpClaim, "s", "g", "bob")(p)
-			p.IDs, p.Claim = []ID{id}, &ClaimArgs{RetryCount: retry}
+			p.IDs, p.Claim = []ID{id}, &ClaimInput{RetryCount: retry}
 		})
 		if p.Err != nil || p.N != 1 {
 			t.Fatalf("claim: %+v", p)
@@ -112,7 +112,7 @@ func TestPELBigDeliveryCount(t *testing.T) {
 		t.Fatalf("after RETRYCOUNT 5: %s", got)
 	}
 	claim(math.MaxUint32)
-	if p := do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{id} }); p.N != 1 {
+	if p := do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{id} }); p.N != 1 {
 		t.Fatalf("ack %+v", p)
 	}
 	if err := l.Close(); err != nil { // the writer is done: its state may be read

@@ -81,15 +81,15 @@ func loadReplayFixture(dir string, n int) error {
 		k := min(1000, n-done)
 		for i := 0; i < k; i++ {
 			p := r.Add()
-			p.Op, p.Channel, p.Spec, p.Fields = OpAppend, ch, IDSpec{Auto: true}, [][]byte{MessageField, payload}
+			p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, ch, IDSpec{Auto: true}, [][]byte{MessageField, payload}
 		}
 		if err := l.Submit(r); err != nil {
 			_ = l.Close()
 			return err
 		}
 		r.Wait()
-		for i := range r.Proposals {
-			if err := r.Proposals[i].Err; err != nil {
+		for i := range r.Commands {
+			if err := r.op(i).Err; err != nil {
 				_ = l.Close()
 				return err
 			}

@@ -9,19 +9,6 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// ScanResult is what one redelivery scan (OpRedeliveryScan) did.
-type ScanResult struct {
-	Due          [][]byte       // channels with entries due for redelivery: wake their readers
-	DeadLettered []DeadLettered // entries moved to dead-letter channels
-}
-
-// DeadLettered is an entry appended to a dead-letter channel.
-type DeadLettered struct {
-	Channel []byte
-	ID      ID
-	Fields  [][]byte
-}
-
 // Fields added to a dead-lettered entry, after the original fields.
 const (
 	DeadLetterReason = "max deliveries exceeded"
@@ -44,7 +31,7 @@ func (l *Log) setRedelivery(ch *channel, g *group) {
 // broker scans only when there is one.
 func (l *Log) RedeliveryGroups() int64 { return l.redeliveryGroups.Load() }
 
-func (l *Log) applyGroupConfig(b *pendingBatch, p *Proposal) {
+func (l *Log) applyGroupConfig(b *pendingBatch, p op) {
 	ch, g, err := l.groupFor(p)
 	if err != nil {
 		p.Err = err
@@ -61,7 +48,7 @@ func (l *Log) applyGroupConfig(b *pendingBatch, p *Proposal) {
 
 // redeliverDue hands entries whose ack wait ran out to c, oldest first, at
 // most limit (0: all); their IDs are appended to p.IDs.
-func (l *Log) redeliverDue(b *pendingBatch, ch *channel, g *group, c *consumer, p *Proposal, limit int, nowMs int64) {
+func (l *Log) redeliverDue(b *pendingBatch, ch *channel, g *group, c *consumer, p op, limit int, nowMs int64) {
 	if !g.cfg.Enabled() {
 		return
 	}
@@ -70,16 +57,15 @@ func (l *Log) redeliverDue(b *pendingBatch, ch *channel, g *group, c *consumer, 
 		e, _ := g.getPending(id)
 		g.redeliver(e, c, nowMs, false)
 		l.writePending(b, ch, g, e)
-		p.IDs = append(p.IDs, id)
+		p.Result.IDs = append(p.Result.IDs, id)
 	}
 }
 
 // applyRedeliveryScan dead-letters every entry that used up its deliveries
 // and whose last ack wait ran out, and lists the channels that have entries
 // due for redelivery.
-func (l *Log) applyRedeliveryScan(b *pendingBatch, p *Proposal, nowMs int64) {
-	res := &ScanResult{}
-	p.Scan = res
+func (l *Log) applyRedeliveryScan(b *pendingBatch, p op, nowMs int64) {
+	res := p.Result
 	// In a fixed order (channel, then group, by id), not the map's: the
 	// dead letters are appended in this order, so every replica must
 	// take the same (TestApplyIsDeterministic).
@@ -112,7 +98,7 @@ func (l *Log) applyRedeliveryScan(b *pendingBatch, p *Proposal, nowMs int64) {
 // deadLetter moves a pending entry to the group's dead-letter channel (its
 // fields, then where it came from and why) and acknowledges it, in one
 // batch.
-func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs int64, res *ScanResult) error {
+func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs int64, res *Result) error {
 	e, ok := g.getPending(id)
 	if !ok {
 		return nil
@@ -134,7 +120,7 @@ func (l *Log) deadLetter(b *pendingBatch, ch *channel, g *group, id ID, nowMs in
 			[]byte("dlq-consumer"), []byte(owner),
 			[]byte("dlq-deliveries"), strconv.AppendInt(nil, count, 10),
 			[]byte("dlq-reason"), []byte(DeadLetterReason))
-		q := &Proposal{Op: OpAppend, Channel: []byte(g.cfg.DeadLetter), Spec: IDSpec{Auto: true}, Fields: fields}
+		q := op{&Command{Kind: OpAppend, Channel: []byte(g.cfg.DeadLetter), Spec: IDSpec{Auto: true}, Fields: fields}, &Result{}}
 		l.applyAppend(b, q, nowMs)
 		if q.Err == nil {
 			res.DeadLettered = append(res.DeadLettered, DeadLettered{Channel: q.Channel, ID: q.ID, Fields: fields})

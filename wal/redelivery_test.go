@@ -17,17 +17,17 @@ func TestRedeliveryAndDeadLetter(t *testing.T) {
 	l := openMem(t, fs, clock)
 	id := publish(t, l, "orders", "o1")
 	cfg := &GroupConfig{AckWaitMs: 500, MaxDeliver: 2, DeadLetter: "orders.dlq"}
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "orders", "g", "")(p); p.EntriesRead = 0; p.Config = cfg }); p.Err != nil {
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupCreate, "orders", "g", "")(p); p.EntriesRead = 0; p.Config = cfg }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
-	read := func(c string) Proposal {
+	read := func(c string) op {
 		return do(t, l, groupOp(OpGroupRead, "orders", "g", c))
 	}
 	if p := read("w1"); p.N != 1 || p.ID != id {
 		t.Fatalf("first delivery %+v", p)
 	}
 	now += 499
-	if p := read("w2"); p.N != 0 || len(p.IDs) != 0 {
+	if p := read("w2"); p.N != 0 || len(p.Result.IDs) != 0 {
 		t.Fatalf("redelivered before the ack wait: %+v", p)
 	}
 	if l.Close() != nil {
@@ -36,22 +36,22 @@ func TestRedeliveryAndDeadLetter(t *testing.T) {
 	l = openMem(t, fs, clock) // the policy and the schedule survive a restart
 	defer l.Close()
 	now++
-	if p := read("w2"); len(p.IDs) != 1 || p.IDs[0] != id || p.N != 0 {
+	if p := read("w2"); len(p.Result.IDs) != 1 || p.Result.IDs[0] != id || p.N != 0 {
 		t.Fatalf("redelivery after the ack wait: %+v", p)
 	}
 	g, _ := l.Group([]byte("orders"), []byte("g"))
 	if g.Consumers[1].Name != "w2" || g.Consumers[1].Pending != 1 || g.Consumers[0].Pending != 0 {
 		t.Fatalf("owner after redelivery %+v", g.Consumers)
 	}
-	scan := func() *ScanResult {
-		return do(t, l, func(p *Proposal) { p.Op = OpRedeliveryScan }).Scan
+	scan := func() *Result {
+		return do(t, l, func(p *Command) { p.Kind = OpRedeliveryScan }).Result
 	}
 	now += 499
 	if s := scan(); len(s.DeadLettered) != 0 {
 		t.Fatalf("dead-lettered before its last ack wait ran out: %+v", s)
 	}
 	now++
-	if p := read("w3"); len(p.IDs) != 0 {
+	if p := read("w3"); len(p.Result.IDs) != 0 {
 		t.Fatalf("an entry past MaxDeliver was delivered again: %+v", p)
 	}
 	s := scan()
@@ -96,47 +96,47 @@ func TestMaxDeliverIsAHardLimit(t *testing.T) {
 	a := publish(t, l, "orders", "a")
 	b := publish(t, l, "orders", "b")
 	cfg := &GroupConfig{AckWaitMs: 500, MaxDeliver: 2, DeadLetter: "orders.dlq"}
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "orders", "g", "")(p); p.EntriesRead = 0; p.Config = cfg }); p.Err != nil {
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupCreate, "orders", "g", "")(p); p.EntriesRead = 0; p.Config = cfg }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
 	if p := do(t, l, groupOp(OpGroupRead, "orders", "g", "w1")); p.N != 2 {
 		t.Fatalf("first delivery %+v", p)
 	}
 	now += 500
-	if p := do(t, l, groupOp(OpGroupRead, "orders", "g", "w2")); len(p.IDs) != 2 {
+	if p := do(t, l, groupOp(OpGroupRead, "orders", "g", "w2")); len(p.Result.IDs) != 2 {
 		t.Fatalf("redelivery %+v", p)
 	}
 	now += 100 // both delivered twice: exhausted, their last wait runs until 2000
-	history := do(t, l, func(p *Proposal) { groupOp(OpGroupHistory, "orders", "g", "w2")(p); p.Spec = IDSpec{} })
-	claim := do(t, l, func(p *Proposal) {
+	history := do(t, l, func(p *Command) { groupOp(OpGroupHistory, "orders", "g", "w2")(p); p.Spec = IDSpec{} })
+	claim := do(t, l, func(p *Command) {
 		groupOp(OpClaim, "orders", "g", "w3")(p)
-		p.IDs, p.Claim = []ID{a, b}, &ClaimArgs{RetryCount: -1}
+		p.IDs, p.Claim = []ID{a, b}, &ClaimInput{RetryCount: -1}
 	})
-	auto := do(t, l, func(p *Proposal) {
+	auto := do(t, l, func(p *Command) {
 		groupOp(OpAutoClaim, "orders", "g", "w3")(p)
-		p.Count, p.Claim = 10, &ClaimArgs{RetryCount: -1}
+		p.Count, p.Claim = 10, &ClaimInput{RetryCount: -1}
 	})
-	idle := do(t, l, func(p *Proposal) {
+	idle := do(t, l, func(p *Command) {
 		groupOp(OpClaimIdle, "orders", "g", "w3")(p)
-		p.Count, p.Claim = 10, &ClaimArgs{RetryCount: -1}
+		p.Count, p.Claim = 10, &ClaimInput{RetryCount: -1}
 	})
-	for name, p := range map[string]Proposal{"history": history, "XCLAIM": claim, "XAUTOCLAIM": auto} {
-		if p.Err != nil || len(p.IDs) != 0 {
-			t.Errorf("%s delivered an exhausted entry: %v %v", name, p.IDs, p.Err)
+	for name, p := range map[string]op{"history": history, "XCLAIM": claim, "XAUTOCLAIM": auto} {
+		if p.Err != nil || len(p.Result.IDs) != 0 {
+			t.Errorf("%s delivered an exhausted entry: %v %v", name, p.Result.IDs, p.Err)
 		}
 	}
-	if idle.Err != nil || len(idle.Claim.Claimed) != 0 {
-		t.Errorf("XREADGROUP CLAIM delivered an exhausted entry: %+v %v", idle.Claim.Claimed, idle.Err)
+	if idle.Err != nil || len(idle.Claimed) != 0 {
+		t.Errorf("XREADGROUP CLAIM delivered an exhausted entry: %+v %v", idle.Claimed, idle.Err)
 	}
 	// An operator's RETRYCOUNT below the limit revives b.
-	if p := do(t, l, func(p *Proposal) {
+	if p := do(t, l, func(p *Command) {
 		groupOp(OpClaim, "orders", "g", "w3")(p)
-		p.IDs, p.Claim = []ID{b}, &ClaimArgs{RetryCount: 0}
-	}); len(p.IDs) != 1 || p.IDs[0] != b {
+		p.IDs, p.Claim = []ID{b}, &ClaimInput{RetryCount: 0}
+	}); len(p.Result.IDs) != 1 || p.Result.IDs[0] != b {
 		t.Fatalf("XCLAIM RETRYCOUNT 0: %+v", p)
 	}
 	now = 1999
-	scan := func() *ScanResult { return do(t, l, func(p *Proposal) { p.Op = OpRedeliveryScan }).Scan }
+	scan := func() *Result { return do(t, l, func(p *Command) { p.Kind = OpRedeliveryScan }).Result }
 	if s := scan(); len(s.DeadLettered) != 0 {
 		t.Fatalf("dead-lettered before the last ack wait ran out: %+v", s.DeadLettered)
 	}

@@ -7,24 +7,6 @@ import (
 // maxRetentionTrimsPerRequest bounds one retention pass's batch.
 const maxRetentionTrimsPerRequest = 1024
 
-// Effective returns the limits that apply to a channel whose own overrides
-// are r, given the server-wide defaults d: a channel's value wins when set,
-// a negative value means no limit.
-func (r Retention) Effective(d Retention) Retention {
-	pick := func(own, def int64) int64 {
-		if own != 0 {
-			return max(own, 0)
-		}
-		return max(def, 0)
-	}
-	return Retention{
-		MaxAgeMs: pick(r.MaxAgeMs, d.MaxAgeMs),
-		MaxLen:   pick(r.MaxLen, d.MaxLen),
-		MaxBytes: pick(r.MaxBytes, d.MaxBytes),
-		Interest: r.Interest,
-	}
-}
-
 func (l *Log) retentionLoop() {
 	l.every(l.opts.RetentionInterval, func() {
 		if err := l.EnforceRetention(); err != nil && l.Failed() == nil {
@@ -56,7 +38,7 @@ func (l *Log) EnforceRetention() error {
 	r := NewRequest()
 	var firstErr error
 	flush := func() {
-		if len(r.Proposals) == 0 {
+		if len(r.Commands) == 0 {
 			return
 		}
 		if err := l.Submit(r); err != nil {
@@ -65,8 +47,8 @@ func (l *Log) EnforceRetention() error {
 			return
 		}
 		r.Wait()
-		for i := range r.Proposals {
-			p := &r.Proposals[i]
+		for i := range r.Commands {
+			p := r.op(i)
 			if p.Err != nil && firstErr == nil {
 				firstErr = p.Err
 			}
@@ -92,7 +74,7 @@ func (l *Log) EnforceRetention() error {
 		if lim.MaxBytes > 0 && m.Bytes > uint64(lim.MaxBytes) {
 			addTrim(r, name, Trim{Strategy: TrimMaxBytes, MaxBytes: uint64(lim.MaxBytes)})
 		}
-		if len(r.Proposals) >= maxRetentionTrimsPerRequest {
+		if len(r.Commands) >= maxRetentionTrimsPerRequest {
 			flush()
 		}
 		return firstErr == nil
@@ -103,5 +85,5 @@ func (l *Log) EnforceRetention() error {
 
 func addTrim(r *Request, name []byte, t Trim) {
 	p := r.Add()
-	p.Op, p.Channel, p.Trim = OpTrim, name, t
+	p.Kind, p.Channel, p.Trim = OpTrim, name, t
 }

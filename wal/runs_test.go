@@ -70,20 +70,20 @@ func (w *runsTwin) fail(format string, args ...any) {
 	w.t.Fatalf("after %d operations (last: %s):\n%s", len(w.ops), strings.Join(ops, "; "), fmt.Sprintf(format, args...))
 }
 
-// do gives both logs the proposal fill makes and checks they answered alike.
-func (w *runsTwin) do(what string, fill func(p *Proposal)) Proposal {
+// do gives both logs the command fill makes and checks they answered alike.
+func (w *runsTwin) do(what string, fill func(p *Command)) op {
 	w.t.Helper()
 	w.ops = append(w.ops, what)
 	var res [2]string
-	var out Proposal
+	var out op
 	for i, l := range w.l {
 		p := do(w.t, l, fill)
-		res[i] = fmt.Sprintf("err=%v n=%d id=%v last=%v ids=%v", p.Err, p.N, p.ID, p.LastID, p.IDs)
+		res[i] = fmt.Sprintf("err=%v n=%d id=%v last=%v ids=%v", p.Err, p.N, p.ID, p.LastID, p.Result.IDs)
 		if p.Claim != nil {
-			res[i] += fmt.Sprintf(" next=%v deleted=%v claimed=%v", p.Claim.Next, p.Claim.Deleted, p.Claim.Claimed)
+			res[i] += fmt.Sprintf(" next=%v deleted=%v claimed=%v", p.Next, p.Deleted, p.Claimed)
 		}
-		if p.Scan != nil {
-			res[i] += fmt.Sprintf(" dead=%d", len(p.Scan.DeadLettered))
+		if p.Kind == OpRedeliveryScan {
+			res[i] += fmt.Sprintf(" dead=%d", len(p.DeadLettered))
 		}
 		if i == 0 {
 			out = p
@@ -193,15 +193,15 @@ func runTwinSequence(t *testing.T, seed uint64) int {
 	}
 	publishN := func(n int) {
 		for range n {
-			p := w.do("publish", func(p *Proposal) {
-				p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("x")}
+			p := w.do("publish", func(p *Command) {
+				p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte("s"), IDSpec{Auto: true}, [][]byte{MessageField, []byte("x")}
 			})
 			published = append(published, p.ID)
 		}
 	}
 	publishN(20)
-	w.do("create g0", func(p *Proposal) { groupOp(OpGroupCreate, "s", "g0", "")(p); p.EntriesRead = 0 })
-	w.do("create g1", func(p *Proposal) {
+	w.do("create g0", func(p *Command) { groupOp(OpGroupCreate, "s", "g0", "")(p); p.EntriesRead = 0 })
+	w.do("create g1", func(p *Command) {
 		groupOp(OpGroupCreate, "s", "g1", "")(p)
 		p.EntriesRead = 0
 		p.Config = &GroupConfig{AckWaitMs: 20, MaxDeliver: 3, DeadLetter: "dlq"}
@@ -215,13 +215,13 @@ func runTwinSequence(t *testing.T, seed uint64) int {
 			publishN(1 + rng.IntN(40))
 		case op < 35:
 			noAck := rng.IntN(10) == 0
-			w.do(fmt.Sprintf("read %s %s count %d noack %v", g, c, count, noAck), func(p *Proposal) {
+			w.do(fmt.Sprintf("read %s %s count %d noack %v", g, c, count, noAck), func(p *Command) {
 				groupOp(OpGroupRead, "s", g, c)(p)
 				p.Count, p.NoAck = count, noAck
 			})
 		case op < 55:
 			ids := pick(w.pendingIDs(g), []int{10, 50, 90, 100}[rng.IntN(4)])
-			w.do(fmt.Sprintf("ack %s %d", g, len(ids)), func(p *Proposal) { groupOp(OpAck, "s", g, "")(p); p.IDs = ids })
+			w.do(fmt.Sprintf("ack %s %d", g, len(ids)), func(p *Command) { groupOp(OpAck, "s", g, "")(p); p.IDs = ids })
 		case op < 62:
 			ids := pick(w.pendingIDs(g), 20)
 			if len(published) > 0 && rng.IntN(2) == 0 {
@@ -229,26 +229,26 @@ func runTwinSequence(t *testing.T, seed uint64) int {
 			}
 			force, justID := rng.IntN(3) == 0, rng.IntN(3) == 0
 			minIdle := int64(rng.IntN(3) * 10)
-			w.do(fmt.Sprintf("xclaim %s %s %d force %v justid %v idle %d", g, c, len(ids), force, justID, minIdle), func(p *Proposal) {
+			w.do(fmt.Sprintf("xclaim %s %s %d force %v justid %v idle %d", g, c, len(ids), force, justID, minIdle), func(p *Command) {
 				groupOp(OpClaim, "s", g, c)(p)
 				p.IDs = append([]ID(nil), ids...)
-				p.Claim = &ClaimArgs{MinIdleMs: minIdle, RetryCount: -1, Force: force, JustID: justID}
+				p.Claim = &ClaimInput{MinIdleMs: minIdle, RetryCount: -1, Force: force, JustID: justID}
 			})
 		case op < 67:
 			minIdle := int64(rng.IntN(3) * 10)
-			w.do(fmt.Sprintf("xautoclaim %s %s count %d idle %d", g, c, count, minIdle), func(p *Proposal) {
+			w.do(fmt.Sprintf("xautoclaim %s %s count %d idle %d", g, c, count, minIdle), func(p *Command) {
 				groupOp(OpAutoClaim, "s", g, c)(p)
 				p.Count = max(count, 1)
-				p.Claim = &ClaimArgs{MinIdleMs: minIdle, RetryCount: -1}
+				p.Claim = &ClaimInput{MinIdleMs: minIdle, RetryCount: -1}
 			})
 		case op < 71:
-			w.do(fmt.Sprintf("read claim %s %s count %d", g, c, count), func(p *Proposal) {
+			w.do(fmt.Sprintf("read claim %s %s count %d", g, c, count), func(p *Command) {
 				groupOp(OpClaimIdle, "s", g, c)(p)
 				p.Count = count
-				p.Claim = &ClaimArgs{MinIdleMs: 10, ThenRead: true}
+				p.Claim = &ClaimInput{MinIdleMs: 10, ThenRead: true}
 			})
 		case op < 76:
-			w.do(fmt.Sprintf("history %s %s count %d", g, c, count), func(p *Proposal) {
+			w.do(fmt.Sprintf("history %s %s count %d", g, c, count), func(p *Command) {
 				groupOp(OpGroupHistory, "s", g, c)(p)
 				p.Count = count
 			})
@@ -259,15 +259,15 @@ func runTwinSequence(t *testing.T, seed uint64) int {
 			if len(published) > 0 {
 				to = published[rng.IntN(len(published))]
 			}
-			w.do(fmt.Sprintf("setid %s %v", g, to), func(p *Proposal) {
+			w.do(fmt.Sprintf("setid %s %v", g, to), func(p *Command) {
 				groupOp(OpGroupSetID, "s", g, "")(p)
 				p.Spec.ID = to
 			})
 		case op < 85:
 			ids := pick(published, 3)
-			w.do(fmt.Sprintf("xdel %d", len(ids)), func(p *Proposal) { p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), ids })
+			w.do(fmt.Sprintf("xdel %d", len(ids)), func(p *Command) { p.Kind, p.Channel, p.IDs = OpDelete, []byte("s"), ids })
 		case op < 90:
-			w.do("scan", func(p *Proposal) { p.Op = OpRedeliveryScan })
+			w.do("scan", func(p *Command) { p.Kind = OpRedeliveryScan })
 		case op < 97:
 			now := w.now.Add(int64(rng.IntN(15)))
 			w.ops = append(w.ops, fmt.Sprintf("now %d", now))
@@ -280,7 +280,7 @@ func runTwinSequence(t *testing.T, seed uint64) int {
 	// Everything acknowledged: no run record may be left behind.
 	for _, g := range groups {
 		if ids := w.pendingIDs(g); len(ids) > 0 {
-			w.do("ack all "+g, func(p *Proposal) { groupOp(OpAck, "s", g, "")(p); p.IDs = ids })
+			w.do("ack all "+g, func(p *Command) { groupOp(OpAck, "s", g, "")(p); p.IDs = ids })
 		}
 	}
 	if n := w.countRuns(); n != 0 {
@@ -366,7 +366,7 @@ func crashCycleGroups(t *testing.T, seed uint64) {
 	clock.Store(1_000_000)
 	l := openMem(t, fs, func(o *Options) { o.NowMs = clock.Load })
 	publishMany(t, l, "s", entries)
-	if p := do(t, l, func(p *Proposal) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 }); p.Err != nil {
+	if p := do(t, l, func(p *Command) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 }); p.Err != nil {
 		t.Fatal(p.Err)
 	}
 	var gate cloneGate
@@ -397,10 +397,10 @@ func crashCycleGroups(t *testing.T, seed uint64) {
 			var held []ID
 			for range rounds {
 				clock.Add(int64(wr.IntN(3)))
-				var p Proposal
+				var p op
 				switch wr.IntN(10) {
 				case 0: // history read: every held entry counted once more
-					p = do(t, l, func(p *Proposal) { groupOp(OpGroupHistory, "s", "g", name)(p) })
+					p = do(t, l, func(p *Command) { groupOp(OpGroupHistory, "s", "g", name)(p) })
 				case 1: // claim what others hold
 					mu.Lock()
 					var ids []ID
@@ -410,14 +410,14 @@ func crashCycleGroups(t *testing.T, seed uint64) {
 						}
 					}
 					mu.Unlock()
-					p = do(t, l, func(p *Proposal) {
+					p = do(t, l, func(p *Command) {
 						groupOp(OpClaim, "s", "g", name)(p)
-						p.IDs, p.Claim = ids, &ClaimArgs{RetryCount: -1}
+						p.IDs, p.Claim = ids, &ClaimInput{RetryCount: -1}
 					})
-					held = append(held, p.IDs...)
+					held = append(held, p.Result.IDs...)
 				default:
 					count := counts[wr.IntN(len(counts))]
-					p = do(t, l, func(p *Proposal) { groupOp(OpGroupRead, "s", "g", name)(p); p.Count = count })
+					p = do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", name)(p); p.Count = count })
 					var ids []ID
 					if p.N > 0 {
 						// The entries are contiguous in the log: p.ID..p.LastID.
@@ -449,7 +449,7 @@ func crashCycleGroups(t *testing.T, seed uint64) {
 					ackSent[id] = true
 				}
 				mu.Unlock()
-				if a := do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ack }); a.Err != nil {
+				if a := do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ack }); a.Err != nil {
 					t.Errorf("ack: %v", a.Err)
 					return
 				}
@@ -555,7 +555,7 @@ func crashCycleGroups(t *testing.T, seed uint64) {
 			for id := range pending {
 				all = append(all, id)
 			}
-			if a := do(t, l, func(p *Proposal) { groupOp(OpAck, "s", "g", "")(p); p.IDs = all }); a.Err != nil || a.N != int64(len(all)) {
+			if a := do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = all }); a.Err != nil || a.N != int64(len(all)) {
 				t.Fatalf("acking all %d pending: %d, %v", len(all), a.N, a.Err)
 			}
 			n := 0

@@ -81,7 +81,7 @@ func TestSnapshotRestore(t *testing.T) {
 	}
 	got := b.replicate(t, led, more, nil, -1)
 	for i, r := range led {
-		if want := resultText(&r.Proposals[0]); got[i] != want {
+		if want := resultText(r.op(0)); got[i] != want {
 			t.Fatalf("index %d after the restore: %s, leader %s", r.Index, got[i], want)
 		}
 	}

@@ -21,11 +21,18 @@ func openMem(t testing.TB, fs vfs.FS, mod func(*Options)) *Log {
 	return l
 }
 
+// add adds a zeroed command to r and returns it with its result, valid
+// until the next Add.
+func add(r *Request) op {
+	r.Add()
+	return r.op(len(r.Commands) - 1)
+}
+
 func publish(t testing.TB, l *Log, ch, msg string) ID {
 	t.Helper()
 	r := NewRequest()
-	p := r.Add()
-	p.Op, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{MessageField, []byte(msg)}
+	p := add(r)
+	p.Kind, p.Channel, p.Spec, p.Fields = OpAppend, []byte(ch), IDSpec{Auto: true}, [][]byte{MessageField, []byte(msg)}
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
@@ -114,15 +121,15 @@ func TestTrimAndDelete(t *testing.T) {
 		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
 	}
 	r := NewRequest()
-	p := r.Add()
-	p.Op, p.Channel, p.IDs = OpDelete, []byte("s"), []ID{ids[0], ids[0], ids[5], {Ms: 1}}
-	q := r.Add()
-	q.Op, q.Channel, q.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 5}
+	p := add(r)
+	p.Kind, p.Channel, p.Command.IDs = OpDelete, []byte("s"), []ID{ids[0], ids[0], ids[5], {Ms: 1}}
+	q := add(r)
+	q.Kind, q.Channel, q.Trim = OpTrim, []byte("s"), Trim{Strategy: TrimMaxLen, MaxLen: 5}
 	if err := l.Submit(r); err != nil {
 		t.Fatal(err)
 	}
 	r.Wait()
-	p, q = &r.Proposals[0], &r.Proposals[1]
+	p, q = r.op(0), r.op(1)
 	if p.Err != nil || q.Err != nil || p.N != 2 || q.N != 3 {
 		t.Fatalf("del %d %v trim %d %v", p.N, p.Err, q.N, q.Err)
 	}

@@ -32,7 +32,7 @@ import (
 //     unknown until restart.
 
 // Commit is a batch that is durable. Whoever receives it (Options.OnCommit)
-// may read its requests' proposals and results, must not keep them, and must
+// may read its requests' commands and results, must not keep them, and must
 // call Done exactly once.
 type Commit struct {
 	Requests []*Request
@@ -109,8 +109,8 @@ func (l *Log) startWriter() {
 }
 
 // Submit queues r. It blocks while the queue is full. The request is done
-// (Wait returns) once it is durable or has failed; per-proposal errors are in
-// the proposals.
+// (Wait returns) once it is durable or has failed; per-command errors are in
+// the commands.
 func (l *Log) Submit(r *Request) error {
 	l.closeMu.RLock()
 	defer l.closeMu.RUnlock()
@@ -270,9 +270,9 @@ func (l *Log) batchFor(r *Request) *pendingBatch {
 
 // needsReads reports whether applying r must read stored entries.
 func (l *Log) needsReads(r *Request) bool {
-	for i := range r.Proposals {
-		p := &r.Proposals[i]
-		switch p.Op {
+	for i := range r.Commands {
+		p := &r.Commands[i]
+		switch p.Kind {
 		case OpDelete, OpTrim, OpSetID, OpRedeliveryScan,
 			OpClaim, OpAutoClaim, OpClaimIdle, OpAckDel, OpDeleteEx, OpTrimRef: // group_claim.go
 			return true
@@ -311,8 +311,8 @@ func (l *Log) hasUndurableEntries(name []byte) bool {
 // appendsTo counts the appends to channel in r.
 func appendsTo(r *Request, channel []byte) uint64 {
 	var n uint64
-	for i := range r.Proposals {
-		if r.Proposals[i].Op == OpAppend && string(r.Proposals[i].Channel) == string(channel) {
+	for i := range r.Commands {
+		if r.Commands[i].Kind == OpAppend && string(r.Commands[i].Channel) == string(channel) {
 			n++
 		}
 	}
@@ -351,9 +351,8 @@ func (l *Log) apply(r *Request) {
 	w.reqNum++
 	b.applied = r.Index
 	b.reqs = append(b.reqs, r)
-	for i := range r.Proposals {
-		p := &r.Proposals[i]
-		l.applyProposal(b, p, r.TimeMs)
+	for i := range r.Commands {
+		l.applyCommand(b, r.op(i), r.TimeMs)
 		if b.err != nil {
 			break
 		}
@@ -366,8 +365,8 @@ func (l *Log) apply(r *Request) {
 	}
 }
 
-func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
-	switch p.Op {
+func (l *Log) applyCommand(b *pendingBatch, p op, nowMs int64) {
+	switch p.Kind {
 	case OpAppend:
 		l.applyAppend(b, p, nowMs)
 	case OpDelete:
@@ -421,7 +420,7 @@ func (l *Log) applyProposal(b *pendingBatch, p *Proposal, nowMs int64) {
 		ch.w.Retention = p.Retention
 		l.touch(b, ch, true)
 	default:
-		p.Err = fmt.Errorf("wal: unknown op %d", p.Op)
+		p.Err = fmt.Errorf("wal: unknown op %d", p.Kind)
 	}
 }
 
@@ -535,7 +534,7 @@ func (l *Log) commit(b *pendingBatch) {
 		if l.opts.OnSynced != nil {
 			st := CommitStats{Duration: time.Since(start), Requests: len(b.reqs), Bytes: b.bytes, Err: err}
 			for _, r := range b.reqs {
-				st.Proposals += len(r.Proposals)
+				st.Commands += len(r.Commands)
 			}
 			l.opts.OnSynced(st)
 		}

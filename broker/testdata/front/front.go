@@ -8,18 +8,18 @@ import (
 	"github.com/rewind-mq/rewind/wal"
 )
 
-type proposal = wal.Proposal // want: proposal, Proposal
+type request = wal.Request // want: request, Request
 
 // Kind uses a wal constant.
 func Kind() uint8 { return uint8(wal.OpAppend) } // want: OpAppend
 
 // Failed reads a field of a wal type.
-func Failed(p *proposal) bool { return p.Err != nil } // want: proposal, p, Err
+func Failed(r *request) bool { return r.TimeMs != 0 } // want: request, r, TimeMs
 
 // Request holds a wal type it never names.
 func Request() int {
-	r := wal.NewRequest()   // want: r, NewRequest
-	return len(r.Proposals) // want: r, Proposals
+	r := wal.NewRequest()  // want: r, NewRequest
+	return len(r.Commands) // want: r, Commands
 }
 
 // Allowed uses only broker's own types and the leaf value types it names.

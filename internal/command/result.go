@@ -1,4 +1,4 @@
-package broker
+package command
 
 // Result is the outcome of one Command, as plain values. Which fields a
 // kind sets is said at its OpKind; the rest stay zero. Slices are new
@@ -60,6 +60,13 @@ type Result struct {
 	// claimed becomes idle enough, or 0 when none is pending: a blocked
 	// reader waits until then at most.
 	WakeMs int64
+
+	// Due (OpRedeliveryScan) are the channels with pending entries due for
+	// redelivery, whose blocked readers the node wakes; DeadLettered the
+	// entries the scan moved to dead-letter channels, in the order it
+	// appended them.
+	Due          [][]byte
+	DeadLettered []DeadLettered
 }
 
 // Per-ID outcomes of OpAckDel and OpDeleteEx (Result.Codes), as Redis
@@ -80,6 +87,17 @@ type ClaimedEntry struct {
 }
 
 // Delivered is the entries a group read delivered (Command.WantEntries),
-// copied from the log as the writer read them, back to back. Each reads
-// them (convert.go).
+// copied from the log as the writer read them, back to back: for each, its
+// ID (16 bytes) and its stored value (uvarint length, bytes). The storage
+// layer that wrote them reads them back (wal.EachDelivered; broker's
+// EachDelivered for fronts).
 type Delivered []byte
+
+// DeadLettered is one entry a redelivery scan moved to its group's
+// dead-letter channel: the channel it was appended to, its new ID there,
+// and its fields.
+type DeadLettered struct {
+	Channel []byte
+	ID      ID
+	Fields  [][]byte
+}
