@@ -207,10 +207,10 @@ type Config struct {
 	FS                vfs.FS // nil: the real filesystem
 	Logger            *slog.Logger
 	Limits            Limits
-	Retention         Retention // server-wide defaults
-	RetentionInterval time.Duration
-	UnsafeNoSync      bool // test-only: acknowledge before fsync
-	ReadOnly          bool // read a stopped node's data; writes fail
+	Retention         Retention     // server-wide defaults
+	RetentionInterval time.Duration // how often the retention pass runs (0: 1s)
+	UnsafeNoSync      bool          // test-only: acknowledge before fsync
+	ReadOnly          bool          // read a stopped node's data; writes fail
 	// CacheBytes is the size of Pebble's block cache (0: wal's default,
 	// 256 MiB; 16 MiB read-only).
 	CacheBytes int64
@@ -281,19 +281,17 @@ func Open(cfg Config) (*Broker, error) {
 	b.prep.drained = make(chan struct{}, 1)
 	b.metrics = newMetrics(b, cfg.Registerer)
 	l, err := wal.Open(wal.Options{
-		Dir:               cfg.Dir,
-		FS:                cfg.FS,
-		Logger:            cfg.Logger,
-		MaxEntryBytes:     cfg.Limits.maxEntryBytes(),
-		QueueLen:          cfg.Limits.WriteQueueLen,
-		MaxBatchBytes:     cfg.Limits.MaxBatchBytes,
-		Retention:         wal.Retention(cfg.Retention),
-		RetentionInterval: cfg.RetentionInterval,
-		OnCommit:          b.onCommit,
-		OnSynced:          b.observe,
-		UnsafeNoSync:      cfg.UnsafeNoSync,
-		ReadOnly:          cfg.ReadOnly,
-		CacheBytes:        cfg.CacheBytes,
+		Dir:           cfg.Dir,
+		FS:            cfg.FS,
+		Logger:        cfg.Logger,
+		MaxEntryBytes: cfg.Limits.maxEntryBytes(),
+		QueueLen:      cfg.Limits.WriteQueueLen,
+		MaxBatchBytes: cfg.Limits.MaxBatchBytes,
+		OnCommit:      b.onCommit,
+		OnSynced:      b.observe,
+		UnsafeNoSync:  cfg.UnsafeNoSync,
+		ReadOnly:      cfg.ReadOnly,
+		CacheBytes:    cfg.CacheBytes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", dirErrorOf(err))
@@ -303,8 +301,12 @@ func Open(cfg Config) (*Broker, error) {
 		if cfg.RedeliveryInterval <= 0 {
 			cfg.RedeliveryInterval = 100 * time.Millisecond
 		}
-		b.wg.Add(1)
+		if cfg.RetentionInterval <= 0 {
+			cfg.RetentionInterval = time.Second
+		}
+		b.wg.Add(2)
 		go b.redeliveryLoop(cfg.RedeliveryInterval)
+		go b.retentionLoop(cfg.RetentionInterval)
 	}
 	return b, nil
 }
@@ -513,9 +515,6 @@ func (b *Broker) Stats() Stats {
 		Published: b.published.Load(), Deliveries: b.deliveries.Load()}
 }
 
-// EnforceRetention runs one retention pass now.
-func (b *Broker) EnforceRetention() error { return b.log.EnforceRetention() }
-
 // CursorOf returns a named subscriber's durable cursor on a channel.
 func (b *Broker) CursorOf(name, channel []byte) (CursorPos, bool, error) {
 	p, ok, err := b.log.CursorOf(name, channel)
@@ -543,13 +542,20 @@ func (b *Broker) SaveCursors(cs []Cursor) error {
 	return r.Result(0).Err
 }
 
-// ExpireCursors deletes the cursors of subscribers not seen for ttl.
+// ExpireCursors deletes the cursors of subscribers not seen for ttl (a
+// timer's decision: it is proposed, timers.go).
 func (b *Broker) ExpireCursors(ttl time.Duration) (int, error) {
 	expired, err := b.log.ExpiredCursors(b.Now()-ttl.Milliseconds(), 10000)
 	if err != nil || len(expired) == 0 {
 		return 0, err
 	}
-	return len(expired), b.SaveCursors(expired)
+	r := NewRequest()
+	c := r.Add()
+	c.Kind, c.Cursors = OpSetCursors, expired
+	if err := b.propose(r); err != nil {
+		return 0, err
+	}
+	return len(expired), r.Result(0).Err
 }
 
 // NodeLimits returns the stream node limits in force.

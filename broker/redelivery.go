@@ -6,37 +6,28 @@ import "time"
 // has a redelivery policy: it dead-letters entries that used up their
 // deliveries and wakes readers blocked on channels with entries due again.
 func (b *Broker) redeliveryLoop(interval time.Duration) {
-	defer b.wg.Done()
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	r := NewRequest()
-	for {
-		select {
-		case <-b.done:
-			return
-		case <-t.C:
-		}
+	b.every(interval, func() {
 		if b.log.RedeliveryGroups() == 0 {
-			continue
+			return
 		}
 		r.Reset()
 		r.Add().Kind = OpRedeliveryScan
-		if err := b.Submit(r); err != nil {
-			continue // closing, or the log failed (logged by wal)
+		if err := b.propose(r); err != nil {
+			return // closing, or the log failed (logged by wal)
 		}
-		r.Wait()
-		p := r.Result(0)
-		if p.Err != nil {
-			b.cfg.Logger.Warn("redelivery scan failed", "err", p.Err)
-			continue
+		res := r.Result(0)
+		if res.Err != nil {
+			b.cfg.Logger.Warn("redelivery scan failed", "err", res.Err)
+			return
 		}
-		for _, name := range p.Due {
+		for _, name := range res.Due {
 			b.log.Notify(name)
 		}
-		for _, d := range p.DeadLettered {
+		for _, d := range res.DeadLettered {
 			b.cfg.Logger.Info("dead-lettered an entry", "channel", string(d.Channel), "id", d.ID.String())
 		}
-	}
+	})
 }
 
 // deliverDeadLettered hands entries a scan appended to dead-letter channels

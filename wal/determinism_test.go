@@ -100,7 +100,6 @@ func newDetLog(t *testing.T, now func() int64) *detLog {
 	}
 	d.l = openMem(t, vfs.NewMem(), func(o *Options) {
 		o.NowMs = now
-		o.RetentionInterval = 1 << 62 // retention runs only when the test asks
 		o.HighWaterInterval = 1 << 62
 	})
 	t.Cleanup(func() { _ = d.l.Close() })

@@ -182,9 +182,10 @@ func TestTrimPastGroupCursor(t *testing.T) {
 	}
 }
 
-// TestInterestRetention: with interest retention, the retention pass keeps
+// TestInterestRetention: a retention trim (Trim.Interest, what the broker's
+// retention pass proposes for a channel with interest retention) keeps
 // every entry a group has not acknowledged or not read, whatever MAXLEN
-// says; without a group it trims as usual.
+// says; once all are acknowledged it trims as usual.
 func TestInterestRetention(t *testing.T) {
 	l := openMem(t, vfs.NewMem(), nil)
 	defer l.Close()
@@ -192,15 +193,17 @@ func TestInterestRetention(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		ids = append(ids, publish(t, l, "s", fmt.Sprint(i)))
 	}
-	do(t, l, func(p *Command) {
-		p.Kind, p.Channel, p.Retention = OpSetRetention, []byte("s"), Retention{MaxLen: 2, Interest: true}
-	})
+	retain := func() {
+		t.Helper()
+		trim := Trim{Strategy: TrimMaxLen, MaxLen: 2, Interest: true}
+		if p := do(t, l, func(p *Command) { p.Kind, p.Channel, p.Trim = OpTrim, []byte("s"), trim }); p.Err != nil {
+			t.Fatal(p.Err)
+		}
+	}
 	do(t, l, func(p *Command) { groupOp(OpGroupCreate, "s", "g", "")(p); p.EntriesRead = 0 })
 	do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", "c")(p); p.Count = 4 })
 	do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = []ID{ids[0], ids[1]} })
-	if err := l.EnforceRetention(); err != nil {
-		t.Fatal(err)
-	}
+	retain()
 	m, _ := l.Meta([]byte("s"))
 	if m.Length != 8 || m.FirstID != ids[2] {
 		t.Fatalf("interest retention kept %d from %v, want 8 from the first unacked %v", m.Length, m.FirstID, ids[2])
@@ -208,9 +211,7 @@ func TestInterestRetention(t *testing.T) {
 	do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[2:4] })
 	do(t, l, func(p *Command) { groupOp(OpGroupRead, "s", "g", "c")(p) })
 	do(t, l, func(p *Command) { groupOp(OpAck, "s", "g", "")(p); p.IDs = ids[4:] })
-	if err := l.EnforceRetention(); err != nil {
-		t.Fatal(err)
-	}
+	retain()
 	if m, _ := l.Meta([]byte("s")); m.Length != 2 || m.FirstID != ids[8] {
 		t.Fatalf("after every ack: %d from %v, want the MAXLEN 2", m.Length, m.FirstID)
 	}

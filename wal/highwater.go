@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -388,4 +389,20 @@ func (l *Log) updateHighWater() {
 	}
 	l.highWaterFailing = false
 	l.highWaterWritten = counter
+}
+
+// every runs fn once per interval until the log closes; it is one of the
+// log's goroutines (l.wg).
+func (l *Log) every(interval time.Duration, fn func()) {
+	defer l.wg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.closing:
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }

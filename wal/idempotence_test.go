@@ -30,7 +30,7 @@ func TestReapplyAfterCrashIsIdempotent(t *testing.T) {
 				crashed := replicateAndCrash(t, history, ops, rng, pct)
 				l := openMem(t, crashed, func(o *Options) {
 					o.NowMs = func() int64 { return 1 }
-					o.RetentionInterval, o.HighWaterInterval = 1<<62, 1<<62
+					o.HighWaterInterval = 1 << 62
 				})
 				d := &detLog{l: l}
 				t.Cleanup(func() { _ = l.Close() })
@@ -81,7 +81,7 @@ func replicateAndCrash(t *testing.T, history []*Request, ws []detWrite, rng *ran
 	fs := vfs.NewCrashableMem()
 	l := openMem(t, fs, func(o *Options) {
 		o.NowMs = func() int64 { return 1 }
-		o.RetentionInterval, o.HighWaterInterval = 1<<62, 1<<62
+		o.HighWaterInterval = 1 << 62
 	})
 	defer l.Close()
 	reqs := make([]*Request, len(history))

@@ -27,10 +27,6 @@ type Options struct {
 	MaxBatchBytes int // a batch is handed to fsync when it reaches this; default 16 MiB
 	CacheBytes    int64
 
-	// Retention is the server-wide default; channels override it.
-	Retention         Retention
-	RetentionInterval time.Duration // default 1s
-
 	// HighWaterInterval is how often the durable commit counter is copied to
 	// the high-water file checked at Open (highwater.go); default 200ms. A
 	// loss of only the writes of the last interval before a crash is not
@@ -110,9 +106,6 @@ func (o *Options) EnsureDefaults() {
 			// time per 1M entries than 16 MiB, whose memory is reused).
 			o.CacheBytes = 16 << 20
 		}
-	}
-	if o.RetentionInterval == 0 {
-		o.RetentionInterval = time.Second
 	}
 	if o.HighWaterInterval == 0 {
 		o.HighWaterInterval = 200 * time.Millisecond
@@ -338,8 +331,7 @@ func openPebble(opts Options, lock *pebble.Lock, backoff *diskFullBackoff) (*Log
 		return nil, err
 	}
 	l.startWriter()
-	l.wg.Add(2)
-	go l.retentionLoop()
+	l.wg.Add(1)
 	go l.highWaterLoop()
 	return l, nil
 }
