@@ -16,6 +16,9 @@ type Request struct {
 	// as long as the request), and read back into results by Wait.
 	w       *wal.Request
 	scratch proposalScratch // convert.go
+	// fields holds the field lists Publish builds (request_build.go),
+	// back to back, so that a publish allocates nothing.
+	fields [][]byte
 	// index and stampMs, when set (StateMachine.Apply), are the entry's
 	// index and the leader's stamp; zero: the writer assigns both.
 	index   uint64
@@ -58,6 +61,8 @@ func (r *Request) Reset() {
 	r.commands, r.results = r.commands[:0], r.results[:0]
 	r.w.Reset()
 	r.scratch.reset()
+	clear(r.fields)
+	r.fields = r.fields[:0]
 	r.index, r.stampMs = 0, 0
 }
 
