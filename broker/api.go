@@ -8,13 +8,23 @@ package broker
 // one Request of many commands instead (one batch, one fsync). Their
 // commands are not marked for the Notifier.
 
-// doOne applies r, a request of one command, and returns its result.
+// doOne applies r, a request of one command, and returns its result and
+// its error as a catalog entry.
 func (b *Broker) doOne(r *Request) (*Result, error) {
 	if err := b.Do(r); err != nil {
-		return &Result{}, err
+		return &Result{}, catalogued(err)
 	}
 	res := r.Result(0)
-	return res, res.Err
+	return res, catalogued(res.Err)
+}
+
+// catalogued returns err's catalog entry when err is the storage layer's
+// sentinel of one (so that errors.Is matches both), else err.
+func catalogued(err error) error {
+	if e, ok := Lookup(err); ok && err == e.cause {
+		return e
+	}
+	return err
 }
 
 // Append appends an entry of fields under the ID spec asks for (XADD) and
