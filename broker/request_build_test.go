@@ -204,3 +204,35 @@ func errIs(t *testing.T, what string, err, want error) {
 		t.Fatalf("%s: error %v, want %v", what, err, want)
 	}
 }
+
+// BenchmarkBuildPipeline builds a reused request of 32 publishes and 32
+// XADDs with the builders, and as fronts filled it by hand before them.
+func BenchmarkBuildPipeline(b *testing.B) {
+	ch, payload := []byte("c"), []byte("m")
+	fields := [][]byte{[]byte("f"), []byte("v")}
+	pairs := make([][]byte, 0, 64)
+	r := NewRequest()
+	b.Run("builders", func(b *testing.B) {
+		for range b.N {
+			r.Reset()
+			for range 32 {
+				r.Publish(ch, payload)
+				r.Notify(r.Append(ch, IDSpec{Auto: true}, fields, AppendOptions{}))
+			}
+		}
+	})
+	b.Run("filled", func(b *testing.B) {
+		for range b.N {
+			r.Reset()
+			pairs = pairs[:0]
+			for range 32 {
+				n := len(pairs)
+				pairs = append(pairs, MessageField, payload)
+				c := r.Add()
+				c.Kind, c.Channel, c.Spec.Auto, c.Fields, c.Tag = OpAppend, ch, true, pairs[n:n+2:n+2], TagPublish
+				c = r.Add()
+				c.Kind, c.Channel, c.Spec.Auto, c.Fields, c.Tag = OpAppend, ch, true, fields, TagNotify
+			}
+		}
+	})
+}
