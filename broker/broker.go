@@ -528,20 +528,6 @@ func (b *Broker) PatternCursors(name, pattern []byte) (bool, map[string]CursorPo
 	return found, cursorPositions(ps), err
 }
 
-// SaveCursors writes subscriber cursors durably.
-func (b *Broker) SaveCursors(cs []Cursor) error {
-	if len(cs) == 0 {
-		return nil
-	}
-	r := NewRequest()
-	c := r.Add()
-	c.Kind, c.Cursors = OpSetCursors, cs
-	if err := b.Do(r); err != nil {
-		return err
-	}
-	return r.Result(0).Err
-}
-
 // ExpireCursors deletes the cursors of subscribers not seen for ttl (a
 // timer's decision: it is proposed, timers.go).
 func (b *Broker) ExpireCursors(ttl time.Duration) (int, error) {
@@ -560,18 +546,6 @@ func (b *Broker) ExpireCursors(ttl time.Duration) (int, error) {
 
 // NodeLimits returns the stream node limits in force.
 func (b *Broker) NodeLimits() NodeLimits { return NodeLimits(b.log.NodeLimits()) }
-
-// SetNodeLimits changes the stream node limits, durably (they apply to the
-// appends that follow).
-func (b *Broker) SetNodeLimits(n NodeLimits) error {
-	r := NewRequest()
-	c := r.Add()
-	c.Kind, c.NodeLimits = OpSetNodeLimits, n
-	if err := b.Do(r); err != nil {
-		return err
-	}
-	return r.Result(0).Err
-}
 
 // ApproxTrimLimit is the most entries a "~" trim without LIMIT removes:
 // Redis's 100 nodes' worth (100 × stream-node-max-entries, 10,000 when that

@@ -7,8 +7,8 @@ import (
 )
 
 // The read side of the typed API: broker's own types for what fronts read
-// of a channel, a group and the node, converted from wal's here (interim,
-// as convert.go, until the Streams semantics leave wal). Entries are
+// of a channel, a group and the node, converted from wal's here (interim
+// until the Streams semantics leave wal). Entries are
 // stream.Entry, shared with wal, so a read converts nothing per entry; the
 // rest convert once per call. Types whose fields are wal's one for one
 // (RangeQuery, PendingQuery, PendingRecord, CursorPos) convert directly.

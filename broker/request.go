@@ -12,6 +12,9 @@ type Request struct {
 	// w is what the writer applies: the commands and their results, side
 	// by side, the very values the front fills and reads.
 	w *wal.Request
+	// fields holds the field lists Publish builds (request_build.go),
+	// back to back, so that a publish allocates nothing.
+	fields [][]byte
 	// index and stampMs, when set (StateMachine.Apply), are the entry's
 	// index and the leader's stamp; zero: the writer assigns both.
 	index   uint64
@@ -40,6 +43,8 @@ func (r *Request) Result(i int) *Result { return &r.w.Results[i] }
 // once Wait returned (or Submit failed).
 func (r *Request) Reset() {
 	r.w.Reset()
+	clear(r.fields)
+	r.fields = r.fields[:0]
 	r.index, r.stampMs = 0, 0
 }
 

@@ -159,9 +159,9 @@ func cmdFlush(c *conn, args [][]byte) {
 		c.w.OK()
 		return
 	}
-	from := c.propose(replyOK, len(names))
-	for i, n := range names {
-		cmd := c.req.Command(from + i)
-		cmd.Kind, cmd.Channel = broker.OpDrop, n
+	from := c.req.Len()
+	for _, n := range names {
+		c.req.Drop(n)
 	}
+	c.queued(replyOK, from)
 }

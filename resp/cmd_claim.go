@@ -29,14 +29,13 @@ func init() {
 	)
 }
 
-// doOne submits one command as a request of its own, after everything
-// queued before it, waits until it is durable, and returns a copy of its
-// result (its slices copied: the request is reused).
-func (c *conn) doOne(fill func(cmd *broker.Command)) broker.Result {
+// doOne submits the one command add adds (returning its index) as a
+// request of its own, after everything queued before it, waits until it is
+// durable, and returns a copy of its result (its slices copied: the
+// request is reused).
+func (c *conn) doOne(add func() int) broker.Result {
 	c.drain()
-	cmd := c.proposeOne(replyNone)
-	fill(cmd)
-	cmd.Tag = broker.TagNotify // XCLAIM, XAUTOCLAIM, XDELEX, XACKDEL
+	c.queued(replyNone, c.req.Notify(add())) // XCLAIM, XAUTOCLAIM, XDELEX, XACKDEL: keyspace notifications
 	var out broker.Result
 	c.pending[len(c.pending)-1].custom = func(from, _ int, err error) {
 		out = *c.req.Result(from)
@@ -72,9 +71,7 @@ func cmdXClaim(c *conn, args [][]byte) {
 		c.writeError(err)
 		return
 	}
-	p := c.doOne(func(cmd *broker.Command) {
-		cmd.Kind, cmd.Channel, cmd.Group, cmd.Consumer, cmd.IDs, cmd.Claim = broker.OpClaim, key, group, args[3], ids, a
-	})
+	p := c.doOne(func() int { return c.req.Claim(key, group, args[3], ids, a) })
 	if p.Err != nil {
 		c.claimErr(p.Err, key, group)
 		return
@@ -185,9 +182,7 @@ func cmdXAutoClaim(c *conn, args [][]byte) {
 		c.w.Error(broker.NoGroupReply(key, group))
 		return
 	}
-	p := c.doOne(func(cmd *broker.Command) {
-		cmd.Kind, cmd.Channel, cmd.Group, cmd.Consumer, cmd.Count, cmd.Claim = broker.OpAutoClaim, key, group, args[3], count, a
-	})
+	p := c.doOne(func() int { return c.req.AutoClaim(key, group, args[3], count, a) })
 	if p.Err != nil {
 		c.claimErr(p.Err, key, group)
 		return
@@ -295,20 +290,21 @@ func parseStrictIDs(args [][]byte) ([]broker.ID, error) {
 // [id ...]. Per ID: -1 not pending in the group, 1 acknowledged and
 // deleted, 2 acknowledged but still needed by another group (ACKED).
 func cmdXAckDel(c *conn, args [][]byte) {
-	c.refDelete(args, broker.OpAckDel, 3)
+	c.refDelete(args, true, 3)
 }
 
 // cmdXDelEx: XDELEX key [KEEPREF | DELREF | ACKED] IDS numids id [id ...].
 // Per ID: -1 no such entry, 1 deleted, 2 not deleted because a group still
 // needs it (ACKED).
 func cmdXDelEx(c *conn, args [][]byte) {
-	c.refDelete(args, broker.OpDeleteEx, 2)
+	c.refDelete(args, false, 2)
 }
 
-func (c *conn) refDelete(args [][]byte, op broker.OpKind, optsFrom int) {
+// refDelete serves XACKDEL (ackDel: args[2] is the group) and XDELEX.
+func (c *conn) refDelete(args [][]byte, ackDel bool, optsFrom int) {
 	key := args[1]
 	var group []byte
-	if op == broker.OpAckDel {
+	if ackDel {
 		group = args[2]
 	}
 	c.drain()
@@ -321,15 +317,18 @@ func (c *conn) refDelete(args [][]byte, op broker.OpKind, optsFrom int) {
 	if err != nil {
 		// Redis answers a missing key (or group) before it parses the IDs.
 		_, keyExists := c.s.b.Meta(key)
-		if !keyExists || (op == broker.OpAckDel && !c.groupExists(key, group)) {
+		if !keyExists || (ackDel && !c.groupExists(key, group)) {
 			c.writeCodes(nil, len(idArgs))
 			return
 		}
 		c.writeError(err)
 		return
 	}
-	p := c.doOne(func(cmd *broker.Command) {
-		cmd.Kind, cmd.Channel, cmd.Group, cmd.IDs, cmd.Ref = op, key, group, ids, ref
+	p := c.doOne(func() int {
+		if ackDel {
+			return c.req.AckDelete(key, group, ids, ref)
+		}
+		return c.req.DeleteRef(key, ids, ref)
 	})
 	if p.Err != nil {
 		c.writeError(p.Err)
@@ -353,8 +352,8 @@ func (c *conn) writeCodes(codes []int8, n int) {
 // --- XREADGROUP ... CLAIM min-idle-time (Redis 8.4) ---
 //
 // The XREADGROUP parser and loop (cmd_group.go) use these: parseClaimMinIdle
-// for the option, setClaimRead to turn a stream's ">" command into a claim
-// read, writeClaimDelivered for its entries, and claimWake for BLOCK.
+// for the option, writeClaimDelivered for its entries, and claimWake for
+// BLOCK.
 
 // parseClaimMinIdle parses the value of XREADGROUP's CLAIM option, with
 // Redis's errors.
@@ -367,17 +366,6 @@ func parseClaimMinIdle(b []byte) (int64, error) {
 		return 0, errMinIdlePositive
 	}
 	return n, nil
-}
-
-// setClaimRead turns a filled OpGroupRead command (Channel, Group,
-// Consumer, Count, NoAck) into a CLAIM read: the consumer first takes the
-// pending entries idle at least minIdleMs, idlest first, then gets new
-// entries up to what is left of COUNT, in one atomic step. Results:
-// Claimed, then IDs (entries the group's ack wait redelivered), then
-// ID..LastID (N new entries), as for OpGroupRead; WakeMs for BLOCK.
-func setClaimRead(cmd *broker.Command, minIdleMs int64) {
-	cmd.Kind = broker.OpClaimIdle
-	cmd.Claim = &broker.ClaimInput{MinIdleMs: minIdleMs, ThenRead: true}
 }
 
 // claimReadEmpty reports whether a CLAIM read got nothing at all.

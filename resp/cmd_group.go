@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -76,37 +77,30 @@ func releaseEntries(res []groupResult) {
 	}
 }
 
-// doGroup submits n commands, the i-th filled by fill(i, cmd), waits
-// until they are durable, and returns their results. Writes queued before
-// them that append nothing (XACKs of a pipelined consume loop) share their
-// batch and fsync.
-func (c *conn) doGroup(n int, fill func(i int, cmd *broker.Command)) []groupResult {
+// doGroup submits n commands, the i-th added by add(i) (which returns its
+// index), waits until they are durable, and returns their results. bufs,
+// when not nil, are the pooled buffers the commands' entries were asked
+// into (bufs[i] for the i-th, or nil), returned to the pool with the
+// results. Writes queued before them that append nothing (XACKs of a
+// pipelined consume loop) share their batch and fsync.
+func (c *conn) doGroup(n int, bufs []*entriesBuf, add func(i int) int) []groupResult {
 	if c.pendingAppends() {
 		c.drain() // a group read must see the entries appended before it
 	}
-	from := c.propose(replyNone, n)
-	var bufs []*entriesBuf
+	from := c.req.Len()
 	for i := range n {
-		cmd := c.req.Command(from + i)
-		fill(i, cmd)
-		cmd.Tag = broker.TagNotify // XGROUP, XREADGROUP: keyspace notifications
-		if cmd.WantEntries {
-			if bufs == nil {
-				bufs = make([]*entriesBuf, n)
-			}
-			bufs[i] = entriesPool.Get().(*entriesBuf)
-			c.req.Result(from + i).Entries = bufs[i].b[:0]
-		}
+		c.req.Notify(add(i)) // XGROUP, XREADGROUP: keyspace notifications
 	}
+	c.queued(replyNone, from)
 	res := c.groupResults[:0]
 	c.pending[len(c.pending)-1].custom = func(from, to int, err error) {
 		for i := from; i < to; i++ {
-			kind, p := c.req.Command(i).Kind, c.req.Result(i)
+			p := c.req.Result(i)
 			r := groupResult{err: p.Err, n: p.N, first: p.ID, last: p.LastID}
 			if err != nil {
 				r.err = err
 			}
-			if kind == broker.OpGroupHistory || ((kind == broker.OpGroupRead || kind == broker.OpClaimIdle) && len(p.IDs) > 0) {
+			if len(p.IDs) > 0 {
 				r.ids = append([]broker.ID(nil), p.IDs...)
 			}
 			r.claimed, r.wakeMs, r.entries = p.Claimed, p.WakeMs, p.Entries
@@ -132,18 +126,17 @@ func (c *conn) xgroupErr(err error, key, group []byte) {
 
 // parseGroupCursor parses "id|$ [MKSTREAM] [ENTRIESREAD n]" from args[i:].
 // The options are checked before the ID, as Redis checks them.
-func parseGroupCursor(cmd *broker.Command, args [][]byte, i int, create bool) error {
+func parseGroupCursor(start *broker.GroupStart, args [][]byte, i int, create bool) error {
 	idArg := args[i]
-	cmd.EntriesRead = broker.EntriesReadUnknown
 	for i++; i < len(args); i++ {
 		switch {
 		case create && eq(args[i], "mkstream"):
-			cmd.MkStream = true
+			start.MkStream = true
 		case i+1 < len(args) && isConfigOption(args[i]):
-			if cmd.Config == nil {
-				cmd.Config = &broker.GroupConfig{}
+			if start.Config == nil {
+				start.Config = &broker.GroupConfig{}
 			}
-			if err := parseConfigOption(cmd.Config, args[i], args[i+1]); err != nil {
+			if err := parseConfigOption(start.Config, args[i], args[i+1]); err != nil {
 				return err
 			}
 			i++
@@ -155,32 +148,41 @@ func parseGroupCursor(cmd *broker.Command, args [][]byte, i int, create bool) er
 			if n < 0 && n != broker.EntriesReadUnknown {
 				return errEntriesRead
 			}
-			cmd.EntriesRead = n
+			start.EntriesRead, start.HasEntriesRead = n, true
 			i++
 		default: // Redis: addReplySubcommandSyntaxError
 			return errors.New("unknown subcommand or wrong number of arguments for '" + clip(args[1]) + "'. Try XGROUP HELP.")
 		}
 	}
 	if len(idArg) == 1 && idArg[0] == '$' {
-		cmd.AtLastID = true
+		start.AtLastID = true
 		return nil
 	}
 	id, err := ParseID(idArg, 0)
-	cmd.Spec.ID = id
+	start.ID = id
 	return err
 }
 
-func cmdXGroupCreate(c *conn, args [][]byte)  { c.xgroupCursor(args, broker.OpGroupCreate) }
-func cmdXGroupSetID(c *conn, args [][]byte)   { c.xgroupCursor(args, broker.OpGroupSetID) }
-func cmdXGroupDestroy(c *conn, args [][]byte) { c.xgroupCount(args, broker.OpGroupDestroy) }
+func cmdXGroupCreate(c *conn, args [][]byte) { c.xgroupCursor(args, true) }
+func cmdXGroupSetID(c *conn, args [][]byte)  { c.xgroupCursor(args, false) }
 
-func cmdXGroupCreateConsumer(c *conn, args [][]byte) { c.xgroupCount(args, broker.OpConsumerCreate) }
-func cmdXGroupDelConsumer(c *conn, args [][]byte)    { c.xgroupCount(args, broker.OpConsumerDelete) }
+func cmdXGroupDestroy(c *conn, args [][]byte) {
+	c.xgroupCount(args, func() int { return c.req.DestroyGroup(args[2], args[3]) })
+}
 
-func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
-	var tmpl broker.Command
-	err := parseGroupCursor(&tmpl, args, 4, op == broker.OpGroupCreate)
-	if err == nil && tmpl.MkStream {
+func cmdXGroupCreateConsumer(c *conn, args [][]byte) {
+	c.xgroupCount(args, func() int { return c.req.CreateConsumer(args[2], args[3], args[4]) })
+}
+
+func cmdXGroupDelConsumer(c *conn, args [][]byte) {
+	c.xgroupCount(args, func() int { return c.req.DeleteConsumer(args[2], args[3], args[4]) })
+}
+
+// xgroupCursor serves XGROUP CREATE (create) and XGROUP SETID.
+func (c *conn) xgroupCursor(args [][]byte, create bool) {
+	var start broker.GroupStart
+	err := parseGroupCursor(&start, args, 4, create)
+	if err == nil && start.MkStream {
 		err = c.checkChannelName(args[2])
 	}
 	if err != nil {
@@ -188,9 +190,11 @@ func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
 		c.writeError(err)
 		return
 	}
-	res := c.doGroup(1, func(_ int, cmd *broker.Command) {
-		*cmd = tmpl
-		cmd.Kind, cmd.Channel, cmd.Group = op, args[2], args[3]
+	res := c.doGroup(1, nil, func(int) int {
+		if create {
+			return c.req.CreateGroup(args[2], args[3], start)
+		}
+		return c.req.SetGroupID(args[2], args[3], start)
 	})
 	if res[0].err != nil {
 		c.xgroupErr(res[0].err, args[2], args[3])
@@ -199,13 +203,10 @@ func (c *conn) xgroupCursor(args [][]byte, op broker.OpKind) {
 	c.w.OK()
 }
 
-func (c *conn) xgroupCount(args [][]byte, op broker.OpKind) {
-	res := c.doGroup(1, func(_ int, cmd *broker.Command) {
-		cmd.Kind, cmd.Channel, cmd.Group = op, args[2], args[3]
-		if len(args) > 4 {
-			cmd.Consumer = args[4]
-		}
-	})
+// xgroupCount runs the one command add adds (XGROUP DESTROY,
+// CREATECONSUMER, DELCONSUMER) and answers with its count.
+func (c *conn) xgroupCount(args [][]byte, add func() int) {
+	res := c.doGroup(1, nil, func(int) int { return add() })
 	if res[0].err != nil {
 		c.xgroupErr(res[0].err, args[2], args[3])
 		return
@@ -246,8 +247,7 @@ func cmdXAck(c *conn, args [][]byte) {
 		}
 		ids = append(ids, id)
 	}
-	cmd := c.proposeOne(replyCount)
-	cmd.Kind, cmd.Channel, cmd.Group, cmd.IDs = broker.OpAck, args[1], args[2], ids
+	c.queued(replyCount, c.req.Ack(args[1], args[2], ids))
 }
 
 // xreadGroupArgs is a parsed XREADGROUP.
@@ -377,17 +377,7 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 				}
 			}
 		}
-		res := c.doGroup(len(a.keys), func(i int, cmd *broker.Command) {
-			cmd.Channel, cmd.Group, cmd.Consumer, cmd.Count, cmd.NoAck = a.keys[i], a.group, a.consumer, a.count, a.noAck
-			cmd.Kind, cmd.WantEntries = broker.OpGroupRead, true
-			if string(a.ids[i]) != ">" {
-				cmd.WantEntries = false
-				cmd.Kind, cmd.Spec.ID = broker.OpGroupHistory, history[i]
-			} else if a.claim {
-				cmd.WantEntries = false
-				setClaimRead(cmd, a.claimMinIdleMs)
-			}
-		})
+		res := c.readGroup(a, history)
 		for i, r := range res {
 			if r.err != nil {
 				if errors.Is(r.err, broker.ErrNoGroup) {
@@ -415,6 +405,31 @@ func (c *conn) xreadGroupLoop(a xreadGroupArgs, history []broker.ID) {
 		}
 	}
 }
+
+// readGroup runs one XREADGROUP round: per stream, a read of new entries
+// (">", into a pooled buffer), a claim read (">" with CLAIM) or a read of
+// the consumer's history (an ID).
+func (c *conn) readGroup(a xreadGroupArgs, history []broker.ID) []groupResult {
+	var bufs []*entriesBuf
+	if !a.claim && slices.ContainsFunc(a.ids, isNewEntriesID) {
+		bufs = make([]*entriesBuf, len(a.keys))
+	}
+	return c.doGroup(len(a.keys), bufs, func(i int) int {
+		key, o := a.keys[i], broker.ReadGroupOptions{Count: a.count, NoAck: a.noAck}
+		switch {
+		case string(a.ids[i]) != ">":
+			return c.req.ReadHistory(key, a.group, a.consumer, history[i], a.count)
+		case a.claim:
+			return c.req.ClaimIdle(key, a.group, a.consumer, a.claimMinIdleMs, o)
+		}
+		bufs[i] = entriesPool.Get().(*entriesBuf)
+		o.WantEntries, o.Entries = true, bufs[i].b[:0]
+		return c.req.ReadGroup(key, a.group, a.consumer, o)
+	})
+}
+
+// isNewEntriesID reports whether an XREADGROUP ID is ">", new entries.
+func isNewEntriesID(id []byte) bool { return string(id) == ">" }
 
 // blockedGroup is a stream an XREADGROUP waits on: its incarnation and its
 // group (nil if missing) as of the wait.
@@ -622,10 +637,5 @@ func parseXPending(args [][]byte) (broker.PendingQuery, error) {
 
 // pendingAppends reports whether a queued write appends entries.
 func (c *conn) pendingAppends() bool {
-	for i := range c.req.Len() {
-		if c.req.Command(i).Kind == broker.OpAppend {
-			return true
-		}
-	}
-	return false
+	return c.req.HasAppend()
 }

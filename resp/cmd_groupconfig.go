@@ -81,9 +81,7 @@ func cmdXGroupSetConfig(c *conn, args [][]byte) {
 			return
 		}
 	}
-	res := c.doGroup(1, func(_ int, cmd *broker.Command) {
-		cmd.Kind, cmd.Channel, cmd.Group, cmd.Config = broker.OpGroupConfig, args[2], args[3], cfg
-	})
+	res := c.doGroup(1, nil, func(int) int { return c.req.SetGroupConfig(args[2], args[3], cfg) })
 	if res[0].err != nil {
 		c.xgroupErr(res[0].err, args[2], args[3])
 		return

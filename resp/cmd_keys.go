@@ -41,11 +41,11 @@ func init() {
 // request; the reply counts the channels that existed. A key named twice
 // counts once, as in Redis.
 func cmdDel(c *conn, args [][]byte) {
-	from := c.propose(replyCount, len(args)-1)
-	for i, key := range args[1:] {
-		cmd := c.req.Command(from + i)
-		cmd.Kind, cmd.Channel, cmd.Tag = broker.OpDrop, key, broker.TagNotify
+	from := c.req.Len()
+	for _, key := range args[1:] {
+		c.req.Notify(c.req.Drop(key))
 	}
+	c.queued(replyCount, from)
 }
 
 // cmdExists counts the keys that exist; a key named twice counts twice.

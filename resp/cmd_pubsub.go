@@ -44,12 +44,13 @@ func init() {
 	)
 }
 
-func cmdPublish(c *conn, args [][]byte)  { c.publish(args, broker.TagPublish) }
-func cmdSPublish(c *conn, args [][]byte) { c.publish(args, broker.TagSPublish) }
+func cmdPublish(c *conn, args [][]byte)  { c.publish(args, false) }
+func cmdSPublish(c *conn, args [][]byte) { c.publish(args, true) }
 
 // publish queues a durable append of args[2] as the field "message"; drain
 // answers with the number of receivers once it is fsync'd and delivered.
-func (c *conn) publish(args [][]byte, tag uint8) {
+// shard: SPUBLISH, for the shard subscribers.
+func (c *conn) publish(args [][]byte, shard bool) {
 	if err := c.checkChannelName(args[1]); err != nil {
 		c.failWrite(err)
 		return
@@ -59,20 +60,11 @@ func (c *conn) publish(args [][]byte, tag uint8) {
 		c.writeError(broker.ErrTooLarge)
 		return
 	}
-	cmd := c.proposeOne(replyReceivers)
-	cmd.Kind = broker.OpAppend
-	cmd.Channel = args[1]
-	cmd.Spec.Auto = true
-	cmd.Fields = c.fields(broker.MessageField, args[2])
-	cmd.Tag = tag
-}
-
-// fields returns a two-element field list from the connection's arena (no
-// allocation per message). It stays valid until the next drain.
-func (c *conn) fields(name, value []byte) [][]byte {
-	n := len(c.arena)
-	c.arena = append(c.arena, name, value)
-	return c.arena[n : n+2 : n+2]
+	if shard {
+		c.queued(replyReceivers, c.req.ShardPublish(args[1], args[2]))
+		return
+	}
+	c.queued(replyReceivers, c.req.Publish(args[1], args[2]))
 }
 
 // nameTooLongError is a channel name or pattern over its limit. It names

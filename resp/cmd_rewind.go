@@ -3,8 +3,6 @@ package resp
 import (
 	"errors"
 	"strings"
-
-	"github.com/rewind-mq/rewind/broker"
 )
 
 // rewind's own commands (not in Redis 7; the names do not collide with any
@@ -118,8 +116,7 @@ func cmdRetentionSet(c *conn, args [][]byte) {
 		}
 		*dst = n
 	}
-	cmd := c.proposeOne(replyOK)
-	cmd.Kind, cmd.Channel, cmd.Retention = broker.OpSetRetention, args[2], r
+	c.queued(replyOK, c.req.SetRetention(args[2], r))
 }
 
 func cmdRetentionGet(c *conn, args [][]byte) {

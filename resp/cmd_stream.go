@@ -156,9 +156,8 @@ func cmdXAdd(c *conn, args [][]byte) {
 		c.failWrite(broker.ErrTooLarge)
 		return
 	}
-	cmd := c.proposeOne(replyID)
-	cmd.Kind, cmd.Channel, cmd.Spec, cmd.Fields = broker.OpAppend, args[1], spec, fields
-	cmd.NoCreate, cmd.Trim, cmd.Tag, cmd.Ref = a.noCreate, a.trim, broker.TagNotify, a.ref
+	o := broker.AppendOptions{NoCreate: a.noCreate, Trim: a.trim, Ref: a.ref}
+	c.queued(replyID, c.req.Notify(c.req.Append(args[1], spec, fields, o)))
 }
 
 // failWrite answers a write command that failed before being queued.
@@ -173,8 +172,7 @@ func cmdXTrim(c *conn, args [][]byte) {
 		c.failWrite(err)
 		return
 	}
-	cmd := c.proposeOne(replyCount)
-	cmd.Kind, cmd.Channel, cmd.Trim, cmd.Ref, cmd.Tag = broker.OpTrimRef, args[1], a.trim, a.ref, broker.TagNotify
+	c.queued(replyCount, c.req.Notify(c.req.Trim(args[1], a.trim, a.ref)))
 }
 
 func cmdXDel(c *conn, args [][]byte) {
@@ -187,8 +185,7 @@ func cmdXDel(c *conn, args [][]byte) {
 		}
 		ids = append(ids, id)
 	}
-	cmd := c.proposeOne(replyCount)
-	cmd.Kind, cmd.Channel, cmd.IDs, cmd.Tag = broker.OpDelete, args[1], ids, broker.TagNotify
+	c.queued(replyCount, c.req.Notify(c.req.Delete(args[1], ids)))
 }
 
 func cmdXSetID(c *conn, args [][]byte) {
@@ -231,8 +228,7 @@ func cmdXSetID(c *conn, args [][]byte) {
 			return
 		}
 	}
-	cmd := c.proposeOne(replyOK)
-	cmd.Kind, cmd.Channel, cmd.SetID, cmd.Tag = broker.OpSetID, args[1], s, broker.TagNotify
+	c.queued(replyOK, c.req.Notify(c.req.SetID(args[1], s)))
 }
 
 func cmdXLen(c *conn, args [][]byte) {

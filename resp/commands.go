@@ -269,21 +269,11 @@ type pendingReply struct {
 	muted  bool     // its reply is not sent (CLIENT REPLY, reply.go)
 }
 
-// propose adds n commands to the connection's request; the reply is
-// written by drain. It returns the index of the first new command.
-func (c *conn) propose(kind replyKind, n int) int {
-	from := c.req.Len()
-	for i := 0; i < n; i++ {
-		c.req.Add()
-	}
-	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: from + n, cmd: c.current, muted: c.gate.muted})
-	return from
-}
-
-// proposeOne adds one command to the connection's request and returns it,
-// for the caller to fill (valid until the next propose).
-func (c *conn) proposeOne(kind replyKind) *broker.Command {
-	return c.req.Command(c.propose(kind, 1))
+// queued records the commands added to the connection's request since
+// index from (with the request's builders) as one queued write, whose
+// reply drain writes.
+func (c *conn) queued(kind replyKind, from int) {
+	c.pending = append(c.pending, pendingReply{kind: kind, from: from, to: c.req.Len(), cmd: c.current, muted: c.gate.muted})
 }
 
 // drain submits the queued writes as one request, waits until they are
@@ -316,8 +306,6 @@ func (c *conn) drain() {
 		}
 	}
 	c.pending = c.pending[:0]
-	clear(c.arena)
-	c.arena = c.arena[:0]
 	c.req.Reset()
 }
 

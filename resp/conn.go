@@ -50,7 +50,6 @@ type conn struct {
 	w       writer
 	req     *broker.Request
 	pending []pendingReply
-	arena   [][]byte // field lists of queued writes; reset by drain
 
 	groupResults []groupResult // reused by doGroup
 

@@ -454,8 +454,7 @@ func rewindReset(ts *testServer) func(t *testing.T) {
 		}
 		req := broker.NewRequest()
 		ts.B.Channels(func(ci broker.ChannelInfo) bool {
-			cmd := req.Add()
-			cmd.Kind, cmd.Channel = broker.OpDrop, []byte(ci.Name)
+			req.Drop([]byte(ci.Name))
 			return true
 		})
 		if req.Len() > 0 {
