@@ -132,9 +132,9 @@ func (c *ResumeCursor) ClientHasLocked(p Position) {
 	c.has, c.dirty = p, true
 }
 
-// QueuedLocked returns the position of the last message queued for the
-// client (front lock held).
-func (c *ResumeCursor) QueuedLocked() Position { return c.queued }
+// LastQueuedLocked returns the position of the last message queued for
+// the client (front lock held).
+func (c *ResumeCursor) LastQueuedLocked() Position { return c.queued }
 
 // patternResume is a named subscriber's position on a pattern: a cursor
 // per channel it delivered from. Guarded by the front's lock.

@@ -76,7 +76,7 @@ func (c *memoryClient) PendingLocked(cur *ResumeCursor, to Position) {
 func (c *memoryClient) AckedLocked() {}
 
 func (c *memoryClient) ForgetLocked(cur *ResumeCursor) {
-	cur.ClientHasLocked(cur.QueuedLocked())
+	cur.ClientHasLocked(cur.LastQueuedLocked())
 	delete(c.pending, cur)
 }
 

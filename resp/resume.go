@@ -131,7 +131,7 @@ func (f *resumeFront) AckedLocked() {
 func (f *resumeFront) ForgetLocked(cur *broker.ResumeCursor) {
 	c := (*conn)(f)
 	if !c.out.closed {
-		cur.ClientHasLocked(cur.QueuedLocked())
+		cur.ClientHasLocked(cur.LastQueuedLocked())
 	}
 	c.forgetAcksLocked(cur)
 }
