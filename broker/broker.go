@@ -219,6 +219,9 @@ type Config struct {
 	// RedeliveryInterval is how often groups with an ack wait are scanned
 	// for entries to dead-letter and readers to wake (default 100ms).
 	RedeliveryInterval time.Duration
+	// ResumeTTL expires the cursors of resumable subscriber names not seen
+	// for this long (default DefaultResumeTTL; see resume.go).
+	ResumeTTL time.Duration
 }
 
 // Broker is one rewind node.
@@ -261,6 +264,11 @@ type Broker struct {
 	readsHeldBack atomic.Uint64
 
 	prep prepareFence // patterns.go
+
+	// resumes are the open Resumes, whose cursors cursorLoop saves
+	// (resume.go).
+	resumeMu sync.Mutex
+	resumes  map[*Resume]struct{}
 }
 
 // Open opens the node's storage in cfg.Dir and starts fan-out.
@@ -272,11 +280,15 @@ func Open(cfg Config) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.ResumeTTL <= 0 {
+		cfg.ResumeTTL = DefaultResumeTTL
+	}
 	b := &Broker{
 		cfg:     cfg,
 		index:   delivery.NewIndexSize(cfg.Limits.PatternCacheBytes),
 		started: time.Now(),
 		done:    make(chan struct{}),
+		resumes: make(map[*Resume]struct{}),
 	}
 	b.prep.drained = make(chan struct{}, 1)
 	b.metrics = newMetrics(b, cfg.Registerer)
@@ -304,9 +316,10 @@ func Open(cfg Config) (*Broker, error) {
 		if cfg.RetentionInterval <= 0 {
 			cfg.RetentionInterval = time.Second
 		}
-		b.wg.Add(2)
+		b.wg.Add(3)
 		go b.redeliveryLoop(cfg.RedeliveryInterval)
 		go b.retentionLoop(cfg.RetentionInterval)
+		go b.cursorLoop(cfg.ResumeTTL)
 	}
 	return b, nil
 }

@@ -3,7 +3,7 @@ package broker
 import "time"
 
 // The node's timers: the redelivery scan (redelivery.go), the retention
-// pass, and (resp, for now) cursor expiry. A timer decides from what the
+// pass, and the saving and expiry of subscriber cursors (resume.go). A timer decides from what the
 // node has durable and proposes commands; it never changes state itself,
 // and everything it decided is in its commands (a retention trim carries
 // its bound, not "now"), so every replica applies the same. Their one

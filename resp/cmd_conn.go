@@ -138,10 +138,7 @@ func cmdHello(c *conn, args [][]byte) {
 }
 
 func cmdReset(c *conn, _ [][]byte) {
-	c.saveCursors(true)
-	c.out.mu.Lock()
-	c.cursors, c.pcursors = nil, nil
-	c.out.mu.Unlock()
+	c.closeResume()
 	c.unsubscribeAll()
 	c.multi, c.watched = nil, nil
 	c.setProto(2)

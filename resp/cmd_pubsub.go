@@ -162,23 +162,22 @@ func (c *conn) subscribeCmd(kind broker.SubKind, names [][]byte) {
 			continue
 		}
 		var (
-			st     *resumeState
-			ps     *patternResume
+			cur    *broker.ResumeCursor
 			resume bool
 		)
 		if kind != broker.KindShard && c.resumable() {
 			if kind == broker.KindChannel {
-				st, resume = c.trackChannel(name)
+				cur, resume = c.resumeOf().TrackChannel(name)
 			} else {
-				ps, resume = c.trackPattern(name)
+				resume = c.resumeOf().TrackPattern(name)
 			}
 		}
 		c.s.b.SubscribeConfirming(kind, name, c, confirm)
 		switch {
-		case resume && st != nil:
-			c.catchUp(n, st)
+		case resume && cur != nil:
+			c.resume.CatchUpChannel(n, cur)
 		case resume:
-			c.catchUpPattern(n, ps)
+			c.resume.CatchUpPattern(n)
 		}
 	}
 }
@@ -212,11 +211,12 @@ func (c *conn) unsubscribeOne(kind broker.SubKind, name string) {
 		c.s.b.Unsubscribe(kind, name, c)
 		c.unstage()
 		delete(*set, name)
-		switch kind {
-		case broker.KindChannel:
-			c.forgetCursor(name)
-		case broker.KindPattern:
-			c.forgetPattern(name)
+		switch {
+		case c.resume == nil:
+		case kind == broker.KindChannel:
+			c.resume.ForgetChannel(name)
+		case kind == broker.KindPattern:
+			c.resume.ForgetPattern(name)
 		}
 	}
 	c.w.Push(3)
@@ -313,10 +313,10 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, run 
 		return false
 	}
 	c.unstageLocked()
-	var st *resumeState
+	var cur *broker.ResumeCursor
 	if !run.Live {
 		var send bool
-		if st, send = c.advanceAny(kind, pattern, channel, run.Incarnation, msg); !send {
+		if cur, send = c.advanceAny(kind, pattern, channel, run.Incarnation, msg); !send {
 			return false
 		}
 	}
@@ -324,8 +324,8 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, run 
 	encodePush(&w, kind, pattern, channel, msg)
 	c.s.pushScratch = w.buf
 	c.queueLocked(w.buf, true)
-	if st != nil {
-		c.moveLocked(st, position{run.Incarnation, broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}})
+	if cur != nil {
+		c.resume.QueuedLocked(cur, broker.Position{Incarnation: run.Incarnation, ID: broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}})
 	}
 	if c.out.kicked {
 		return false
@@ -334,16 +334,18 @@ func (c *conn) deliverTracked(kind broker.SubKind, pattern, channel []byte, run 
 	return true
 }
 
-// advanceAny returns the position of the subscription that matched msg, if
-// it has one (moveLocked it once msg is queued), and reports whether msg is
-// to be sent (false: the subscription is catching up, or already sent it).
-// Called with out.mu held.
-func (c *conn) advanceAny(kind broker.SubKind, pattern, channel []byte, inc uint64, msg *broker.Message) (*resumeState, bool) {
+// advanceAny returns the cursor of the subscription that matched msg, if
+// it has one (pass it to Resume.QueuedLocked once msg is queued), and
+// reports whether msg is to be sent (false: the subscription is catching
+// up, or already sent it). Called with out.mu held.
+func (c *conn) advanceAny(kind broker.SubKind, pattern, channel []byte, inc uint64, msg *broker.Message) (*broker.ResumeCursor, bool) {
+	id := broker.ID{Ms: msg.ID[0], Seq: msg.ID[1]}
 	switch {
-	case kind == broker.KindChannel && c.cursors != nil:
-		return c.advanceCursor(channel, inc, msg)
-	case kind == broker.KindPattern && c.pcursors != nil:
-		return c.advancePatternCursor(pattern, channel, inc, msg)
+	case c.resume == nil:
+	case kind == broker.KindChannel:
+		return c.resume.LiveChannelLocked(channel, inc, id)
+	case kind == broker.KindPattern:
+		return c.resume.LivePatternLocked(pattern, channel, inc, id)
 	}
 	return nil, true
 }

@@ -90,12 +90,13 @@ type conn struct {
 	held atomic.Int64
 	push pushAccount
 	gone atomic.Bool
-	// cursors of a resumable subscriber (resume.go), guarded by out.mu:
-	// by channel, by pattern, and those with messages the client's TCP
-	// stack has not acknowledged yet (acking; see tcpack.go).
-	cursors  map[string]*resumeState
-	pcursors map[string]*patternResume
-	acking   []*resumeState
+	// resume is a resumable subscriber's subscriptions (resume.go), set
+	// by the reader under out.mu; acks are those of its cursors with
+	// messages the client's TCP stack has not acknowledged yet, acking
+	// the ones waiting (tcpack.go), guarded by out.mu.
+	resume *broker.Resume
+	acks   map[*broker.ResumeCursor]*ackWait
+	acking []*ackWait
 	// tracked is set once the connection has cursors: Deliver then takes
 	// out.mu for every message (see Deliver).
 	tracked atomic.Bool
@@ -648,10 +649,7 @@ func (c *conn) shutdown() {
 }
 
 func (c *conn) cleanup() {
-	if len(c.cursors) > 0 || len(c.pcursors) > 0 {
-		c.waitFlushed()
-		c.saveCursors(true)
-	}
+	c.saveResumeAtDisconnect()
 	c.unsubscribeAll()
 	c.out.mu.Lock()
 	reason := c.out.reason

@@ -44,9 +44,6 @@ type Config struct {
 	// resume after a disconnect (see resume.go); "" turns it off. rewind
 	// serve defaults to "*".
 	ResumeNames string
-	// ResumeTTL expires the cursors of names not seen for this long
-	// (default 7 days).
-	ResumeTTL time.Duration
 
 	// NotifyKeyspaceEvents is notify-keyspace-events at start, in Redis's
 	// class letters (see notify.go); CONFIG SET changes it.
@@ -90,7 +87,6 @@ type Server struct {
 	_         [64]byte
 
 	resumeNames string
-	resumeTTL   time.Duration
 	// notifyFlags is notify-keyspace-events, as classes (notify.go).
 	notifyFlags atomic.Int32
 	admin       *adminState // INFO, CONFIG, FLUSHALL state; see cmd_admin.go
@@ -182,13 +178,8 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.Registerer != nil {
 		s.registerMetrics(cfg.Registerer)
 	}
-	s.resumeNames, s.resumeTTL = cfg.ResumeNames, cfg.ResumeTTL
-	if s.resumeTTL <= 0 {
-		s.resumeTTL = 7 * 24 * time.Hour
-	}
+	s.resumeNames = cfg.ResumeNames
 	s.setNotifyFlags(notifyFlags)
-	s.wg.Add(1)
-	go s.cursorLoop()
 	return s, nil
 }
 

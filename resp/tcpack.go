@@ -1,5 +1,7 @@
 package resp
 
+import "github.com/rewind-mq/rewind/broker"
+
 // A resumable subscriber's cursor follows what the client's TCP stack has
 // acknowledged, not what the server's socket accepted: a message still in
 // the server's send buffer or on the wire when the connection breaks is
@@ -17,7 +19,14 @@ package resp
 // offset just past it, and its position.
 type ackPoint struct {
 	end uint64
-	pos position
+	pos broker.Position
+}
+
+// ackWait is a tracked subscription's queued messages the peer has not
+// acknowledged yet. Guarded by out.mu.
+type ackWait struct {
+	cursor *broker.ResumeCursor
+	points []ackPoint
 }
 
 // maxAckPoints bounds the positions one subscription waits on; past it,
@@ -25,25 +34,33 @@ type ackPoint struct {
 // past what was acknowledged).
 const maxAckPoints = 1024
 
-// pendAckLocked records that st's messages up to pos are queued, ending at
-// the current end of the output stream. Called with out.mu held.
-func (c *conn) pendAckLocked(st *resumeState, pos position) {
+// pendAckLocked records that cur's messages up to pos are queued, ending
+// at the current end of the output stream. Called with out.mu held.
+func (c *conn) pendAckLocked(cur *broker.ResumeCursor, pos broker.Position) {
+	w := c.acks[cur]
+	if w == nil {
+		if c.acks == nil {
+			c.acks = make(map[*broker.ResumeCursor]*ackWait)
+		}
+		w = &ackWait{cursor: cur}
+		c.acks[cur] = w
+	}
 	end := c.out.taken + uint64(c.out.queued)
-	if n := len(st.acks); n > 0 && st.acks[n-1].end == end {
-		st.acks[n-1].pos = pos
+	if n := len(w.points); n > 0 && w.points[n-1].end == end {
+		w.points[n-1].pos = pos
 		return
 	}
-	if len(st.acks) == maxAckPoints {
-		kept := st.acks[:0]
-		for i := 1; i < len(st.acks); i += 2 {
-			kept = append(kept, st.acks[i])
+	if len(w.points) == maxAckPoints {
+		kept := w.points[:0]
+		for i := 1; i < len(w.points); i += 2 {
+			kept = append(kept, w.points[i])
 		}
-		st.acks = kept
+		w.points = kept
 	}
-	if len(st.acks) == 0 {
-		c.acking = append(c.acking, st)
+	if len(w.points) == 0 {
+		c.acking = append(c.acking, w)
 	}
-	st.acks = append(st.acks, ackPoint{end: end, pos: pos})
+	w.points = append(w.points, ackPoint{end: end, pos: pos})
 }
 
 // ackLocked moves the cursors to what the peer has acknowledged. Called
@@ -57,41 +74,35 @@ func (c *conn) ackLocked() {
 		acked = min(n, c.out.written)
 	}
 	waiting := c.acking[:0]
-	for _, st := range c.acking {
+	for _, w := range c.acking {
 		k := 0
-		for k < len(st.acks) && st.acks[k].end <= acked {
+		for k < len(w.points) && w.points[k].end <= acked {
 			k++
 		}
 		if k > 0 {
-			st.sent, st.dirty = st.acks[k-1].pos, true
-			st.acks = append(st.acks[:0], st.acks[k:]...)
+			w.cursor.ClientHasLocked(w.points[k-1].pos)
+			w.points = append(w.points[:0], w.points[k:]...)
 		}
-		if len(st.acks) > 0 {
-			waiting = append(waiting, st)
+		if len(w.points) > 0 {
+			waiting = append(waiting, w)
 		}
 	}
 	clear(c.acking[len(waiting):])
 	c.acking = waiting
 }
 
-// forgetAcksLocked stops waiting for acks of st (it is no longer tracked).
-func (c *conn) forgetAcksLocked(st *resumeState) {
-	st.acks = st.acks[:0]
-	for i, s := range c.acking {
-		if s == st {
+// forgetAcksLocked stops waiting for acks of cur (it is no longer
+// tracked).
+func (c *conn) forgetAcksLocked(cur *broker.ResumeCursor) {
+	w := c.acks[cur]
+	if w == nil {
+		return
+	}
+	delete(c.acks, cur)
+	for i, x := range c.acking {
+		if x == w {
 			c.acking = append(c.acking[:i], c.acking[i+1:]...)
 			return
 		}
 	}
-}
-
-// unsubscribedAtLocked is the cursor an UNSUBSCRIBE saves, once what was
-// queued before it is written: everything queued, which a client that reads
-// the confirmation (queued after it) has; what was acknowledged, if the
-// connection broke meanwhile.
-func (st *resumeState) unsubscribedAtLocked(c *conn) position {
-	if c.out.closed {
-		return st.sent
-	}
-	return st.id
 }

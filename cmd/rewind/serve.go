@@ -186,6 +186,7 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		CacheBytes: f.cacheMB << 20,
 		FS:         fsys,
 		Logger:     logger,
+		ResumeTTL:  f.resumeTTL,
 		Limits: broker.Limits{
 			MaxMessageBytes:            f.maxMessageBytes,
 			MaxClients:                 f.maxClients,
@@ -218,7 +219,6 @@ func serve(f serveFlags, logger *slog.Logger) error {
 		AllowFlush:  f.allowFlush,
 		Registerer:  reg,
 		ResumeNames: f.resumeNames,
-		ResumeTTL:   f.resumeTTL,
 		Shutdown:    stop, // SHUTDOWN: as SIGTERM
 
 		NotifyKeyspaceEvents: f.notifyEvents,
