@@ -31,6 +31,9 @@ import (
 //	@name !read           read one more reply (e.g. a pushed message), compare
 //	!raw "bytes"          send bytes as they are, read nothing
 //	!eof                  expect the server to close the connection
+//	!blocked              wait until the server reports a blocked client
+//	                      (INFO blocked_clients): a BLOCK sent with !raw is
+//	                      blocked before another connection's write wakes it
 //	!resp2 ... / !resp3 ...  a step run in that protocol only
 //
 // A blank line ends a case. Every case runs twice, on fresh connections:
@@ -73,6 +76,8 @@ func (s diffStep) String() string {
 		return prefix + fmt.Sprintf("!raw %q", s.raw)
 	case "eof":
 		return prefix + "!eof"
+	case "blocked":
+		return prefix + "!blocked"
 	}
 	q := make([]string, len(s.args))
 	for i, a := range s.args {
@@ -131,7 +136,7 @@ func parseDiffScript(path string) ([]diffCase, error) {
 			return nil, fmt.Errorf("%s:%d: no command", base, i+1)
 		}
 		switch args[0] {
-		case "!read", "!eof":
+		case "!read", "!eof", "!blocked":
 			step.op = args[0][1:]
 		case "!raw":
 			if len(args) != 2 {
@@ -388,6 +393,39 @@ func (d *diffTarget) closeAll() {
 	}
 }
 
+// waitBlocked waits, on a connection of its own, until the server reports
+// a blocked client (INFO blocked_clients), and fails the test if none is
+// within 5 s: the servers handle connections concurrently, so a command
+// sent on one is not known to be blocked when the next step writes on
+// another. It returns "" for the comparison.
+func (d *diffTarget) waitBlocked(t *testing.T) string {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", d.addr, 5*time.Second)
+	if err != nil {
+		t.Errorf("%s: !blocked: dial: %v", d.name, err)
+		return ""
+	}
+	defer nc.Close()
+	c := &diffConn{nc: nc, r: bufio.NewReader(nc)}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if err := c.send(encodeCommand("INFO", "clients")); err != nil {
+			t.Errorf("%s: !blocked: INFO: %v", d.name, err)
+			return ""
+		}
+		info := c.reply()
+		i := strings.Index(info, "blocked_clients:")
+		if i < 0 {
+			t.Errorf("%s: !blocked: INFO clients without blocked_clients: %q", d.name, info)
+			return ""
+		}
+		if n := strings.TrimSpace(strings.SplitN(info[i+len("blocked_clients:"):], "\r\n", 2)[0]); n != "0" {
+			return ""
+		}
+	}
+	t.Errorf("%s: !blocked: no client blocked within 5s", d.name)
+	return ""
+}
+
 // run runs one step and returns what the server answered.
 func (d *diffTarget) run(t *testing.T, s diffStep, proto int) string {
 	t.Helper()
@@ -400,6 +438,8 @@ func (d *diffTarget) run(t *testing.T, s diffStep, proto int) string {
 		return ""
 	case "read":
 		return c.reply()
+	case "blocked":
+		return d.waitBlocked(t)
 	case "eof":
 		_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 		rest, err := io.ReadAll(c.r)
