@@ -1,8 +1,12 @@
 package broker
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // TestRetentionTrims: the retention pass proposes, for each limit a channel
@@ -32,6 +36,34 @@ func TestRetentionTrims(t *testing.T) {
 	} {
 		if got := retentionTrims(&tc.m, tc.lim, now); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestRetentionTimerTrims: with no one asking, the broker's retention timer
+// proposes the trims that bring a channel back within the server's limits,
+// and those trims are applied (the timer runs every 10 ms here; the test
+// waits for its effect, bounded by a deadline).
+func TestRetentionTimerTrims(t *testing.T) {
+	b, err := Open(Config{Dir: "data", FS: vfs.NewMem(), Retention: Retention{MaxLen: 3},
+		RetentionInterval: 10 * time.Millisecond, RedeliveryInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var last ID
+	for i := range 10 {
+		if last, _, err = b.Publish([]byte("ch"), fmt.Appendf(nil, "m%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		m, ok := b.Meta([]byte("ch"))
+		if ok && m.Length == 3 && m.LastID == last {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the retention timer left %+v (exists %v), want the last 3 entries up to %v", m, ok, last)
 		}
 	}
 }
